@@ -1,0 +1,8 @@
+/** Tests run the TypeScript sources; the bus SDK is read from its source too, so no build is needed first. */
+module.exports = {
+  displayName: 'comments',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
+  moduleNameMapper: { '^event-bus/client$': '<rootDir>/../event-bus/src/client.ts' },
+};
