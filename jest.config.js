@@ -1,0 +1,14 @@
+/** `npm test`: every workspace's tests, the tooling's, the manifests' and the system test, in one run. */
+module.exports = {
+  projects: [
+    '<rootDir>/event-bus',
+    '<rootDir>/posts',
+    '<rootDir>/comments',
+    '<rootDir>/query',
+    '<rootDir>/moderation',
+    '<rootDir>/client',
+    '<rootDir>/scripts',
+    '<rootDir>/infra',
+    '<rootDir>/e2e',
+  ],
+};
