@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Router } from 'express';
+import { HttpError, publicJson, requestIdOf, z, type Bus, type Subscriber } from 'event-bus/client';
+import type { Comment, Store } from './store';
+
+const postId = z.string().min(1).max(100);
+const newComment = z.object({ content: z.string().trim().min(1).max(1000) });
+
+export function commentRoutes(bus: Bus, subscriber: Subscriber, store: Store): Router {
+  const router = express.Router();
+
+  /** A post we haven't heard of may be in the log already: catch up before saying 404. */
+  async function requirePost(id: string) {
+    if (!store.hasPost(id)) await subscriber.catchUp();
+    if (!store.hasPost(id)) throw new HttpError(404, 'post_not_found', `There is no post ${id}.`);
+  }
+
+  router.get('/posts/:id/comments', async (req, res) => {
+    const id = postId.parse(req.params.id);
+    await requirePost(id);
+    res.json((store.commentsByPostId.get(id) ?? []).map(({ requestId: _, ...comment }) => comment));
+  });
+
+  router.post('/posts/:id/comments', publicJson(), async (req, res) => {
+    const id = postId.parse(req.params.id);
+    const { content } = newComment.parse(req.body);
+    await requirePost(id);
+    const requestId = requestIdOf(req);
+    const comment: Comment = { id: randomUUID(), postId: id, content, status: 'pending' };
+    await bus.publish({ id: `CommentCreated:${comment.id}`, type: 'CommentCreated', data: comment, requestId });
+    store.addComment({ ...comment, requestId });
+    res.status(201).json(comment);
+  });
+
+  return router;
+}

@@ -1,0 +1,308 @@
+// The bus's client SDK: the only code in posts.com that knows the bus speaks HTTP.
+// Services publish, and hand a subscriber one handler per event type; delivery,
+// ordering, gaps, catch-up and retries live here, once.
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosInstance } from 'axios';
+import express, { type Router } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { BusUnavailableError, HttpError } from './service';
+
+export * from './service';
+
+/** An event as the log holds it. `seq` is its position in the log: 1, 2, 3 … */
+export interface BusEvent<T = unknown> {
+  id: string;
+  seq: number;
+  type: string;
+  data: T;
+  at: string;
+  requestId?: string;
+}
+
+/** What a publisher sends; the bus assigns `seq` and `at`. */
+export interface NewEvent<T = unknown> {
+  id?: string;
+  type: string;
+  data: T;
+  requestId?: string;
+}
+
+export interface PubAck {
+  id: string;
+  seq: number;
+  duplicate: boolean;
+}
+
+export const eventSchema = z.object({
+  id: z.string().min(1).max(200),
+  seq: z.number().int().positive(),
+  type: z.string().min(1).max(100),
+  data: z.unknown(),
+  at: z.string(),
+  requestId: z.string().max(200).optional(),
+});
+const deliverySchema = z.union([eventSchema, z.array(eventSchema).max(10_000)]);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Capped exponential backoff with full jitter. */
+export function backoff(attempt: number, baseMs = 100, capMs = 10_000): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+}
+
+export interface BusOptions {
+  logger?: Logger;
+  /** Per-request time limit. */
+  timeoutMs?: number;
+  /** Events per page when reading the log. */
+  pageSize?: number;
+}
+
+export class Bus {
+  private readonly http: AxiosInstance;
+  readonly pageSize: number;
+
+  constructor(
+    readonly url: string,
+    private readonly options: BusOptions = {},
+  ) {
+    this.pageSize = options.pageSize ?? 5000;
+    this.http = axios.create({
+      baseURL: url.replace(/\/+$/, ''),
+      timeout: options.timeoutMs ?? 10_000,
+      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
+      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
+      // Keep the log's JSON as it came; large pages parse faster without axios's transforms.
+      transitional: { silentJSONParsing: false },
+    });
+  }
+
+  /**
+   * Stores one event in the log and answers its `seq`. The id makes it idempotent: a retry,
+   * or a second publish of the same reaction, stores nothing new (`duplicate: true`).
+   * Throws BusUnavailableError when the bus can't be reached after a few quick tries.
+   */
+  async publish<T>(event: NewEvent<T>, attempts = 3): Promise<PubAck> {
+    const [ack] = await this.publishAll([event], attempts);
+    return ack;
+  }
+
+  /** Stores several events, up to 500 a request (each request is one write and flush at the bus). */
+  async publishAll<T>(events: NewEvent<T>[], attempts = 3): Promise<PubAck[]> {
+    const acks: PubAck[] = [];
+    for (let i = 0; i < events.length; i += 500) acks.push(...(await this.publishPage(events.slice(i, i + 500), attempts)));
+    return acks;
+  }
+
+  private async publishPage<T>(events: NewEvent<T>[], attempts: number): Promise<PubAck[]> {
+    const body = events.map((e) => ({ ...e, id: e.id ?? randomUUID() }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.http.post('/events', body.length === 1 ? body[0] : body);
+        const answers: Array<{ id: string; seq: number }> = Array.isArray(res.data) ? res.data : [res.data];
+        return answers.map((a) => ({ id: a.id, seq: a.seq, duplicate: res.status === 200 || Boolean((a as { duplicate?: boolean }).duplicate) }));
+      } catch (err) {
+        const status = axios.isAxiosError(err) ? err.response?.status : undefined;
+        // A 4xx is our bug, not the bus's weather: retrying would not help.
+        if (status !== undefined && status >= 400 && status < 500) throw err;
+        if (attempt >= attempts) throw new BusUnavailableError(`event bus unreachable at ${this.url}: ${describeError(err)}`);
+        await sleep(backoff(attempt, 50, 500));
+      }
+    }
+  }
+
+  /** Events with `seq > after`, at most `limit`, in order. */
+  async read(after: number, limit = this.pageSize): Promise<BusEvent[]> {
+    const res = await this.http.get<BusEvent[]>('/events', { params: { after, limit } });
+    return res.data;
+  }
+
+  subscribe(options: SubscriberOptions): Subscriber {
+    return new Subscriber(this, options);
+  }
+}
+
+export function connect(url: string, options?: BusOptions): Bus {
+  return new Bus(url, options);
+}
+
+/** How one event type is checked and applied. */
+export interface Handler<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  apply: (data: z.infer<S>, event: BusEvent<z.infer<S>>) => void;
+}
+
+/** Builds a typed handler: `on(schema, (data, event) => …)`. */
+export function on<S extends z.ZodType>(schema: S, apply: Handler<S>['apply']): Handler<S> {
+  return { schema, apply };
+}
+
+export interface SubscriberOptions {
+  handlers: Record<string, Handler>;
+  /**
+   * Pays what the service owes (reactions), from its state. Called after catching up and
+   * after every applied batch, never twice at once; if it throws, it is called again later.
+   */
+  react?: () => Promise<void>;
+  logger?: Logger;
+}
+
+/**
+ * Applies the log to a service's state, one event at a time in `seq` order, whether the
+ * events arrive pushed by the bus or pulled from it. A seen `seq` is acknowledged and
+ * ignored; a `seq` past a gap makes it pull the missing range first.
+ */
+export class Subscriber {
+  /** The last `seq` applied: every event up to it is in the state. */
+  lastSeq = 0;
+  /** Caught up with the log at least once since start. */
+  ready = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+  private reacting: Promise<void> | null = null;
+  private reactAgain = false;
+  private reactFailures = 0;
+  private reactRetry: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly options: SubscriberOptions,
+  ) {}
+
+  private get logger() {
+    return this.options.logger;
+  }
+
+  /** Catches up with the log (retrying while the bus is away), then is ready. */
+  async start(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await this.catchUp();
+        this.ready = true;
+        this.logger?.info({ lastSeq: this.lastSeq }, 'caught up with the event log');
+        this.kickReact();
+        return;
+      } catch (err) {
+        this.logger?.warn({ err: describeError(err), attempt }, 'cannot read the event log yet; retrying');
+        await sleep(backoff(attempt, 200, 5_000));
+      }
+    }
+  }
+
+  /** Pulls and applies everything the log holds past `lastSeq`. */
+  catchUp(): Promise<void> {
+    return this.serially(() => this.pull(Infinity));
+  }
+
+  /**
+   * Takes a delivery from the bus (one event or an array) and answers the acknowledgement:
+   * the last `seq` applied. Throws HttpError(400) for a body that is not events, and
+   * HttpError(409) for a `seq` the log does not have yet.
+   */
+  receive(body: unknown): Promise<{ ack: number }> {
+    const parsed = deliverySchema.safeParse(body);
+    if (!parsed.success) {
+      return Promise.reject(new HttpError(400, 'invalid_event', z.prettifyError(parsed.error)));
+    }
+    const events = (Array.isArray(parsed.data) ? parsed.data : [parsed.data]).sort((a, b) => a.seq - b.seq);
+    return this.serially(async () => {
+      for (const event of events) {
+        if (event.seq <= this.lastSeq) continue;
+        if (event.seq > this.lastSeq + 1) await this.pull(event.seq - 1);
+        if (event.seq > this.lastSeq + 1) {
+          throw new HttpError(409, 'seq_ahead_of_log', `seq ${event.seq} is past the end of the log (${this.lastSeq})`);
+        }
+        if (event.seq === this.lastSeq + 1) this.apply(event);
+      }
+      if (this.ready) this.kickReact();
+      return { ack: this.lastSeq };
+    });
+  }
+
+  /** An Express router for the bus's deliveries: `POST /events`. */
+  router(): Router {
+    const router = express.Router();
+    router.post('/events', express.json({ limit: '16mb' }), async (req, res) => {
+      res.json(await this.receive(req.body));
+    });
+    return router;
+  }
+
+  /** Stops reacting and waits for what is under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reactRetry) clearTimeout(this.reactRetry);
+    await this.queue.catch(() => undefined);
+    await this.reacting;
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Pulls pages from the log until `upTo` (inclusive) or its end. */
+  private async pull(upTo: number): Promise<void> {
+    while (this.lastSeq < upTo) {
+      const limit = Math.min(this.bus.pageSize, upTo - this.lastSeq);
+      const page = await this.bus.read(this.lastSeq, limit);
+      for (const event of page) {
+        if (event.seq === this.lastSeq + 1) this.apply(event);
+      }
+      if (page.length < limit) return;
+    }
+  }
+
+  private apply(event: BusEvent): void {
+    const handler = this.options.handlers[event.type];
+    if (handler) {
+      const data = handler.schema.safeParse(event.data);
+      if (data.success) {
+        handler.apply(data.data, { ...event, data: data.data });
+      } else {
+        // A malformed event can't be fixed by retrying; skipping it keeps the queue moving.
+        this.logger?.error({ seq: event.seq, type: event.type, requestId: event.requestId, issues: data.error.issues }, 'invalid event skipped');
+      }
+    }
+    this.lastSeq = event.seq;
+  }
+
+  /** Runs `react` now, or once more after the run under way. */
+  private kickReact(): void {
+    const react = this.options.react;
+    if (!react || this.stopped) return;
+    if (this.reacting) {
+      this.reactAgain = true;
+      return;
+    }
+    this.reacting = (async () => {
+      do {
+        this.reactAgain = false;
+        try {
+          await react();
+          this.reactFailures = 0;
+        } catch (err) {
+          this.reactFailures++;
+          const delay = backoff(this.reactFailures, 200, 5_000);
+          this.logger?.warn({ err: describeError(err), retryInMs: Math.round(delay) }, 'reaction failed; will retry');
+          this.reactRetry = setTimeout(() => this.kickReact(), delay);
+          this.reactRetry.unref();
+          break;
+        }
+      } while (this.reactAgain && !this.stopped);
+    })().finally(() => {
+      this.reacting = null;
+    });
+  }
+}
+
+export function describeError(err: unknown): string {
+  if (axios.isAxiosError(err)) {
+    return err.response ? `HTTP ${err.response.status}` : `${err.code ?? 'error'}: ${err.message}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,50 @@
+import { createApp } from './app';
+import { Delivery } from './delivery';
+import { EventLog } from './log';
+import { createLogger, env, loadConfig, serve, z } from './service';
+
+const config = loadConfig(
+  'event-bus',
+  z.object({
+    PORT: env.port(4005),
+    HOST: env.host(),
+    LOG_LEVEL: env.logLevel(),
+    SUBSCRIBERS: env.urls([
+      'http://posts-srv:4000/events',
+      'http://comments-srv:4001/events',
+      'http://query-srv:4002/events',
+      'http://moderation-srv:4003/events',
+    ]),
+    EVENT_LOG_PATH: z.string().trim().min(1).optional(),
+  }),
+);
+
+async function main() {
+  const logger = createLogger('event-bus', config.LOG_LEVEL);
+  const log = config.EVENT_LOG_PATH ? await EventLog.open(config.EVENT_LOG_PATH) : EventLog.inMemory();
+  logger.info({ events: log.head, file: config.EVENT_LOG_PATH ?? null }, 'event log loaded');
+  log.on('failed', (err) => {
+    // Memory and file disagree: restart and read the file back rather than serve a lie.
+    logger.fatal({ err }, 'cannot write the event log; exiting');
+    process.exit(1);
+  });
+
+  const deliveries = config.SUBSCRIBERS.map((url) => new Delivery(url, log, logger));
+  log.on('durable', () => deliveries.forEach((d) => d.kick()));
+  deliveries.forEach((d) => d.kick());
+
+  await serve(createApp({ log, deliveries, logger }), {
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+    drain: async () => {
+      await Promise.all(deliveries.map((d) => d.stop()));
+      await log.close();
+    },
+  });
+}
+
+main().catch((err) => {
+  process.stderr.write(`event-bus: ${err instanceof Error ? err.stack : err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,20 @@
+import express from 'express';
+import { errorHandler, health, notFound, requestLogger, type Subscriber } from 'event-bus/client';
+import type { Logger } from 'pino';
+
+export interface Deps {
+  subscriber: Subscriber;
+  logger: Logger;
+}
+
+/** Moderation has no public API: it hears events and answers with verdicts. */
+export function createApp({ subscriber, logger }: Deps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(health(() => subscriber.ready));
+  app.use(requestLogger(logger));
+  app.use(subscriber.router());
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

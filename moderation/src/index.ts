@@ -1,0 +1,26 @@
+import { connect, createLogger, env, loadConfig, serve, z } from 'event-bus/client';
+import { createApp } from './app';
+import { handlers, react } from './events';
+import { createModerator } from './moderate';
+import { createStore } from './store';
+
+const config = loadConfig(
+  'moderation',
+  z.object({
+    PORT: env.port(4003),
+    HOST: env.host(),
+    LOG_LEVEL: env.logLevel(),
+    EVENT_BUS_URL: env.url('http://event-bus-srv:4005'),
+    BANNED_WORDS: env.list(['orange']),
+  }),
+);
+
+const logger = createLogger('moderation', config.LOG_LEVEL);
+const bus = connect(config.EVENT_BUS_URL, { logger });
+const store = createStore();
+const moderate = createModerator(config.BANNED_WORDS);
+const subscriber = bus.subscribe({ handlers: handlers(store), react: react(bus, store, moderate), logger });
+
+serve(createApp({ subscriber, logger }), { port: config.PORT, host: config.HOST, logger, drain: () => subscriber.stop() }).then(() =>
+  subscriber.start(),
+);

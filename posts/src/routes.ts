@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Router } from 'express';
+import { publicJson, requestIdOf, z, type Bus } from 'event-bus/client';
+import type { Store } from './store';
+
+const newPost = z.object({ title: z.string().trim().min(1).max(200) });
+
+export function postRoutes(bus: Bus, store: Store): Router {
+  const router = express.Router();
+
+  // The post exists once the log holds PostCreated: 201 only after the bus stored it.
+  router.post('/posts/create', publicJson(), async (req, res) => {
+    const { title } = newPost.parse(req.body);
+    const post = { id: randomUUID(), title };
+    await bus.publish({ id: `PostCreated:${post.id}`, type: 'PostCreated', data: post, requestId: requestIdOf(req) });
+    store.addPost(post);
+    res.status(201).json(post);
+  });
+
+  router.get('/posts', (_req, res) => {
+    res.json(Object.fromEntries(store.postsById));
+  });
+
+  return router;
+}

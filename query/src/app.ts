@@ -1,0 +1,26 @@
+import cors from 'cors';
+import express from 'express';
+import { errorHandler, health, notFound, requestLogger, type Subscriber } from 'event-bus/client';
+import type { Logger } from 'pino';
+import { queryRoutes } from './routes';
+import type { Store } from './store';
+
+export interface Deps {
+  subscriber: Subscriber;
+  store: Store;
+  logger: Logger;
+  corsOrigins?: string[];
+}
+
+export function createApp({ subscriber, store, logger, corsOrigins = [] }: Deps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(health(() => subscriber.ready));
+  app.use(requestLogger(logger));
+  app.use(subscriber.router());
+  app.use(cors({ origin: corsOrigins }));
+  app.use(queryRoutes(store));
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}
