@@ -1,0 +1,273 @@
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createIngress, hostName, loadRoutes, matchRoute, parseSize, type RouteTable } from '../src/ingress';
+
+const realK8s = path.resolve(__dirname, '../../infra/k8s');
+
+// Services as the per-service manifests declare them, with a Deployment beside each (ignored by the loader).
+const SERVICES = [
+  ['posts', 4000],
+  ['comments', 4001],
+  ['query', 4002],
+  ['moderation', 4003],
+  ['event-bus', 4005],
+  ['client', 3000],
+] as const;
+const serviceYaml = (name: string, port: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${name}-depl }
+spec: { selector: { matchLabels: { app: ${name} } }, template: { metadata: { labels: { app: ${name} } } } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: ${name}-srv }
+spec:
+  selector: { app: ${name} }
+  ports: [{ name: http, port: ${port}, targetPort: ${port} }]
+`;
+
+let fixtureDir: string;
+let table: RouteTable;
+
+beforeAll(() => {
+  fixtureDir = mkdtempSync(path.join(os.tmpdir(), 'ingress-test-'));
+  copyFileSync(path.join(realK8s, 'ingress-srv.yaml'), path.join(fixtureDir, 'ingress-srv.yaml'));
+  for (const [name, port] of SERVICES) writeFileSync(path.join(fixtureDir, `${name}-depl.yaml`), serviceYaml(name, port));
+  table = loadRoutes(fixtureDir);
+});
+
+afterAll(() => rmSync(fixtureDir, { recursive: true, force: true }));
+
+const route = (p: string, host = 'posts.com') => matchRoute(table, host, p)?.workspace;
+
+describe('route matching from the real ingress-srv.yaml', () => {
+  test('each of the four routes reaches its service', () => {
+    expect(route('/posts/create')).toBe('posts');
+    expect(route('/posts/abc/comments')).toBe('comments');
+    expect(route('/posts')).toBe('query');
+    expect(route('/')).toBe('client');
+    expect(matchRoute(table, 'posts.com', '/posts/create')).toMatchObject({ service: 'posts-srv', servicePort: 4000 });
+  });
+
+  test('longest path first: /posts/create never reaches query, though /posts also matches it', () => {
+    expect(table.hosts.get('posts.com')!.map((r) => r.path)).toEqual(['/posts/([^/]+)/comments', '/posts/create', '/posts', '/']);
+    expect(route('/posts/create')).toBe('posts');
+    expect(route('/posts/create?x=1')).toBe('posts');
+  });
+
+  test('paths are regexes anchored at the start only, as nginx location ~*', () => {
+    expect(route('/posts/a/b/comments')).toBe('query'); // [^/]+ is one segment
+    expect(route('/posts/abc/comments/extra')).toBe('comments');
+    expect(route('/postsxyz')).toBe('query');
+    expect(route('/assets/index.js')).toBe('client');
+    expect(route('/x/posts/create')).toBe('client');
+  });
+
+  test('case-insensitive paths and hosts', () => {
+    expect(route('/POSTS/create')).toBe('posts');
+    expect(route('/Posts/ABC/Comments')).toBe('comments');
+    expect(route('/posts', 'POSTS.COM')).toBe('query');
+  });
+
+  test('Host with a port, and the local aliases', () => {
+    expect(route('/posts', 'posts.com:8080')).toBe('query');
+    expect(route('/posts/create', 'localhost:8080')).toBe('posts');
+    expect(route('/posts/create', '127.0.0.1')).toBe('posts');
+    expect(route('/posts/create', '[::1]:8080')).toBe('posts');
+  });
+
+  test('an unknown or missing host matches nothing (404)', () => {
+    expect(matchRoute(table, 'example.com', '/posts')).toBeUndefined();
+    expect(matchRoute(table, 'posts.com.evil', '/')).toBeUndefined();
+    expect(matchRoute(table, undefined, '/')).toBeUndefined();
+  });
+
+  test('helpers', () => {
+    expect(hostName('Posts.COM:80')).toBe('posts.com');
+    expect(hostName('[::1]')).toBe('::1');
+    expect(parseSize('1m')).toBe(1024 * 1024);
+    expect(parseSize('0')).toBeUndefined();
+    expect(table.bodyLimit).toBe(1024 * 1024);
+  });
+});
+
+describe('loading the manifests', () => {
+  test('a backend without a Service is an error, not a silent 404', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ingress-test-'));
+    try {
+      copyFileSync(path.join(realK8s, 'ingress-srv.yaml'), path.join(dir, 'ingress-srv.yaml'));
+      expect(() => loadRoutes(dir)).toThrow(/posts-srv has no Service/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// ---- the proxy, against tiny real backends on 127.0.0.1 ----
+
+interface Echo {
+  workspace: string;
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function listen(server: http.Server): Promise<number> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+}
+
+function close(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function request(port: number, opts: { method?: string; path: string; host?: string; headers?: http.OutgoingHttpHeaders; body?: string }): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path, headers: { host: opts.host ?? 'posts.com', ...opts.headers }, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+describe('the proxy', () => {
+  const backends = new Map<string, http.Server>();
+  const ports = new Map<string, number>();
+  let ingress: http.Server;
+  let port: number;
+  let deadPort: number;
+
+  beforeAll(async () => {
+    for (const [name] of SERVICES) {
+      const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const echo: Echo = { workspace: name, method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() };
+          res.setHeader('set-cookie', ['a=1', 'b=2']);
+          res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(echo));
+        });
+      });
+      // A WebSocket-style echo: 101, then every byte back.
+      server.on('upgrade', (req, socket) => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Workspace: ' + name + '\r\n\r\n');
+        socket.pipe(socket);
+      });
+      backends.set(name, server);
+      ports.set(name, await listen(server));
+    }
+    // A port with nothing behind it: the backend is down.
+    const gone = http.createServer();
+    deadPort = await listen(gone);
+    await close(gone);
+
+    ingress = createIngress({
+      table,
+      upstream: (w) => (w !== 'comments' || comments === 'up' ? ports.get(w) : comments === 'refused' ? deadPort : undefined),
+    });
+    port = await listen(ingress);
+  });
+
+  let comments: 'up' | 'refused' | 'restarting' = 'up';
+  afterEach(() => {
+    comments = 'up';
+  });
+
+  afterAll(async () => {
+    await close(ingress);
+    await Promise.all([...backends.values()].map(close));
+  });
+
+  test('routes a read to query with the forwarded headers and a fresh request id', async () => {
+    const res = await request(port, { path: '/posts?x=1', host: 'posts.com:8080' });
+    expect(res.status).toBe(200);
+    const echo: Echo = JSON.parse(res.body);
+    expect(echo).toMatchObject({ workspace: 'query', method: 'GET', url: '/posts?x=1' });
+    expect(echo.headers.host).toBe('posts.com:8080');
+    expect(echo.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+    expect(echo.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(echo.headers['x-forwarded-host']).toBe('posts.com:8080');
+    expect(echo.headers['x-forwarded-proto']).toBe('http');
+    expect(echo.headers['x-forwarded-port']).toBe(String(port));
+    expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+  });
+
+  test('streams a write body to posts and keeps a given request id', async () => {
+    const body = JSON.stringify({ title: 'x'.repeat(100_000) });
+    const res = await request(port, {
+      method: 'POST',
+      path: '/POSTS/create',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'abc-123', connection: 'close' },
+      body,
+    });
+    expect(res.status).toBe(201);
+    const echo: Echo = JSON.parse(res.body);
+    expect(echo).toMatchObject({ workspace: 'posts', method: 'POST', body });
+    expect(echo.headers['x-request-id']).toBe('abc-123');
+    expect(echo.headers.connection).not.toBe('close'); // hop-by-hop: the upstream connection stays alive
+  });
+
+  test('a comment write goes to comments, not to query', async () => {
+    const res = await request(port, { method: 'POST', path: '/posts/p1/comments', body: '{"content":"hi"}' });
+    expect(JSON.parse(res.body)).toMatchObject({ workspace: 'comments', url: '/posts/p1/comments', body: '{"content":"hi"}' });
+  });
+
+  test('unknown host: 404 JSON', async () => {
+    const res = await request(port, { path: '/posts', host: 'example.com' });
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toMatch(/application\/json/);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  test('a body over proxy-body-size: 413 JSON, as nginx', async () => {
+    const res = await request(port, { method: 'POST', path: '/posts/create', body: 'x'.repeat(1024 * 1024 + 1) });
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'payload_too_large' } });
+  });
+
+  test('backend down: 502 JSON; backend restarting: 503 JSON', async () => {
+    comments = 'refused';
+    const res = await request(port, { path: '/posts/p1/comments' });
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'bad_gateway' } });
+
+    comments = 'restarting';
+    const res2 = await request(port, { path: '/posts/p1/comments' });
+    expect(res2.status).toBe(503);
+    expect(JSON.parse(res2.body)).toMatchObject({ error: { code: 'unavailable' } });
+  });
+
+  test('proxies a WebSocket upgrade both ways', async () => {
+    const reply = await new Promise<{ status: number; workspace: string; echoed: string }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/@vite/hmr', headers: { host: 'localhost:8080', connection: 'Upgrade', upgrade: 'websocket' }, agent: false });
+      req.on('upgrade', (res, socket) => {
+        socket.write('ping');
+        socket.once('data', (data: Buffer) => {
+          resolve({ status: res.statusCode!, workspace: String(res.headers['x-workspace']), echoed: data.toString() });
+          socket.destroy();
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(reply).toEqual({ status: 101, workspace: 'client', echoed: 'ping' });
+  });
+});
