@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { createApp } from './app';
+
+interface Config {
+  host: string;
+  port: number;
+}
+
+/** Reads the environment once; a bad value stops the process before it listens. */
+function readConfig(env: NodeJS.ProcessEnv): Config {
+  const rawPort = env.PORT ?? '3000';
+  const port = Number(rawPort);
+  if (!/^\d+$/.test(rawPort) || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a whole number from 0 to 65535, got "${rawPort}"`);
+  }
+  const host = env.HOST?.trim() || '0.0.0.0';
+  return { host, port };
+}
+
+function log(line: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'client', ...line })}\n`);
+}
+
+function main(): void {
+  let config: Config;
+  try {
+    config = readConfig(process.env);
+  } catch (error) {
+    log({ level: 'fatal', msg: `invalid configuration: ${(error as Error).message}` });
+    process.exit(1);
+  }
+
+  // dist/index.js sits next to dist/public, in the repository and in the image alike.
+  const app = createApp({ staticDir: path.join(__dirname, 'public'), log });
+  const server = app.listen(config.port, config.host, () => {
+    log({ level: 'info', msg: 'listening', host: config.host, port: config.port });
+  });
+  server.on('error', (error) => {
+    log({ level: 'fatal', msg: `server error: ${error.message}` });
+    process.exit(1);
+  });
+
+  let stopping = false;
+  function stop(signal: NodeJS.Signals): void {
+    if (stopping) return;
+    stopping = true;
+    log({ level: 'info', msg: 'stopping', signal });
+    // close() stops accepting and waits for in-flight requests; idle keep-alive sockets are closed for it.
+    server.close((error) => {
+      if (error) log({ level: 'error', msg: `close failed: ${error.message}` });
+      process.exit(error ? 1 : 0);
+    });
+    server.closeIdleConnections();
+    // A request that never ends must not keep the pod in Terminating forever.
+    setTimeout(() => {
+      log({ level: 'error', msg: 'in-flight requests did not finish in 10 s; exiting' });
+      process.exit(1);
+    }, 10_000).unref();
+  }
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main();

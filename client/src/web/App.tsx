@@ -1,0 +1,28 @@
+import { PostCreate } from './PostCreate';
+import { PostList } from './PostList';
+import { usePosts } from './usePosts';
+
+export function App() {
+  const { posts, loaded, loadError, addPost, addComment } = usePosts();
+
+  return (
+    <main>
+      <h1>posts.com</h1>
+      <section aria-labelledby="create-heading">
+        <h2 id="create-heading">Create a post</h2>
+        <PostCreate onCreated={addPost} />
+      </section>
+      <section aria-labelledby="posts-heading">
+        <h2 id="posts-heading">Posts</h2>
+        {loadError && (
+          <p className="error" role="alert">
+            Posts could not be loaded. {loadError}
+          </p>
+        )}
+        {!loaded && <p className="muted">Loading posts…</p>}
+        {loaded && posts.length === 0 && !loadError && <p className="muted">No posts yet. Create the first one above.</p>}
+        <PostList posts={posts} onCommentCreated={addComment} />
+      </section>
+    </main>
+  );
+}

@@ -1,0 +1,122 @@
+/** The blog's public API, called through the ingress with relative URLs only. */
+
+export type CommentStatus = 'pending' | 'approved' | 'rejected';
+
+export interface Comment {
+  id: string;
+  content: string;
+  status: CommentStatus;
+}
+
+export interface Post {
+  id: string;
+  title: string;
+  comments: Comment[];
+}
+
+export interface CreatedPost {
+  id: string;
+  title: string;
+}
+
+export interface CreatedComment extends Comment {
+  postId: string;
+}
+
+export const UNAVAILABLE_MESSAGE = 'The service is unavailable right now. Please try again in a moment.';
+
+/** A failed request, with a message meant for the person using the page. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export async function fetchPosts(signal?: AbortSignal): Promise<Post[]> {
+  const body = await request('GET', '/posts', undefined, signal);
+  return postsFromBody(body);
+}
+
+export async function createPost(title: string): Promise<CreatedPost> {
+  const body = await request('POST', '/posts/create', { title });
+  if (!isRecord(body) || typeof body.id !== 'string' || typeof body.title !== 'string') throw unexpectedAnswer();
+  return { id: body.id, title: body.title };
+}
+
+export async function createComment(postId: string, content: string): Promise<CreatedComment> {
+  const body = await request('POST', `/posts/${encodeURIComponent(postId)}/comments`, { content });
+  const comment = commentFromBody(body);
+  if (!comment) throw unexpectedAnswer();
+  return { ...comment, postId };
+}
+
+/** Sends one request; any failure becomes an ApiError whose message the page can show as is. */
+async function request(method: string, url: string, payload?: unknown, signal?: AbortSignal): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      signal,
+      headers: payload === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new ApiError(UNAVAILABLE_MESSAGE, null);
+  }
+  const body = parseJson(await response.text().catch(() => ''));
+  if (response.status >= 500) throw new ApiError(UNAVAILABLE_MESSAGE, response.status);
+  if (!response.ok) throw new ApiError(serverMessage(body) ?? fallbackMessage(response.status), response.status);
+  return body;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // e.g. an HTML error page from a proxy: the status code still tells what happened
+  }
+}
+
+function serverMessage(body: unknown): string | undefined {
+  if (!isRecord(body) || !isRecord(body.error)) return undefined;
+  const message = body.error.message;
+  return typeof message === 'string' && message.trim() !== '' ? message : undefined;
+}
+
+function fallbackMessage(status: number): string {
+  if (status === 404) return 'That post no longer exists. Reload the page to see the current posts.';
+  if (status === 413) return 'That text is too long. Please shorten it and try again.';
+  return 'The request was not accepted. Please check the text and try again.';
+}
+
+function unexpectedAnswer(): ApiError {
+  return new ApiError(UNAVAILABLE_MESSAGE, null);
+}
+
+function postsFromBody(body: unknown): Post[] {
+  if (!isRecord(body)) throw unexpectedAnswer();
+  const posts: Post[] = [];
+  for (const value of Object.values(body)) {
+    if (!isRecord(value) || typeof value.id !== 'string' || typeof value.title !== 'string') continue;
+    const rawComments = Array.isArray(value.comments) ? value.comments : [];
+    const comments = rawComments.map(commentFromBody).filter((comment): comment is Comment => comment !== undefined);
+    posts.push({ id: value.id, title: value.title, comments });
+  }
+  return posts;
+}
+
+function commentFromBody(value: unknown): Comment | undefined {
+  if (!isRecord(value) || typeof value.id !== 'string' || typeof value.content !== 'string') return undefined;
+  // A status this page does not know yet is shown as awaiting moderation rather than dropped.
+  const status = value.status === 'approved' || value.status === 'rejected' ? value.status : 'pending';
+  return { id: value.id, content: value.content, status };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
