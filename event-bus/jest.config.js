@@ -4,5 +4,5 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
-  moduleNameMapper: { '^event-bus/client$': '<rootDir>/../event-bus/src/client.ts' },
+  moduleNameMapper: { '^event-bus/(client|testing)$': '<rootDir>/../event-bus/src/$1.ts' },
 };

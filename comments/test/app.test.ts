@@ -1,0 +1,124 @@
+import pino from 'pino';
+import request from 'supertest';
+import { connect, type Bus } from 'event-bus/client';
+import { startTestBus, type TestBus } from 'event-bus/testing';
+import { createApp } from '../src/app';
+import { handlers, react } from '../src/events';
+import { createStore } from '../src/store';
+
+const logger = pino({ level: 'silent' });
+const at = new Date().toISOString();
+
+function comments(busUrl: string) {
+  const bus = connect(busUrl, { logger });
+  const store = createStore();
+  const subscriber = bus.subscribe({ handlers: handlers(store), react: react(bus, store), logger });
+  return { subscriber, store, app: createApp({ bus, subscriber, store, logger }) };
+}
+
+const until = async (check: () => boolean) => {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('comments', () => {
+  let bus: TestBus;
+  let publisher: Bus;
+  beforeEach(async () => {
+    bus = await startTestBus();
+    publisher = connect(bus.url, { logger });
+    await publisher.publish({ id: 'PostCreated:p1', type: 'PostCreated', data: { id: 'p1', title: 'T' } });
+  });
+  afterEach(() => bus.close());
+
+  it('creates a pending comment after CommentCreated is in the log', async () => {
+    const { app, subscriber } = comments(bus.url);
+    await subscriber.start();
+    const res = await request(app).post('/posts/p1/comments').set('x-request-id', 'req-7').send({ content: 'Great post!' });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ id: expect.any(String), postId: 'p1', content: 'Great post!', status: 'pending' });
+    expect(bus.events()[1]).toMatchObject({ id: `CommentCreated:${res.body.id}`, type: 'CommentCreated', data: res.body, requestId: 'req-7' });
+    expect((await request(app).get('/posts/p1/comments')).body).toEqual([res.body]);
+  });
+
+  it('catches up before refusing a post it has not heard of, so a comment right after its post is taken', async () => {
+    const { app } = comments(bus.url); // not started: it has heard of nothing yet
+    const res = await request(app).post('/posts/p1/comments').send({ content: 'first!' });
+    expect(res.status).toBe(201);
+  });
+
+  it('answers 404 for a post the log does not have, storing nothing', async () => {
+    const { app, subscriber } = comments(bus.url);
+    await subscriber.start();
+    const res = await request(app).post('/posts/nope/comments').send({ content: 'hi' });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('post_not_found');
+    expect((await request(app).get('/posts/nope/comments')).status).toBe(404);
+    expect(bus.events()).toHaveLength(1);
+  });
+
+  it.each([
+    ['missing content', {}],
+    ['empty content', { content: '' }],
+    ['content that is not text', { content: ['a'] }],
+    ['over-long content', { content: 'x'.repeat(1001) }],
+  ])('refuses %s with 400', async (_name, body) => {
+    const { app, subscriber } = comments(bus.url);
+    await subscriber.start();
+    const res = await request(app).post('/posts/p1/comments').send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_request');
+    expect(bus.events()).toHaveLength(1);
+  });
+
+  it('turns CommentModerated into one CommentUpdated with a deterministic id', async () => {
+    const { app, subscriber } = comments(bus.url);
+    await subscriber.start();
+    const created = (await request(app).post('/posts/p1/comments').send({ content: 'orange' })).body;
+    const verdict = { ...created, status: 'rejected' };
+    await publisher.publish({ id: `CommentModerated:${created.id}`, type: 'CommentModerated', data: verdict });
+    const events = bus.events();
+    // Delivered twice, as at-least-once delivery may: still one CommentUpdated.
+    await request(app).post('/events').send(events);
+    await request(app).post('/events').send(events[2]);
+    await until(() => bus.events().some((e) => e.type === 'CommentUpdated'));
+    await subscriber.catchUp();
+    expect(bus.events().filter((e) => e.type === 'CommentUpdated')).toEqual([
+      expect.objectContaining({ id: `CommentUpdated:${created.id}`, data: verdict }),
+    ]);
+    expect((await request(app).get('/posts/p1/comments')).body).toEqual([verdict]);
+  });
+
+  it('pays a CommentUpdated it owed before a restart (moderated in the log, no update yet)', async () => {
+    await publisher.publishAll([
+      { id: 'CommentCreated:c1', type: 'CommentCreated', data: { id: 'c1', postId: 'p1', content: 'ok', status: 'pending' } },
+      { id: 'CommentModerated:c1', type: 'CommentModerated', data: { id: 'c1', postId: 'p1', content: 'ok', status: 'approved' } },
+    ]);
+    const { subscriber } = comments(bus.url);
+    await subscriber.start();
+    await until(() => bus.events().some((e) => e.id === 'CommentUpdated:c1'));
+  });
+
+  it('keeps each comment once under duplicate, out-of-order and gapped deliveries', async () => {
+    await publisher.publishAll(
+      ['a', 'b', 'c'].map((id) => ({ id: `CommentCreated:${id}`, type: 'CommentCreated', data: { id, postId: 'p1', content: id, status: 'pending' } })),
+    );
+    const { app } = comments(bus.url);
+    const [, a, b, c] = bus.events().map((e) => ({ ...e, at }));
+    expect((await request(app).post('/events').send(c)).body).toEqual({ ack: 4 }); // gap: pulls 1–3 first
+    expect((await request(app).post('/events').send([b, a, c])).body).toEqual({ ack: 4 });
+    expect((await request(app).get('/posts/p1/comments')).body.map((x: { id: string }) => x.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('refuses a delivery that is not events or is ahead of the log, and ignores unknown types', async () => {
+    const { app } = comments(bus.url);
+    expect((await request(app).post('/events').send({ hello: 'world' })).status).toBe(400);
+    expect((await request(app).post('/events').send({ id: 'x', seq: 50, type: 'PostCreated', data: { id: 'p9' }, at })).status).toBe(409);
+    const unknown = await request(app).post('/events').send({ id: 'x', seq: 1, type: 'PostLiked', data: {}, at });
+    expect(unknown.status).toBe(200);
+    expect((await request(app).get('/posts/p9/comments')).status).toBe(404);
+  });
+});

@@ -1,0 +1,36 @@
+// A real bus for tests: the bus's own app and an in-memory log on a free loopback port.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import pino from 'pino';
+import { createApp } from './app';
+import { Delivery } from './delivery';
+import { EventLog } from './log';
+
+export interface TestBus {
+  url: string;
+  log: EventLog;
+  /** Every event in the log, parsed. */
+  events(): Array<{ id: string; seq: number; type: string; data: Record<string, unknown>; requestId?: string }>;
+  close(): Promise<void>;
+}
+
+/** Starts a bus on 127.0.0.1; `subscribers` get deliveries as in production. */
+export async function startTestBus(subscribers: string[] = [], log = EventLog.inMemory(), port = 0): Promise<TestBus> {
+  const logger = pino({ level: 'silent' });
+  const deliveries = subscribers.map((url) => new Delivery(url, log, logger, { backoffBaseMs: 20, backoffCapMs: 200 }));
+  log.on('durable', () => deliveries.forEach((d) => d.kick()));
+  deliveries.forEach((d) => d.kick());
+  const server: Server = await new Promise((resolve) => {
+    const s = createApp({ log, deliveries, logger }).listen(port, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    log,
+    events: () => log.linesAfter(0).map((line) => JSON.parse(line)),
+    async close() {
+      await Promise.all(deliveries.map((d) => d.stop()));
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

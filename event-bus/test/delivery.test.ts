@@ -1,0 +1,102 @@
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { startTestBus, type TestBus } from '../src/testing';
+
+/** A real HTTP subscriber on loopback that records what it gets and can be told to fail. */
+async function subscriber(answer: (batch: Array<{ seq: number }>) => number = () => 200) {
+  const received: number[] = [];
+  const requests: number[][] = [];
+  const app = express();
+  app.post('/events', express.json({ limit: '16mb' }), (req, res) => {
+    const batch = Array.isArray(req.body) ? req.body : [req.body];
+    const status = answer(batch);
+    if (status === 200) {
+      requests.push(batch.map((e) => e.seq));
+      received.push(...batch.map((e) => e.seq));
+    }
+    res.status(status).json({});
+  });
+  const server = await new Promise<import('node:http').Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
+    received,
+    requests,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const until = async (check: () => boolean, ms = 5000) => {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+async function publish(bus: TestBus, n: number) {
+  for (let i = 0; i < n; i++) await bus.log.append([{ type: 'T', data: { i } }]);
+}
+
+describe('delivery to subscribers', () => {
+  let bus: TestBus;
+  afterEach(() => bus?.close());
+
+  it('delivers every event to every subscriber, in seq order', async () => {
+    const a = await subscriber();
+    const b = await subscriber();
+    bus = await startTestBus([a.url, b.url]);
+    await publish(bus, 20);
+    await until(() => a.received.length === 20 && b.received.length === 20);
+    expect(a.received).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(b.received).toEqual(a.received);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('sends a subscriber that is behind pages of events, not one request each', async () => {
+    const a = await subscriber();
+    bus = await startTestBus([]);
+    await bus.log.append(Array.from({ length: 1200 }, (_, i) => ({ type: 'T', data: { i } })));
+    await bus.close();
+    bus = await startTestBus([a.url], bus.log);
+    await until(() => a.received.length === 1200);
+    expect(a.requests.length).toBeLessThanOrEqual(3);
+    expect(a.received).toEqual(Array.from({ length: 1200 }, (_, i) => i + 1));
+    await a.close();
+  });
+
+  it('retries a failing subscriber until it recovers, without delaying the others', async () => {
+    let failing = true;
+    const sick = await subscriber(() => (failing ? 500 : 200));
+    const healthy = await subscriber();
+    bus = await startTestBus([sick.url, healthy.url]);
+    await publish(bus, 10);
+    await until(() => healthy.received.length === 10);
+
+    const status = await (await fetch(`${bus.url}/subscriptions`)).json();
+    expect(status[0]).toMatchObject({ url: sick.url, cursor: 0, backlog: 10, lastError: 'HTTP 500' });
+    expect(status[1]).toMatchObject({ url: healthy.url, cursor: 10, backlog: 0, lastError: null });
+
+    failing = false;
+    await until(() => sick.received.length === 10);
+    expect(sick.received).toEqual(healthy.received);
+    await Promise.all([sick.close(), healthy.close()]);
+  });
+
+  it('keeps retrying a subscriber that is down, then delivers when it comes up', async () => {
+    const gone = await subscriber();
+    const url = gone.url;
+    await gone.close();
+    bus = await startTestBus([url]);
+    await publish(bus, 3);
+    await until(() => bus.log.head === 3);
+    await new Promise((r) => setTimeout(r, 100));
+    const status = await (await fetch(`${bus.url}/subscriptions`)).json();
+    expect(status[0].lastError).toMatch(/ECONNREFUSED/);
+    expect(status[0].backlog).toBe(3);
+  });
+});

@@ -1,0 +1,96 @@
+import pino from 'pino';
+import request from 'supertest';
+import { connect, type NewEvent } from 'event-bus/client';
+import { startTestBus, type TestBus } from 'event-bus/testing';
+import { createApp } from '../src/app';
+import { handlers, react } from '../src/events';
+import { createModerator } from '../src/moderate';
+import { createStore } from '../src/store';
+
+const logger = pino({ level: 'silent' });
+
+function moderation(busUrl: string) {
+  const bus = connect(busUrl, { logger });
+  const store = createStore();
+  const subscriber = bus.subscribe({ handlers: handlers(store), react: react(bus, store, createModerator(['orange'])), logger });
+  return { subscriber, store, app: createApp({ subscriber, logger }) };
+}
+
+const created = (id: string, content: string): NewEvent => ({
+  id: `CommentCreated:${id}`,
+  type: 'CommentCreated',
+  data: { id, postId: 'p1', content, status: 'pending' },
+  requestId: `req-${id}`,
+});
+
+const verdicts = (bus: TestBus) => bus.events().filter((e) => e.type === 'CommentModerated');
+
+const until = async (check: () => boolean) => {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('moderation service', () => {
+  let bus: TestBus;
+  beforeEach(async () => (bus = await startTestBus()));
+  afterEach(() => bus.close());
+
+  it('answers each CommentCreated with one CommentModerated, carrying the request id', async () => {
+    const { app, subscriber } = moderation(bus.url);
+    await subscriber.start();
+    await connect(bus.url).publishAll([created('c1', 'Great post!'), created('c2', 'Orange!')]);
+    const events = bus.events();
+    await request(app).post('/events').send(events);
+    await request(app).post('/events').send(events); // again: delivery is at least once
+    await until(() => verdicts(bus).length === 2);
+    await subscriber.catchUp();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(verdicts(bus)).toEqual([
+      expect.objectContaining({ id: 'CommentModerated:c1', data: { id: 'c1', postId: 'p1', content: 'Great post!', status: 'approved' }, requestId: 'req-c1' }),
+      expect.objectContaining({ id: 'CommentModerated:c2', data: { id: 'c2', postId: 'p1', content: 'Orange!', status: 'rejected' }, requestId: 'req-c2' }),
+    ]);
+  });
+
+  it('after a crash, pays the verdicts it owed from the log, and only those', async () => {
+    await connect(bus.url).publishAll([
+      created('c1', 'seen before the crash'),
+      { id: 'CommentModerated:c1', type: 'CommentModerated', data: { id: 'c1', postId: 'p1', content: 'seen before the crash', status: 'approved' } },
+      created('c2', 'arrived while we were down'),
+    ]);
+    const { subscriber, store } = moderation(bus.url);
+    await subscriber.start();
+    await until(() => verdicts(bus).length === 2);
+    expect(verdicts(bus).map((e) => e.id)).toEqual(['CommentModerated:c1', 'CommentModerated:c2']);
+    await until(() => store.awaitingModeration.size === 0);
+  });
+
+  it('keeps what it owes while the bus is away, and pays when it is back', async () => {
+    const { app, subscriber, store } = moderation(bus.url);
+    await subscriber.start();
+    await connect(bus.url).publish(created('c1', 'hello'));
+    const [event] = bus.events();
+    const { log } = bus;
+    const port = Number(new URL(bus.url).port);
+    await bus.close();
+
+    expect((await request(app).post('/events').send(event)).body).toEqual({ ack: 1 });
+    await new Promise((r) => setTimeout(r, 300)); // its first tries fail: the bus is down
+    expect(store.awaitingModeration.has('c1')).toBe(true);
+
+    bus = await startTestBus([], log, port);
+    await until(() => verdicts(bus).length === 1);
+    await until(() => store.awaitingModeration.size === 0);
+    await subscriber.stop();
+  });
+
+  it('has no public routes and answers bad deliveries as JSON errors', async () => {
+    const { app } = moderation(bus.url);
+    expect((await request(app).post('/posts/create').send({ title: 'x' })).status).toBe(404);
+    const bad = await request(app).post('/events').send({ type: 'CommentCreated' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_event');
+  });
+});

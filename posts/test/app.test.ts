@@ -1,0 +1,87 @@
+import pino from 'pino';
+import request from 'supertest';
+import { connect } from 'event-bus/client';
+import { startTestBus, type TestBus } from 'event-bus/testing';
+import { createApp } from '../src/app';
+import { handlers } from '../src/events';
+import { createStore } from '../src/store';
+
+const logger = pino({ level: 'silent' });
+
+function posts(busUrl: string) {
+  const bus = connect(busUrl, { logger });
+  const store = createStore();
+  const subscriber = bus.subscribe({ handlers: handlers(store), logger });
+  return { subscriber, store, app: createApp({ bus, subscriber, store, logger }) };
+}
+
+describe('posts', () => {
+  let bus: TestBus;
+  beforeEach(async () => (bus = await startTestBus()));
+  afterEach(() => bus.close());
+
+  it('creates a post: 201 {id, title} once PostCreated is in the log', async () => {
+    const { app } = posts(bus.url);
+    const res = await request(app).post('/posts/create').set('x-request-id', 'req-1').send({ title: '  Hello  ' });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ id: expect.any(String), title: 'Hello' });
+    expect(bus.events()).toEqual([
+      expect.objectContaining({ id: `PostCreated:${res.body.id}`, seq: 1, type: 'PostCreated', data: res.body, requestId: 'req-1' }),
+    ]);
+    expect((await request(app).get('/posts')).body).toEqual({ [res.body.id]: res.body });
+  });
+
+  it('answers 503 and stores nothing when the bus is unreachable', async () => {
+    const url = bus.url;
+    await bus.close();
+    const { app, store } = posts(url);
+    const res = await request(app).post('/posts/create').send({ title: 'Hello' });
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('unavailable');
+    expect(store.postsById.size).toBe(0);
+    bus = await startTestBus();
+  });
+
+  it.each([
+    ['a missing title', {}],
+    ['an empty title', { title: '   ' }],
+    ['a title that is not text', { title: 42 }],
+    ['an over-long title', { title: 'x'.repeat(201) }],
+  ])('refuses %s with 400 and stores nothing', async (_name, body) => {
+    const { app } = posts(bus.url);
+    const res = await request(app).post('/posts/create').send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual({ code: 'invalid_request', message: expect.stringContaining('title') });
+    expect(bus.events()).toEqual([]);
+  });
+
+  it('answers malformed JSON, oversize bodies and unknown routes as JSON errors', async () => {
+    const { app } = posts(bus.url);
+    const malformed = await request(app).post('/posts/create').set('content-type', 'application/json').send('{"title":');
+    expect([malformed.status, malformed.body.error.code]).toEqual([400, 'malformed_json']);
+    const huge = await request(app).post('/posts/create').send({ title: 'x'.repeat(100_000) });
+    expect([huge.status, huge.body.error.code]).toEqual([413, 'payload_too_large']);
+    const unknown = await request(app).delete('/posts/create');
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'not_found']);
+    expect(bus.events()).toEqual([]);
+  });
+
+  it('is ready only after catching up, and rebuilds its posts from the log', async () => {
+    await connect(bus.url).publish({ id: 'PostCreated:p1', type: 'PostCreated', data: { id: 'p1', title: 'From the log' } });
+    const { app, subscriber } = posts(bus.url);
+    expect((await request(app).get('/readyz')).status).toBe(503);
+    expect((await request(app).get('/healthz')).status).toBe(200);
+    await subscriber.start();
+    expect((await request(app).get('/readyz')).status).toBe(200);
+    expect((await request(app).get('/posts')).body).toEqual({ p1: { id: 'p1', title: 'From the log' } });
+  });
+
+  it('applies a duplicate or replayed delivery once', async () => {
+    const { app } = posts(bus.url);
+    const event = { id: 'PostCreated:p1', seq: 1, type: 'PostCreated', data: { id: 'p1', title: 'T' }, at: new Date().toISOString() };
+    await connect(bus.url).publish({ id: event.id, type: event.type, data: event.data });
+    expect((await request(app).post('/events').send(event)).body).toEqual({ ack: 1 });
+    expect((await request(app).post('/events').send([event, event])).body).toEqual({ ack: 1 });
+    expect(Object.keys((await request(app).get('/posts')).body)).toEqual(['p1']);
+  });
+});

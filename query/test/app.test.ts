@@ -1,0 +1,76 @@
+import pino from 'pino';
+import request from 'supertest';
+import { connect, type NewEvent } from 'event-bus/client';
+import { startTestBus, type TestBus } from 'event-bus/testing';
+import { createApp } from '../src/app';
+import { handlers } from '../src/events';
+import { createStore } from '../src/store';
+
+const logger = pino({ level: 'silent' });
+
+function query(busUrl: string) {
+  const store = createStore();
+  const subscriber = connect(busUrl, { logger }).subscribe({ handlers: handlers(store), logger });
+  return { subscriber, app: createApp({ subscriber, store, logger }) };
+}
+
+const post = (id: string, title = id): NewEvent => ({ id: `PostCreated:${id}`, type: 'PostCreated', data: { id, title } });
+const comment = (type: string, id: string, postId: string, status: string, content = id): NewEvent => ({
+  id: `${type}:${id}`,
+  type,
+  data: { id, postId, content, status },
+});
+
+describe('query', () => {
+  let bus: TestBus;
+  beforeEach(async () => (bus = await startTestBus()));
+  afterEach(() => bus.close());
+
+  it('builds the read model from events only: posts oldest first, each with its comments', async () => {
+    await connect(bus.url).publishAll([
+      post('p2', 'Second is first'),
+      post('p1', 'First is second'),
+      comment('CommentCreated', 'c1', 'p1', 'pending', 'Great post!'),
+      comment('CommentCreated', 'c2', 'p1', 'pending', 'Orange!'),
+      comment('CommentModerated', 'c2', 'p1', 'rejected', 'Orange!'),
+      comment('CommentUpdated', 'c2', 'p1', 'rejected', 'Orange!'),
+      comment('CommentUpdated', 'c1', 'p1', 'approved', 'Great post!'),
+    ]);
+    const { app, subscriber } = query(bus.url);
+    expect((await request(app).get('/readyz')).status).toBe(503);
+    await subscriber.start();
+    expect((await request(app).get('/readyz')).status).toBe(200);
+    const res = await request(app).get('/posts');
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body)).toEqual(['p2', 'p1']);
+    expect(res.body.p1).toEqual({
+      id: 'p1',
+      title: 'First is second',
+      comments: [
+        { id: 'c1', content: 'Great post!', status: 'approved' },
+        { id: 'c2', content: 'Orange!', status: 'rejected' },
+      ],
+    });
+  });
+
+  it('applies pushed events in seq order, once, pulling what a gap hides', async () => {
+    await connect(bus.url).publishAll([post('p1'), comment('CommentCreated', 'c1', 'p1', 'pending'), comment('CommentUpdated', 'c1', 'p1', 'approved')]);
+    const { app } = query(bus.url);
+    const [e1, e2, e3] = bus.events();
+    expect((await request(app).post('/events').send(e3)).body).toEqual({ ack: 3 });
+    expect((await request(app).post('/events').send([e2, e1, e3])).body).toEqual({ ack: 3 });
+    expect((await request(app).get('/posts')).body.p1.comments).toEqual([{ id: 'c1', content: 'c1', status: 'approved' }]);
+  });
+
+  it('ignores unknown event types and malformed event data, and answers bad requests as JSON', async () => {
+    const { app } = query(bus.url);
+    const at = new Date().toISOString();
+    await connect(bus.url).publishAll([{ type: 'PostLiked', data: {} }, { type: 'PostCreated', data: { title: 'no id' } }, post('p1')]);
+    const events = bus.events();
+    expect((await request(app).post('/events').send(events)).body).toEqual({ ack: 3 });
+    expect(Object.keys((await request(app).get('/posts')).body)).toEqual(['p1']);
+    expect((await request(app).post('/events').set('content-type', 'application/json').send('[{')).status).toBe(400);
+    expect((await request(app).post('/events').send({ id: 'x', seq: 'one', type: 'PostCreated', data: {}, at })).status).toBe(400);
+    expect((await request(app).get('/nothing-here')).body.error.code).toBe('not_found');
+  });
+});
