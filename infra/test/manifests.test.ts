@@ -1,0 +1,254 @@
+/**
+ * Every object in infra/k8s against the Kubernetes schemas (kubernetes-models 4.x, offline), and the
+ * references between objects that no schema sees: selectors, ports, backends, service URLs, images.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
+import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { imageName } from '../../scripts/src/images';
+import { PORTS, ROOT, SERVICES } from './dockerfile';
+
+const K8S = path.join(ROOT, 'infra', 'k8s');
+const MODEL_CLASSES: Record<string, new (data: never) => { validate(): void }> = {
+  'apps/v1/Deployment': Deployment,
+  'v1/Service': Service,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
+  'networking.k8s.io/v1/Ingress': Ingress,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+};
+
+// Loose shapes for reading; the schemas above do the strict checking.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: any };
+
+const files = fs.readdirSync(K8S).sort();
+const objects: { file: string; obj: Obj }[] = files.flatMap((file) =>
+  parseAllDocuments(fs.readFileSync(path.join(K8S, file), 'utf8')).map((doc) => {
+    if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0].message}`);
+    return { file, obj: doc.toJS() as Obj };
+  }),
+);
+const of = (kind: string): Obj[] => objects.filter((o) => o.obj.kind === kind).map((o) => o.obj);
+const deployments = of('Deployment');
+const services = of('Service');
+const deploymentOf = (svc: string): Obj => {
+  const found = deployments.find((d) => d.metadata.name === `${svc}-depl`);
+  if (!found) throw new Error(`no Deployment ${svc}-depl`);
+  return found;
+};
+const containerOf = (svc: string): any => deploymentOf(svc).spec.template.spec.containers[0];
+const envOf = (svc: string): Record<string, string> =>
+  Object.fromEntries((containerOf(svc).env ?? []).map((e: { name: string; value: string }) => [e.name, e.value]));
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}): boolean =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+describe('the files in infra/k8s', () => {
+  test('are plain YAML that `kubectl apply -f infra/k8s` applies as they are (no kustomization)', () => {
+    expect(files.filter((f) => /^kustomization\.ya?ml$|^Kustomization$/i.test(f))).toEqual([]);
+    expect(files.every((f) => /\.ya?ml$/.test(f))).toBe(true);
+    expect(files).toEqual(expect.arrayContaining([...SERVICES.map((s) => `${s}-depl.yaml`), 'ingress-srv.yaml']));
+  });
+
+  test.each(objects.map((o) => [`${o.file}: ${o.obj.kind} ${o.obj.metadata?.name}`, o.obj] as const))(
+    '%s is valid against the Kubernetes schema',
+    (_label, obj) => {
+      const Model = MODEL_CLASSES[`${obj.apiVersion}/${obj.kind}`];
+      expect(Model).toBeDefined();
+      expect(() => new Model(obj as never).validate()).not.toThrow();
+    },
+  );
+
+  test('the schema check catches a broken object (it can fail)', () => {
+    const broken = structuredClone(deploymentOf('posts'));
+    broken.spec.template.spec.containers[0].ports[0].containerPort = 'four thousand';
+    expect(() => new Deployment(broken as never).validate()).toThrow(/containerPort/);
+  });
+
+  test('object names are unique per kind', () => {
+    const keys = objects.map((o) => `${o.obj.kind}/${o.obj.metadata.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe.each(SERVICES)('%s', (svc) => {
+  const port = PORTS[svc];
+
+  test('has its Deployment and ClusterIP Service with the seed names, in its own file', () => {
+    const inFile = objects.filter((o) => o.file === `${svc}-depl.yaml`).map((o) => `${o.obj.kind}/${o.obj.metadata.name}`);
+    expect(inFile).toEqual(expect.arrayContaining([`Deployment/${svc}-depl`, `Service/${svc}-srv`, `NetworkPolicy/${svc}-netpol`]));
+    const service = services.find((s) => s.metadata.name === `${svc}-srv`);
+    expect(service?.spec.type ?? 'ClusterIP').toBe('ClusterIP');
+  });
+
+  test('the pods carry app=<workspace> and the Deployment selects them', () => {
+    const d = deploymentOf(svc);
+    expect(d.spec.selector.matchLabels).toEqual({ app: svc });
+    expect(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels)).toBe(true);
+  });
+
+  test("the Service selects the Deployment's pods and targets the container port, which is the default PORT", () => {
+    const service = services.find((s) => s.metadata.name === `${svc}-srv`)!;
+    const d = deploymentOf(svc);
+    expect(matches(service.spec.selector, d.spec.template.metadata.labels)).toBe(true);
+    // No other Deployment's pods may fall under this selector.
+    expect(deployments.filter((o) => matches(service.spec.selector, o.spec.template.metadata.labels))).toHaveLength(1);
+    expect(service.spec.ports).toEqual([expect.objectContaining({ port, targetPort: port })]);
+    expect(containerOf(svc).ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([port]);
+    expect(envOf(svc).PORT).toBe(String(port));
+  });
+
+  test('runs the image `npm run images` builds, with a pull policy that works for a locally built image', () => {
+    expect(containerOf(svc).image).toBe(imageName(svc));
+    expect(containerOf(svc).imagePullPolicy).toMatch(/^(IfNotPresent|Never)$/);
+  });
+
+  test('is probed on /readyz and /healthz at its port', () => {
+    const c = containerOf(svc);
+    expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+    for (const probe of [c.readinessProbe, c.livenessProbe]) {
+      expect([port, 'http']).toContain(probe.httpGet.port);
+      if (probe.httpGet.port === 'http') expect(c.ports[0].name).toBe('http');
+    }
+  });
+
+  test('has CPU and memory requests and limits', () => {
+    const { requests, limits } = containerOf(svc).resources;
+    for (const r of [requests, limits]) expect(Object.keys(r).sort()).toEqual(['cpu', 'memory']);
+  });
+
+  test('runs hardened: non-root, no privilege escalation, no capabilities, read-only root with a writable /tmp', () => {
+    const pod = deploymentOf(svc).spec.template.spec;
+    const c = containerOf(svc);
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+    expect(pod.securityContext.seccompProfile.type).toBe('RuntimeDefault');
+    expect(c.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(c.securityContext.privileged ?? false).toBe(false);
+    const tmp = c.volumeMounts.find((m: { mountPath: string }) => m.mountPath === '/tmp');
+    expect(pod.volumes.find((v: { name: string }) => v.name === tmp?.name)?.emptyDir).toBeDefined();
+  });
+
+  test('sets the environment the service reads', () => {
+    const env = envOf(svc);
+    expect(env).toMatchObject({ PORT: String(port), HOST: '0.0.0.0', LOG_LEVEL: 'info' });
+    if (!['event-bus', 'client'].includes(svc)) expect(env.EVENT_BUS_URL).toBe('http://event-bus-srv:4005');
+    if (svc === 'moderation') expect(env.BANNED_WORDS).toBeTruthy();
+  });
+
+  test('every env var that names another service resolves to an existing Service and its port', () => {
+    const urls = Object.values(envOf(svc)).flatMap((v) => v.split(',')).filter((v) => /^https?:\/\//.test(v));
+    for (const raw of urls) {
+      const url = new URL(raw);
+      const target = services.find((s) => s.metadata.name === url.hostname);
+      expect({ url: raw, service: target?.metadata.name }).toEqual({ url: raw, service: url.hostname });
+      expect(target!.spec.ports.map((p: { port: number }) => String(p.port))).toContain(url.port);
+    }
+  });
+});
+
+describe('the event bus', () => {
+  const pod = () => deploymentOf('event-bus').spec.template.spec;
+
+  test('keeps its log on a PersistentVolumeClaim, with Recreate so two pods never share it', () => {
+    const d = deploymentOf('event-bus');
+    expect(d.spec.strategy.type).toBe('Recreate');
+    expect(d.spec.replicas).toBe(1);
+    const volume = pod().volumes.find((v: any) => v.persistentVolumeClaim);
+    expect(of('PersistentVolumeClaim').map((p) => p.metadata.name)).toContain(volume.persistentVolumeClaim.claimName);
+    const mount = containerOf('event-bus').volumeMounts.find((m: any) => m.name === volume.name);
+    expect(mount.readOnly ?? false).toBe(false);
+    expect(envOf('event-bus').EVENT_LOG_PATH.startsWith(`${mount.mountPath}/`)).toBe(true);
+    // The volume must be writable by the non-root user.
+    expect(pod().securityContext.fsGroup).toBe(pod().securityContext.runAsGroup);
+  });
+
+  test('delivers to every backend', () => {
+    const subscribers = envOf('event-bus').SUBSCRIBERS.split(',').map((u) => new URL(u).hostname);
+    expect(subscribers.sort()).toEqual(['comments-srv', 'moderation-srv', 'posts-srv', 'query-srv']);
+  });
+});
+
+describe('the Ingress', () => {
+  const ingress = of('Ingress').find((i) => i.metadata.name === 'ingress-srv')!;
+  const paths: { path: string; pathType: string; backend: any }[] = ingress.spec.rules.flatMap((r: any) => r.http.paths);
+
+  test('serves posts.com with the nginx class', () => {
+    expect(ingress.spec.ingressClassName).toBe('nginx');
+    expect(ingress.spec.rules.map((r: any) => r.host)).toEqual(['posts.com']);
+  });
+
+  test('keeps the seed routes', () => {
+    expect(paths.map((p) => [p.path, p.backend.service.name])).toEqual([
+      ['/posts/create', 'posts-srv'],
+      ['/posts/([^/]+)/comments', 'comments-srv'],
+      ['/posts', 'query-srv'],
+      ['/', 'client-srv'],
+    ]);
+  });
+
+  test('every backend names an existing Service and one of its ports', () => {
+    for (const { backend } of paths) {
+      const service = services.find((s) => s.metadata.name === backend.service.name);
+      expect(service).toBeDefined();
+      expect(service!.spec.ports.map((p: { port: number }) => p.port)).toContain(backend.service.port.number);
+    }
+  });
+
+  test('regex paths are ImplementationSpecific (strict path validation refuses them as Prefix)', () => {
+    const useRegex = ingress.metadata.annotations?.['nginx.ingress.kubernetes.io/use-regex'] === 'true';
+    for (const p of paths) {
+      // With use-regex every path of the Ingress is a regex to nginx.
+      if (useRegex || /[()[\]{}*+?^$|\\]/.test(p.path)) expect(p).toMatchObject({ pathType: 'ImplementationSpecific' });
+    }
+  });
+});
+
+describe('the NetworkPolicies', () => {
+  const policies = of('NetworkPolicy');
+  const INGRESS_NS = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } };
+  const fromBus = { podSelector: { matchLabels: { app: 'event-bus' } } };
+  const policyFor = (svc: string): any => {
+    const found = policies.filter((p) => matches(p.spec.podSelector.matchLabels, deploymentOf(svc).spec.template.metadata.labels));
+    expect(found).toHaveLength(1);
+    return found[0].spec;
+  };
+
+  test('every one selects the pods of an existing Deployment', () => {
+    for (const p of policies) {
+      expect(deployments.some((d) => matches(p.spec.podSelector.matchLabels, d.spec.template.metadata.labels))).toBe(true);
+    }
+  });
+
+  test.each(SERVICES)('%s accepts traffic on its port only', (svc) => {
+    const spec = policyFor(svc);
+    expect(spec.policyTypes).toEqual(['Ingress']);
+    for (const rule of spec.ingress) expect(rule.ports).toEqual([{ protocol: 'TCP', port: PORTS[svc] }]);
+  });
+
+  test('the bus accepts only the four backends', () => {
+    const [rule] = policyFor('event-bus').ingress;
+    expect(rule.from).toEqual([
+      { podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['posts', 'comments', 'query', 'moderation'] }] } },
+    ]);
+  });
+
+  test.each(['posts', 'comments', 'query'])('%s accepts the bus and the ingress controller', (svc) => {
+    expect(policyFor(svc).ingress.flatMap((r: any) => r.from)).toEqual([fromBus, INGRESS_NS]);
+  });
+
+  test('moderation accepts the bus alone', () => {
+    expect(policyFor('moderation').ingress.flatMap((r: any) => r.from)).toEqual([fromBus]);
+  });
+
+  test('the client accepts the ingress controller alone', () => {
+    expect(policyFor('client').ingress.flatMap((r: any) => r.from)).toEqual([INGRESS_NS]);
+  });
+});
