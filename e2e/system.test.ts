@@ -1,0 +1,169 @@
+// The five backend services as real processes on free loopback ports, driven only through
+// their HTTP APIs: the happy path, a killed moderator, a rebuilt read model, a restarted bus.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '..');
+type Name = 'event-bus' | 'posts' | 'comments' | 'query' | 'moderation';
+const names: Name[] = ['event-bus', 'posts', 'comments', 'query', 'moderation'];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+interface Comment {
+  id: string;
+  content: string;
+  status: string;
+}
+type ReadModel = Record<string, { id: string; title: string; comments: Comment[] }>;
+
+describe('the five services as real processes', () => {
+  const ports = {} as Record<Name, number>;
+  const processes = new Map<Name, ChildProcess>();
+  const logPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'posts-system-')), 'events.ndjson');
+  const url = (name: Name, p = '') => `http://127.0.0.1:${ports[name]}${p}`;
+
+  function start(name: Name) {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(ports[name]),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      EVENT_BUS_URL: url('event-bus'),
+      SUBSCRIBERS: (['posts', 'comments', 'query', 'moderation'] as Name[]).map((n) => url(n, '/events')).join(','),
+      EVENT_LOG_PATH: logPath,
+    };
+    const child = spawn(process.execPath, [path.join(root, name, 'dist/index.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    processes.set(name, child);
+    return until(`${name} to be ready`, async () => ((await fetch(url(name, '/readyz'))).ok ? true : undefined));
+  }
+
+  async function kill(name: Name, signal: NodeJS.Signals = 'SIGKILL') {
+    const child = processes.get(name)!;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+    processes.delete(name);
+  }
+
+  async function post(url: string, body: unknown) {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: await res.json() };
+  }
+
+  const readModel = async (): Promise<ReadModel> => (await fetch(url('query', '/posts'))).json();
+
+  /** Waits until every comment in the read model has left "pending". */
+  const settled = (count: number) =>
+    until('every comment to be moderated', async () => {
+      const model = await readModel();
+      const comments = Object.values(model).flatMap((p) => p.comments);
+      return comments.length === count && comments.every((c) => c.status !== 'pending') ? model : undefined;
+    });
+
+  beforeAll(async () => {
+    for (const name of names) ports[name] = await freePort();
+    for (const name of names) await start(name);
+  });
+
+  afterAll(async () => {
+    await Promise.all([...processes.keys()].map((name) => kill(name)));
+  });
+
+  let postId: string;
+
+  it('takes a post and two comments to the read model with their moderated statuses', async () => {
+    const created = await post(url('posts', '/posts/create'), { title: 'Hello, posts.com' });
+    expect(created.status).toBe(201);
+    postId = created.body.id;
+
+    const good = await post(url('comments', `/posts/${postId}/comments`), { content: 'Great post!' });
+    const bad = await post(url('comments', `/posts/${postId}/comments`), { content: 'Orange!' });
+    expect([good.status, good.body.status, bad.status, bad.body.status]).toEqual([201, 'pending', 201, 'pending']);
+
+    const model = await settled(2);
+    expect(model[postId]).toEqual({
+      id: postId,
+      title: 'Hello, posts.com',
+      comments: [
+        { id: good.body.id, content: 'Great post!', status: 'approved' },
+        { id: bad.body.id, content: 'Orange!', status: 'rejected' },
+      ],
+    });
+    const fromComments = await (await fetch(url('comments', `/posts/${postId}/comments`))).json();
+    expect(fromComments.map((c: Comment) => [c.id, c.status])).toEqual([
+      [good.body.id, 'approved'],
+      [bad.body.id, 'rejected'],
+    ]);
+  });
+
+  it('settles every comment that was pending when moderation was killed, once it is back', async () => {
+    await kill('moderation');
+    const contents = ['one', 'two ORANGE', 'three', 'four orange.', 'five'];
+    for (const content of contents) {
+      expect((await post(url('comments', `/posts/${postId}/comments`), { content })).status).toBe(201);
+    }
+    await sleep(300);
+    const whileDown = (await readModel())[postId].comments.slice(2);
+    expect(whileDown.map((c) => c.status)).toEqual(['pending', 'pending', 'pending', 'pending', 'pending']);
+
+    await start('moderation');
+    const model = await settled(7);
+    expect(model[postId].comments.slice(2).map((c) => [c.content, c.status])).toEqual([
+      ['one', 'approved'],
+      ['two ORANGE', 'rejected'],
+      ['three', 'approved'],
+      ['four orange.', 'rejected'],
+      ['five', 'approved'],
+    ]);
+  });
+
+  it('rebuilds the same read model when query restarts', async () => {
+    const before = await readModel();
+    await kill('query');
+    await start('query');
+    expect(await readModel()).toEqual(before);
+  });
+
+  it('keeps the log and the read model when the bus restarts with EVENT_LOG_PATH', async () => {
+    const before = await readModel();
+    const eventsBefore = await (await fetch(url('event-bus', '/events'))).json();
+    await kill('event-bus');
+    await start('event-bus');
+    expect(await (await fetch(url('event-bus', '/events'))).json()).toEqual(eventsBefore);
+
+    await kill('query');
+    await start('query');
+    expect(await readModel()).toEqual(before);
+
+    // And the system goes on: the log continues after the restart.
+    const later = await post(url('comments', `/posts/${postId}/comments`), { content: 'after the restart' });
+    expect(later.status).toBe(201);
+    const model = await settled(8);
+    expect(model[postId].comments.at(-1)).toEqual({ id: later.body.id, content: 'after the restart', status: 'approved' });
+    const events = await (await fetch(url('event-bus', '/events'))).json();
+    expect(events.map((e: { seq: number }) => e.seq)).toEqual(events.map((_: unknown, i: number) => i + 1));
+  });
+});
