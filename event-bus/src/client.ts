@@ -114,10 +114,11 @@ export class Bus {
     }
   }
 
-  /** Events with `seq > after`, at most `limit`, in order. */
-  async read(after: number, limit = this.pageSize): Promise<BusEvent[]> {
+  /** Events with `seq > after`, at most `limit`, in order; and the id of the log they come from. */
+  async read(after: number, limit = this.pageSize): Promise<{ events: BusEvent[]; logId?: string }> {
     const res = await this.http.get<BusEvent[]>('/events', { params: { after, limit } });
-    return res.data;
+    const logId = res.headers['x-log-id'];
+    return { events: res.data, logId: typeof logId === 'string' ? logId : undefined };
   }
 
   subscribe(options: SubscriberOptions): Subscriber {
@@ -147,6 +148,12 @@ export interface SubscriberOptions {
    * after every applied batch, never twice at once; if it throws, it is called again later.
    */
   react?: () => Promise<void>;
+  /**
+   * The bus came back with another log (a bus without EVENT_LOG_PATH restarted): the state
+   * was built from a log that is gone. By default the process exits, to be restarted and
+   * rebuilt from the new log, rather than ignore new events whose seqs it has "seen".
+   */
+  onLogReplaced?: () => void;
   logger?: Logger;
 }
 
@@ -160,6 +167,8 @@ export class Subscriber {
   lastSeq = 0;
   /** Caught up with the log at least once since start. */
   ready = false;
+  /** The id of the log the state was built from (its first event's id). */
+  private logId: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private reacting: Promise<void> | null = null;
@@ -202,13 +211,14 @@ export class Subscriber {
    * the last `seq` applied. Throws HttpError(400) for a body that is not events, and
    * HttpError(409) for a `seq` the log does not have yet.
    */
-  receive(body: unknown): Promise<{ ack: number }> {
+  receive(body: unknown, logId?: string): Promise<{ ack: number }> {
     const parsed = deliverySchema.safeParse(body);
     if (!parsed.success) {
       return Promise.reject(new HttpError(400, 'invalid_event', z.prettifyError(parsed.error)));
     }
     const events = (Array.isArray(parsed.data) ? parsed.data : [parsed.data]).sort((a, b) => a.seq - b.seq);
     return this.serially(async () => {
+      this.checkLog(logId);
       for (const event of events) {
         if (event.seq <= this.lastSeq) continue;
         if (event.seq > this.lastSeq + 1) await this.pull(event.seq - 1);
@@ -226,7 +236,7 @@ export class Subscriber {
   router(): Router {
     const router = express.Router();
     router.post('/events', express.json({ limit: '16mb' }), async (req, res) => {
-      res.json(await this.receive(req.body));
+      res.json(await this.receive(req.body, req.get('x-log-id')));
     });
     return router;
   }
@@ -249,12 +259,30 @@ export class Subscriber {
   private async pull(upTo: number): Promise<void> {
     while (this.lastSeq < upTo) {
       const limit = Math.min(this.bus.pageSize, upTo - this.lastSeq);
-      const page = await this.bus.read(this.lastSeq, limit);
+      const { events: page, logId } = await this.bus.read(this.lastSeq, limit);
+      this.checkLog(logId);
       for (const event of page) {
         if (event.seq === this.lastSeq + 1) this.apply(event);
       }
       if (page.length < limit) return;
     }
+  }
+
+  private checkLog(logId: string | undefined): void {
+    if (!logId) return;
+    if (this.lastSeq === 0 || !this.logId) {
+      this.logId = logId;
+      return;
+    }
+    if (logId === this.logId) return;
+    const replaced =
+      this.options.onLogReplaced ??
+      (() => {
+        this.logger?.fatal({ was: this.logId, now: logId }, 'the event log was replaced; exiting to rebuild from the new one');
+        process.exit(1);
+      });
+    replaced();
+    throw new HttpError(409, 'log_replaced', 'These events come from another log than the one this service was built from.');
   }
 
   private apply(event: BusEvent): void {

@@ -84,7 +84,9 @@ export class Delivery {
       const lines = this.log.linesAfter(this.cursor, this.options.batchSize ?? 500);
       const lastSeq = this.cursor + lines.length;
       try {
-        const res = await this.http.post(this.url, lines.length === 1 ? lines[0] : `[${lines.join(',')}]`);
+        const res = await this.http.post(this.url, lines.length === 1 ? lines[0] : `[${lines.join(',')}]`, {
+          headers: { 'x-log-id': this.log.firstId },
+        });
         // A subscriber that pulled further than we sent says so; skip what it already has.
         const ack = typeof res.data?.ack === 'number' ? Math.min(res.data.ack, this.log.head) : 0;
         this.cursor = Math.max(lastSeq, ack);

@@ -24,6 +24,8 @@ export class EventLog extends EventEmitter {
   /** The events as JSON text, `lines[seq - 1]`: what readers and deliveries send as it is. */
   private readonly lines: string[] = [];
   private readonly seqById = new Map<string, number>();
+  /** The id of the first event: names this log, so a replaced log can be told apart. */
+  firstId: string | undefined;
   /** Events up to here are durable and visible. */
   private durable = 0;
   private unwritten: string[] = [];
@@ -59,6 +61,7 @@ export class EventLog extends EventEmitter {
       if (event.seq !== log.lines.length + 1) throw new Error(`${filePath}: expected seq ${log.lines.length + 1}, found ${event.seq}`);
       log.lines.push(line);
       log.seqById.set(event.id, event.seq);
+      log.firstId ??= event.id;
     }
     log.durable = log.lines.length;
     return log;
@@ -69,10 +72,6 @@ export class EventLog extends EventEmitter {
     return this.durable;
   }
 
-  /** The id of the first event: names this log, so a replaced log can be told apart. */
-  get firstId(): string | undefined {
-    return this.lines.length ? (JSON.parse(this.lines[0]) as { id: string }).id : undefined;
-  }
 
   /**
    * Appends the events whose id the log doesn't hold yet and resolves once they (and any
@@ -89,6 +88,7 @@ export class EventLog extends EventEmitter {
       const line = JSON.stringify({ id, seq, type: p.type, data: p.data, at, ...(p.requestId ? { requestId: p.requestId } : {}) });
       this.lines.push(line);
       this.seqById.set(id, seq);
+      this.firstId ??= id;
       this.unwritten.push(line);
       return { id, seq, duplicate: false };
     });

@@ -107,4 +107,17 @@ describe('bus SDK', () => {
     expect(paid.sort()).toEqual([1, 2]);
     await sub.stop();
   });
+
+  it('notices a bus that came back with another log, rather than ignore its events as seen', async () => {
+    bus = await startTestBus();
+    await bus.log.append([{ id: 'first-log', type: 'Item', data: { n: 1 } }]);
+    const replaced = jest.fn();
+    const { seen, handlers } = recorder();
+    const sub = connect(bus.url, { logger }).subscribe({ handlers, logger, onLogReplaced: replaced });
+    await sub.start();
+    expect(await sub.receive(envelope(1), 'first-log')).toEqual({ ack: 1 });
+    await expect(sub.receive(envelope(1), 'second-log')).rejects.toMatchObject({ status: 409, code: 'log_replaced' });
+    expect(replaced).toHaveBeenCalledTimes(1);
+    expect(seen).toHaveLength(1);
+  });
 });
