@@ -1,21 +1,6 @@
 import path from 'node:path';
 import { createApp } from './app';
-
-interface Config {
-  host: string;
-  port: number;
-}
-
-/** Reads the environment once; a bad value stops the process before it listens. */
-function readConfig(env: NodeJS.ProcessEnv): Config {
-  const rawPort = env.PORT ?? '3000';
-  const port = Number(rawPort);
-  if (!/^\d+$/.test(rawPort) || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`PORT must be a whole number from 0 to 65535, got "${rawPort}"`);
-  }
-  const host = env.HOST?.trim() || '0.0.0.0';
-  return { host, port };
-}
+import { readConfig, type Config } from './config';
 
 function log(line: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'client', ...line })}\n`);
@@ -33,7 +18,9 @@ function main(): void {
   // dist/index.js sits next to dist/public, in the repository and in the image alike.
   const app = createApp({ staticDir: path.join(__dirname, 'public'), log });
   const server = app.listen(config.port, config.host, () => {
-    log({ level: 'info', msg: 'listening', host: config.host, port: config.port });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port; // the real one when PORT=0
+    log({ level: 'info', msg: 'listening', host: config.host, port });
   });
   server.on('error', (error) => {
     log({ level: 'fatal', msg: `server error: ${error.message}` });

@@ -1,0 +1,74 @@
+import type { Comment, Post } from '../src/web/api';
+
+type Answer = { status: number; body?: unknown } | 'network-error';
+
+interface FakeResponse {
+  ok: boolean;
+  status: number;
+  text: () => Promise<string>;
+}
+
+/**
+ * Stands in for the ingress and the services behind it: keeps posts in memory,
+ * answers the three API calls, and lets a test make the next call to a route fail.
+ */
+export function fakeBackend(initial: Post[] = []) {
+  const posts: Post[] = JSON.parse(JSON.stringify(initial));
+  const failures = new Map<string, Answer[]>();
+  const calls: { method: string; url: string; body: unknown }[] = [];
+  let nextId = 1;
+  /** When false, writes are stored but GET /posts does not show them yet, like a lagging read model. */
+  let readModelCaughtUp = true;
+  const unseenWrites: (() => void)[] = [];
+  const write = (apply: () => void) => (readModelCaughtUp ? apply() : unseenWrites.push(apply));
+
+  const fetchMock = jest.fn(async (url: string, init: RequestInit = {}): Promise<FakeResponse> => {
+    const method = init.method ?? 'GET';
+    const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
+    calls.push({ method, url, body });
+    const failure = failures.get(`${method} ${url}`)?.shift();
+    if (failure === 'network-error') throw new TypeError('Failed to fetch');
+    if (failure) return answer(failure.status, failure.body);
+
+    if (method === 'GET' && url === '/posts') {
+      return answer(200, Object.fromEntries(posts.map((post) => [post.id, post])));
+    }
+    if (method === 'POST' && url === '/posts/create') {
+      const post: Post = { id: `post-${nextId++}`, title: body.title, comments: [] };
+      write(() => posts.push(post));
+      return answer(201, { id: post.id, title: post.title });
+    }
+    const commentRoute = /^\/posts\/([^/]+)\/comments$/.exec(url);
+    if (method === 'POST' && commentRoute) {
+      const post = posts.find((candidate) => candidate.id === decodeURIComponent(commentRoute[1]));
+      if (!post) return answer(404, { error: { code: 'not_found', message: 'Post not found' } });
+      const comment: Comment = { id: `comment-${nextId++}`, content: body.content, status: 'pending' };
+      write(() => post.comments.push(comment));
+      return answer(201, { ...comment, postId: post.id });
+    }
+    return answer(404, { error: { code: 'not_found', message: 'No such route' } });
+  });
+
+  return {
+    fetch: fetchMock,
+    calls,
+    /** The next answers to `method url`, in order, before normal service resumes. */
+    failNext(route: string, ...answers: Answer[]) {
+      failures.set(route, [...(failures.get(route) ?? []), ...answers]);
+    },
+    setReadModelCaughtUp(caughtUp: boolean) {
+      readModelCaughtUp = caughtUp;
+      if (caughtUp) unseenWrites.splice(0).forEach((apply) => apply());
+    },
+    moderate(commentId: string, status: Comment['status']) {
+      const comment = posts.flatMap((post) => post.comments).find((candidate) => candidate.id === commentId);
+      if (!comment) throw new Error(`no comment ${commentId}`);
+      comment.status = status;
+    },
+    getPostsCalls: () => calls.filter((call) => call.method === 'GET' && call.url === '/posts').length,
+  };
+}
+
+function answer(status: number, body: unknown): FakeResponse {
+  return { ok: status >= 200 && status < 300, status, text: async () => (body === undefined ? '' : JSON.stringify(body)) };
+}
