@@ -1,0 +1,171 @@
+/**
+ * `npm run test:images`: with no Docker engine here, carries out one service's Dockerfile step by step
+ * in a temporary folder (each stage a folder standing for `/`, COPY honouring .dockerignore, RUN
+ * through sh), starts the final stage's CMD in its WORKDIR and asks it for /healthz. A file the image
+ * needs but the Dockerfile leaves out makes this fail. IMAGE_TEST_SERVICE picks the service (posts);
+ * IMAGE_TEST_CONTEXT another build context (the repository root).
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { dockerignore, readStages, ROOT, Stage } from '../test/dockerfile';
+
+const SERVICE = process.env.IMAGE_TEST_SERVICE || 'posts';
+const CONTEXT = path.resolve(process.env.IMAGE_TEST_CONTEXT || ROOT);
+const ignored = dockerignore(path.join(CONTEXT, '.dockerignore'));
+
+interface Built {
+  root: string;
+  cwd: string;
+  env: Record<string, string>;
+  cmd: string[];
+}
+
+/** `/app/x` inside the stage folder. */
+const inStage = (root: string, p: string): string => path.join(root, path.posix.resolve('/', p));
+
+function copyInto(from: string, to: string, filter: (src: string) => boolean): void {
+  if (fs.statSync(from).isDirectory()) {
+    // COPY of a folder copies what is in it, not the folder.
+    fs.mkdirSync(to, { recursive: true });
+    fs.cpSync(from, to, { recursive: true, filter, verbatimSymlinks: true });
+  } else {
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    fs.copyFileSync(from, to);
+  }
+}
+
+function build(stages: Stage[], work: string): Built {
+  const roots: string[] = [];
+  const names: Record<string, number> = {};
+  let last: Built | undefined;
+  stages.forEach((stage, index) => {
+    const root = path.join(work, `stage-${index}`);
+    fs.mkdirSync(root);
+    roots.push(root);
+    if (stage.name) names[stage.name] = index;
+    const state: Built = { root, cwd: '/', env: {}, cmd: [] };
+    for (const step of stage.steps) {
+      const where = inStage(root, state.cwd);
+      switch (step.keyword) {
+        case 'WORKDIR':
+          state.cwd = path.posix.resolve(state.cwd, step.args[0]);
+          fs.mkdirSync(inStage(root, state.cwd), { recursive: true });
+          break;
+        case 'ENV':
+          for (const pair of step.args) {
+            const [k, ...v] = pair.split('=');
+            state.env[k] = v.join('=');
+          }
+          break;
+        case 'COPY': {
+          const sources = step.args.slice(0, -1);
+          const dest = step.args[step.args.length - 1];
+          const destPath = path.posix.resolve(state.cwd, dest);
+          const fromStage = step.flags.from;
+          for (const src of sources) {
+            let from: string;
+            let filter = (_p: string): boolean => true;
+            if (fromStage !== undefined) {
+              const sourceRoot = roots[names[fromStage] ?? Number(fromStage)];
+              if (!sourceRoot) throw new Error(`COPY --from=${fromStage}: no such stage`);
+              from = inStage(sourceRoot, src);
+            } else {
+              from = path.join(CONTEXT, src);
+              if (ignored(path.posix.normalize(src))) throw new Error(`COPY ${src}: excluded by .dockerignore`);
+              filter = (p) => !ignored(path.relative(CONTEXT, p).split(path.sep).join('/'));
+            }
+            if (!fs.existsSync(from)) throw new Error(`COPY ${src}: not in the ${fromStage ? `stage ${fromStage}` : 'build context'}`);
+            const isDirDest = dest.endsWith('/') || sources.length > 1 || fs.statSync(from).isDirectory();
+            const to = isDirDest && !fs.statSync(from).isDirectory() ? path.join(inStage(root, destPath), path.basename(src)) : inStage(root, destPath);
+            copyInto(from, to, filter);
+          }
+          break;
+        }
+        case 'RUN': {
+          const run = spawnSync('sh', ['-c', step.text], { cwd: where, env: { ...process.env, ...state.env }, stdio: 'inherit' });
+          if (run.status !== 0) throw new Error(`RUN ${step.text}: exit ${run.status}`);
+          break;
+        }
+        case 'CMD':
+          state.cmd = JSON.parse(step.text);
+          break;
+        case 'USER':
+        case 'EXPOSE':
+        case 'ARG':
+        case 'LABEL':
+          break;
+        default:
+          throw new Error(`${step.keyword}: not replayed here; teach this test about it`);
+      }
+    }
+    last = state;
+  });
+  return last!;
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
+async function healthz(port: number, child: ChildProcess): Promise<number> {
+  // Poll until the process answers or exits; jest's timeout bounds the wait.
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before answering`);
+    try {
+      return (await fetch(`http://127.0.0.1:${port}/healthz`)).status;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+describe(`${SERVICE}/Dockerfile, carried out step by step`, () => {
+  let work: string;
+  let built: Built;
+  let child: ChildProcess | undefined;
+
+  beforeAll(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), `image-${SERVICE}-`));
+    fs.chmodSync(work, 0o755);
+    built = build(readStages(path.join(CONTEXT, SERVICE, 'Dockerfile')), work);
+  });
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGKILL');
+      await new Promise((r) => child!.once('exit', r));
+    }
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  test('the final stage holds the compiled output and production dependencies only', () => {
+    const app = inStage(built.root, built.cwd);
+    expect(fs.existsSync(path.join(app, 'dist', 'index.js'))).toBe(true);
+    expect(fs.existsSync(path.join(app, 'src'))).toBe(false);
+    expect(fs.existsSync(inStage(built.root, '/app/node_modules/typescript'))).toBe(false);
+    expect(fs.existsSync(inStage(built.root, '/app/node_modules/jest'))).toBe(false);
+  });
+
+  test('CMD starts in the WORKDIR and answers 200 on /healthz (bus unreachable)', async () => {
+    const port = await freePort();
+    const deadBus = await freePort();
+    // As root here, run it as nobody: like USER node, it must not need to write its own files.
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    child = spawn(built.cmd[0], built.cmd.slice(1), {
+      cwd: inStage(built.root, built.cwd),
+      env: { PATH: process.env.PATH ?? '', ...built.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', EVENT_BUS_URL: `http://127.0.0.1:${deadBus}` },
+      stdio: 'inherit',
+      ...asNobody,
+    });
+    expect(await healthz(port, child)).toBe(200);
+    const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
