@@ -14,5 +14,7 @@ export default defineConfig({
     host: '127.0.0.1',
     port: Number(process.env.PORT ?? 3000),
     strictPort: true,
+    // Reached through the ingress as posts.com too, not only as localhost.
+    allowedHosts: ['posts.com'],
   },
 });
