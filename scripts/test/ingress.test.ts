@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -7,43 +7,15 @@ import { createIngress, hostName, loadRoutes, matchRoute, parseSize, type RouteT
 
 const realK8s = path.resolve(__dirname, '../../infra/k8s');
 
-// Services as the per-service manifests declare them, with a Deployment beside each (ignored by the loader).
-const SERVICES = [
-  ['posts', 4000],
-  ['comments', 4001],
-  ['query', 4002],
-  ['moderation', 4003],
-  ['event-bus', 4005],
-  ['client', 3000],
-] as const;
-const serviceYaml = (name: string, port: number) => `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: ${name}-depl }
-spec: { selector: { matchLabels: { app: ${name} } }, template: { metadata: { labels: { app: ${name} } } } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: ${name}-srv }
-spec:
-  selector: { app: ${name} }
-  ports: [{ name: http, port: ${port}, targetPort: ${port} }]
-`;
+// The workspaces behind the Services (stand-in backends for the proxy tests).
+const SERVICES = ['posts', 'comments', 'query', 'moderation', 'event-bus', 'client'];
 
-let fixtureDir: string;
-let table: RouteTable;
-
-beforeAll(() => {
-  fixtureDir = mkdtempSync(path.join(os.tmpdir(), 'ingress-test-'));
-  copyFileSync(path.join(realK8s, 'ingress-srv.yaml'), path.join(fixtureDir, 'ingress-srv.yaml'));
-  for (const [name, port] of SERVICES) writeFileSync(path.join(fixtureDir, `${name}-depl.yaml`), serviceYaml(name, port));
-  table = loadRoutes(fixtureDir);
-});
-
-afterAll(() => rmSync(fixtureDir, { recursive: true, force: true }));
+// The very files `kubectl apply -f infra/k8s` applies.
+const table: RouteTable = loadRoutes(realK8s);
 
 const route = (p: string, host = 'posts.com') => matchRoute(table, host, p)?.workspace;
 
-describe('route matching from the real ingress-srv.yaml', () => {
+describe('route matching from the real infra/k8s (ingress-srv.yaml and the Services)', () => {
   test('each of the four routes reaches its service', () => {
     expect(route('/posts/create')).toBe('posts');
     expect(route('/posts/abc/comments')).toBe('comments');
@@ -95,6 +67,17 @@ describe('route matching from the real ingress-srv.yaml', () => {
 });
 
 describe('loading the manifests', () => {
+  test('the real infra/k8s: every backend reaches the workspace its Service selects', () => {
+    const real = loadRoutes(realK8s);
+    expect(real.hosts.get('posts.com')!.map((r) => [r.path, r.service, r.workspace])).toEqual([
+      ['/posts/([^/]+)/comments', 'comments-srv', 'comments'],
+      ['/posts/create', 'posts-srv', 'posts'],
+      ['/posts', 'query-srv', 'query'],
+      ['/', 'client-srv', 'client'],
+    ]);
+    expect(matchRoute(real, 'localhost:8080', '/POSTS/create')?.workspace).toBe('posts');
+  });
+
   test('a backend without a Service is an error, not a silent 404', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ingress-test-'));
     try {
@@ -155,7 +138,7 @@ describe('the proxy', () => {
   let deadPort: number;
 
   beforeAll(async () => {
-    for (const [name] of SERVICES) {
+    for (const name of SERVICES) {
       const server = http.createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
