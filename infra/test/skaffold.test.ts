@@ -1,0 +1,20 @@
+/** skaffold.yaml builds what `npm run images` builds, the same way, and deploys infra/k8s. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { imageName } from '../../scripts/src/images';
+import { ROOT, SERVICES } from './dockerfile';
+
+const skaffold = parse(fs.readFileSync(path.join(ROOT, 'skaffold.yaml'), 'utf8'));
+
+test('builds the six images from the repository root with their Dockerfiles, under the manifests\' names', () => {
+  expect(skaffold.build.artifacts.map((a: { image: string; context: string; docker: { dockerfile: string } }) => [a.image, a.context, a.docker.dockerfile])).toEqual(
+    SERVICES.map((s) => [imageName(s).replace(/:[^:/]+$/, ''), '.', `${s}/Dockerfile`]),
+  );
+  expect(skaffold.build.local.push).toBe(false);
+});
+
+test('deploys every file of infra/k8s with kubectl', () => {
+  expect(skaffold.manifests.rawYaml).toEqual(['infra/k8s/*.yaml']);
+  expect(skaffold.deploy.kubectl).toBeDefined();
+});
