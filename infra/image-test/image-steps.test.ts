@@ -2,8 +2,9 @@
  * `npm run test:images`: with no Docker engine here, carries out one service's Dockerfile step by step
  * in a temporary folder (each stage a folder standing for `/`, COPY honouring .dockerignore, RUN
  * through sh), starts the final stage's CMD in its WORKDIR and asks it for /healthz. A file the image
- * needs but the Dockerfile leaves out makes this fail. IMAGE_TEST_SERVICE picks the service (posts);
- * IMAGE_TEST_CONTEXT another build context (the repository root).
+ * needs but the Dockerfile leaves out makes this fail. IMAGE_TEST_SERVICES picks the services
+ * (posts, a backend with the bus SDK, and client, the Vite build); IMAGE_TEST_CONTEXT another build
+ * context (the repository root).
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { dockerignore, readStages, ROOT, Stage } from '../test/dockerfile';
 
-const SERVICE = process.env.IMAGE_TEST_SERVICE || 'posts';
+const SERVICES = (process.env.IMAGE_TEST_SERVICES || 'posts,client').split(',');
 const CONTEXT = path.resolve(process.env.IMAGE_TEST_CONTEXT || ROOT);
 const ignored = dockerignore(path.join(CONTEXT, '.dockerignore'));
 
@@ -126,7 +127,7 @@ async function healthz(port: number, child: ChildProcess): Promise<number> {
   }
 }
 
-describe(`${SERVICE}/Dockerfile, carried out step by step`, () => {
+describe.each(SERVICES)('%s/Dockerfile, carried out step by step', (SERVICE) => {
   let work: string;
   let built: Built;
   let child: ChildProcess | undefined;
