@@ -175,7 +175,8 @@ function socketError(socket: Duplex, status: number, reason: string): void {
 export function createIngress(options: IngressOptions): http.Server {
   const { table, upstream } = options;
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
+  // Idle upstream connections close after 4 s, before Node's default 5 s server keep-alive can race a reuse.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 4000 });
 
   const server = http.createServer((req, res) => {
     const route = matchRoute(table, req.headers.host, req.url ?? '/');
@@ -187,22 +188,31 @@ export function createIngress(options: IngressOptions): http.Server {
       return sendError(res, 413, 'payload_too_large', `body over ${table.bodyLimit} bytes`);
     }
 
-    const upReq = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: requestHeaders(req), agent, timeout: timeoutMs });
-    upReq.on('response', (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, forwardHeaders(upRes.headers));
-      upRes.pipe(res);
-      upRes.on('error', () => res.destroy());
-    });
-    upReq.on('timeout', () => upReq.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
-    upReq.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ETIMEDOUT') sendError(res, 504, 'gateway_timeout', `${route.workspace} did not answer in time`);
-      else sendError(res, 502, 'bad_gateway', `${route.workspace} is unreachable (${err.code ?? err.message})`);
-    });
-    // The client went away before the answer was complete: stop the upstream work too.
-    res.on('close', () => {
-      if (!res.writableFinished) upReq.destroy();
-    });
-    req.pipe(upReq);
+    const headers = requestHeaders(req);
+    const bodyless = !req.headers['transfer-encoding'] && length === 0;
+    const retriable = bodyless && (req.method === 'GET' || req.method === 'HEAD');
+    const forward = (retry: boolean) => {
+      const upReq = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent, timeout: timeoutMs });
+      upReq.on('response', (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, forwardHeaders(upRes.headers));
+        upRes.pipe(res);
+        upRes.on('error', () => res.destroy());
+      });
+      upReq.on('timeout', () => upReq.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
+      upReq.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive connection the backend closed just as we reused it: nginx retries such reads too.
+        if (retry && upReq.reusedSocket && err.code === 'ECONNRESET' && !res.headersSent) return forward(false);
+        if (err.code === 'ETIMEDOUT') sendError(res, 504, 'gateway_timeout', `${route.workspace} did not answer in time`);
+        else sendError(res, 502, 'bad_gateway', `${route.workspace} is unreachable (${err.code ?? err.message})`);
+      });
+      // The client went away before the answer was complete: stop the upstream work too.
+      res.on('close', () => {
+        if (!res.writableFinished) upReq.destroy();
+      });
+      if (bodyless) upReq.end();
+      else req.pipe(upReq);
+    };
+    forward(retriable);
   });
 
   // WebSocket (and other) upgrades, e.g. Vite's HMR in dev mode: a raw tunnel once the backend says 101.

@@ -238,6 +238,30 @@ describe('the proxy', () => {
     expect(JSON.parse(res2.body)).toMatchObject({ error: { code: 'unavailable' } });
   });
 
+  test('a read whose kept-alive upstream connection was just closed is retried once; a write is not', async () => {
+    // A backend that drops any connection on its second request: what a keep-alive race looks like.
+    const flaky = http.createServer((req, res) => {
+      const socket = req.socket as typeof req.socket & { served?: number };
+      socket.served = (socket.served ?? 0) + 1;
+      if (socket.served > 1) return socket.destroy();
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const flakyPort = await listen(flaky);
+    const flakyTable: RouteTable = { hosts: new Map([['posts.com', [{ path: '/', regex: /^\//i, service: 'flaky-srv', servicePort: 1, workspace: 'flaky' }]]]) };
+    const proxy = createIngress({ table: flakyTable, upstream: () => flakyPort });
+    const p = await listen(proxy);
+    try {
+      expect(await request(p, { path: '/a' })).toMatchObject({ status: 200, body: 'ok' });
+      expect(await request(p, { path: '/b' })).toMatchObject({ status: 200, body: 'ok' }); // reused, reset, retried
+      expect(await request(p, { path: '/c' })).toMatchObject({ status: 200, body: 'ok' });
+      expect((await request(p, { method: 'POST', path: '/d', body: 'x' })).status).toBe(502); // not idempotent
+    } finally {
+      await close(proxy);
+      await close(flaky);
+    }
+  });
+
   test('proxies a WebSocket upgrade both ways', async () => {
     const reply = await new Promise<{ status: number; workspace: string; echoed: string }>((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port, path: '/@vite/hmr', headers: { host: 'localhost:8080', connection: 'Upgrade', upgrade: 'websocket' }, agent: false });
