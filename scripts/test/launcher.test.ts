@@ -178,11 +178,17 @@ describe('startSystem with stand-in services', () => {
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => launcher.on('exit', (code, signal) => resolve(signal ?? code)));
     let out = '';
     launcher.stdout!.on('data', (c) => (out += c));
-    const pids: number[] = JSON.parse(await until('the launcher ready', () => out.includes('\n') && out, 60_000));
-    expect(pids.every(alive)).toBe(true);
+    let pids: number[] = [];
+    try {
+      pids = JSON.parse(await until('the launcher ready', () => out.includes('\n') && out, 60_000));
+      expect(pids.every(alive)).toBe(true);
 
-    process.kill(-launcher.pid!, 'SIGINT');
-    expect(await exited).toBe('SIGINT'); // it stops everything, then dies of the signal as it would have
-    expect(pids.filter(alive)).toEqual([]);
+      process.kill(-launcher.pid!, 'SIGINT');
+      expect(await exited).toBe('SIGINT'); // it stops everything, then dies of the signal as it would have
+      expect(pids.filter(alive)).toEqual([]);
+    } finally {
+      // Only if the test failed half-way: leave nothing running.
+      for (const pid of [launcher.pid!, ...pids]) if (alive(pid)) process.kill(-pid, 'SIGKILL');
+    }
   });
 });
