@@ -17,8 +17,8 @@ export function createApp({ bus, subscriber, store, logger, corsOrigins = [] }: 
   const app = express();
   app.disable('x-powered-by');
   app.use(health(() => subscriber.ready));
+  app.use(subscriber.router()); // the bus's deliveries: logged by the SDK when they fail
   app.use(requestLogger(logger));
-  app.use(subscriber.router());
   app.use(cors({ origin: corsOrigins }));
   app.use(commentRoutes(bus, subscriber, store));
   app.use(notFound);

@@ -75,35 +75,51 @@ export class Bus {
       timeout: options.timeoutMs ?? 10_000,
       httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
       httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
-      // Keep the log's JSON as it came; large pages parse faster without axios's transforms.
-      transitional: { silentJSONParsing: false },
+      maxRedirects: 0, // the bus never redirects; this also skips follow-redirects' wrapper
     });
   }
 
   /**
    * Stores one event in the log and answers its `seq`. The id makes it idempotent: a retry,
    * or a second publish of the same reaction, stores nothing new (`duplicate: true`).
-   * Throws BusUnavailableError when the bus can't be reached after a few quick tries.
+   * Publishes made while a request is under way wait and go together in the next one, so a
+   * busy service sends the bus a few large requests rather than many small ones.
+   * Rejects with BusUnavailableError when the bus can't be reached after a few quick tries.
    */
-  async publish<T>(event: NewEvent<T>, attempts = 3): Promise<PubAck> {
-    const [ack] = await this.publishAll([event], attempts);
-    return ack;
+  publish<T>(event: NewEvent<T>): Promise<PubAck> {
+    return new Promise((resolve, reject) => {
+      this.outbox.push({ event: { ...event, id: event.id ?? randomUUID() }, resolve, reject });
+      this.sendOutbox();
+    });
   }
 
-  /** Stores several events, up to 500 a request (each request is one write and flush at the bus). */
-  async publishAll<T>(events: NewEvent<T>[], attempts = 3): Promise<PubAck[]> {
-    const acks: PubAck[] = [];
-    for (let i = 0; i < events.length; i += 500) acks.push(...(await this.publishPage(events.slice(i, i + 500), attempts)));
-    return acks;
+  publishAll<T>(events: NewEvent<T>[]): Promise<PubAck[]> {
+    return Promise.all(events.map((event) => this.publish(event)));
   }
 
-  private async publishPage<T>(events: NewEvent<T>[], attempts: number): Promise<PubAck[]> {
-    const body = events.map((e) => ({ ...e, id: e.id ?? randomUUID() }));
+  private readonly outbox: Array<{ event: NewEvent & { id: string }; resolve: (ack: PubAck) => void; reject: (err: unknown) => void }> = [];
+  private publishing = 0;
+
+  private sendOutbox(): void {
+    while (this.publishing < 2 && this.outbox.length > 0) {
+      const batch = this.outbox.splice(0, 500);
+      this.publishing++;
+      this.post(batch.map((b) => b.event))
+        .then(
+          (acks) => batch.forEach((b, i) => b.resolve(acks[i])),
+          (err) => batch.forEach((b) => b.reject(err)),
+        )
+        .finally(() => {
+          this.publishing--;
+          this.sendOutbox();
+        });
+    }
+  }
+
+  private async post(events: NewEvent[], attempts = 3): Promise<PubAck[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.http.post('/events', body.length === 1 ? body[0] : body);
-        const answers: Array<{ id: string; seq: number }> = Array.isArray(res.data) ? res.data : [res.data];
-        return answers.map((a) => ({ id: a.id, seq: a.seq, duplicate: res.status === 200 || Boolean((a as { duplicate?: boolean }).duplicate) }));
+        return (await this.http.post<PubAck[]>('/events', events)).data;
       } catch (err) {
         const status = axios.isAxiosError(err) ? err.response?.status : undefined;
         // A 4xx is our bug, not the bus's weather: retrying would not help.

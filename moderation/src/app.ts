@@ -12,8 +12,8 @@ export function createApp({ subscriber, logger }: Deps) {
   const app = express();
   app.disable('x-powered-by');
   app.use(health(() => subscriber.ready));
+  app.use(subscriber.router()); // the bus's deliveries: logged by the SDK when they fail
   app.use(requestLogger(logger));
-  app.use(subscriber.router());
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
