@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
-import { HttpError, publicJson, requestIdOf, z, type Bus, type Subscriber } from 'event-bus/client';
+import { HttpError, publicJson, z, type Bus, type Subscriber } from 'event-bus/client';
 import type { Comment, Store } from './store';
 
 const postId = z.string().min(1).max(100);
@@ -25,7 +25,7 @@ export function commentRoutes(bus: Bus, subscriber: Subscriber, store: Store): R
     const id = postId.parse(req.params.id);
     const { content } = newComment.parse(req.body);
     await requirePost(id);
-    const requestId = requestIdOf(req);
+    const requestId = req.id;
     const comment: Comment = { id: randomUUID(), postId: id, content, status: 'pending' };
     await bus.publish({ id: `CommentCreated:${comment.id}`, type: 'CommentCreated', data: comment, requestId });
     store.addComment({ ...comment, requestId });

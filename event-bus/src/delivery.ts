@@ -1,9 +1,7 @@
 // One ordered delivery queue per subscriber: a slow or dead subscriber delays only itself.
 import http from 'node:http';
-import https from 'node:https';
-import axios, { type AxiosInstance } from 'axios';
 import type { Logger } from 'pino';
-import { backoff, describeError } from './client';
+import { backoff } from './client';
 import type { EventLog } from './log';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -39,7 +37,8 @@ export class Delivery {
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   private wake: (() => void) | null = null;
-  private readonly http: AxiosInstance;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  private readonly target: URL;
 
   constructor(
     readonly url: string,
@@ -47,15 +46,7 @@ export class Delivery {
     private readonly logger: Logger,
     private readonly options: DeliveryOptions = {},
   ) {
-    this.http = axios.create({
-      timeout: options.timeoutMs ?? 15_000,
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 1 }),
-      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 1 }),
-      headers: { 'content-type': 'application/json' },
-      transformRequest: [(body: string) => body],
-      validateStatus: (status) => status >= 200 && status < 300,
-      maxRedirects: 0,
-    });
+    this.target = new URL(url);
   }
 
   /** Something new is in the log: deliver it if nothing is under way. */
@@ -90,17 +81,15 @@ export class Delivery {
       const lines = this.log.linesAfter(this.cursor, this.options.batchSize ?? 500);
       const lastSeq = this.cursor + lines.length;
       try {
-        const res = await this.http.post(this.url, lines.length === 1 ? lines[0] : `[${lines.join(',')}]`, {
-          headers: { 'x-log-id': this.log.firstId },
-        });
+        const answer = await this.post(lines.length === 1 ? lines[0] : `[${lines.join(',')}]`);
         // A subscriber that pulled further than we sent says so; skip what it already has.
-        const ack = typeof res.data?.ack === 'number' ? Math.min(res.data.ack, this.log.head) : 0;
+        const ack = typeof answer?.ack === 'number' ? Math.min(answer.ack, this.log.head) : 0;
         this.cursor = Math.max(lastSeq, ack);
         this.attempts = 0;
         this.lastDeliveredAt = new Date().toISOString();
       } catch (err) {
         this.attempts++;
-        this.lastError = describeError(err);
+        this.lastError = (err as Error).message;
         this.lastErrorAt = new Date().toISOString();
         const delay = backoff(this.attempts, this.options.backoffBaseMs ?? 100, this.options.backoffCapMs ?? 10_000);
         if (this.attempts === 1 || this.attempts % 10 === 0) {
@@ -111,6 +100,38 @@ export class Delivery {
     }
     // Cleared in the same turn the loop ends, so a kick right after starts a new run.
     this.busy = false;
+  }
+
+  /** POSTs the events; resolves with the subscriber's answer on a 2xx, rejects otherwise. */
+  private post(body: string): Promise<{ ack?: unknown } | undefined> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        this.target,
+        {
+          method: 'POST',
+          agent: this.agent,
+          timeout: this.options.timeoutMs ?? 15_000,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-log-id': this.log.firstId ?? '' },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status < 200 || status >= 300) return reject(new Error(`HTTP ${status}`));
+            try {
+              resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+            } catch {
+              resolve(undefined); // a 2xx is the acknowledgement, whatever its body
+            }
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`timed out after ${this.options.timeoutMs ?? 15_000} ms`)));
+      req.on('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code ? `${err.code}: ${err.message}` : err.message)));
+      req.end(body);
+    });
   }
 
   /** Waits `ms`, or less if stopped. */

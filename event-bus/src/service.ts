@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import pino, { type Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { z } from 'zod';
 
 export { z };
@@ -55,28 +54,34 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
   return pino({ level, base: { service } });
 }
 
-/** Logs each request as JSON with a request id taken from `x-request-id` or made here. */
-export function requestLogger(logger: Logger): RequestHandler {
-  return pinoHttp({
-    logger,
-    genReqId: (req, res) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && given.length > 0 && given.length <= 128 ? given : randomUUID();
-      res.setHeader('x-request-id', id);
-      return id;
-    },
-    serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-  }) as RequestHandler;
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The request id: from `x-request-id`, or made here. It travels inside the events it causes. */
+    id: string;
+    log: Logger;
+  }
 }
 
-/** The request id pino-http assigned, to carry inside the events a request causes. */
-export function requestIdOf(req: express.Request): string {
-  return String(req.id);
+/**
+ * Gives each request an id (from `x-request-id`, or a new one), echoes it, and logs the
+ * request as one JSON line when it finishes. Lighter than a child logger per request.
+ */
+export function requestLogger(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const given = req.headers['x-request-id'];
+    req.id = typeof given === 'string' && given.length > 0 && given.length <= 128 ? given : randomUUID();
+    req.log = logger;
+    res.setHeader('x-request-id', req.id);
+    if (req.url === '/healthz' || req.url === '/readyz') return next();
+    const started = performance.now();
+    res.on('finish', () => {
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      logger[level]({ reqId: req.id, method: req.method, url: req.originalUrl, status: res.statusCode, ms }, 'request completed');
+    });
+    next();
+  };
 }
 
 /** JSON bodies for public routes: small, objects only. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
-import { publicJson, requestIdOf, z, type Bus } from 'event-bus/client';
+import { publicJson, z, type Bus } from 'event-bus/client';
 import type { Store } from './store';
 
 const newPost = z.object({ title: z.string().trim().min(1).max(200) });
@@ -12,7 +12,7 @@ export function postRoutes(bus: Bus, store: Store): Router {
   router.post('/posts/create', publicJson(), async (req, res) => {
     const { title } = newPost.parse(req.body);
     const post = { id: randomUUID(), title };
-    await bus.publish({ id: `PostCreated:${post.id}`, type: 'PostCreated', data: post, requestId: requestIdOf(req) });
+    await bus.publish({ id: `PostCreated:${post.id}`, type: 'PostCreated', data: post, requestId: req.id });
     store.addPost(post);
     res.status(201).json(post);
   });
