@@ -6,7 +6,5 @@ module.exports = {
   roots: ['<rootDir>'],
   testMatch: ['<rootDir>/browser.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
-  // npm start builds before it starts; so does this, so the test never runs yesterday's dist/.
-  globalSetup: '<rootDir>/browser.setup.js',
   testTimeout: 240_000,
 };
