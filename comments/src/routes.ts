@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
-import { HttpError, publicJson, z, type Bus, type Subscriber } from 'event-bus/client';
+import { HttpError, publicJson, text, z, type Bus, type Subscriber } from 'event-bus/client';
 import type { Comment, Store } from './store';
 
 const postId = z.string().min(1).max(100);
-const newComment = z.object({ content: z.string().trim().min(1).max(1000) });
+const newComment = z.strictObject({ content: text(1000) });
 
 export function commentRoutes(bus: Bus, subscriber: Subscriber, store: Store): Router {
   const router = express.Router();

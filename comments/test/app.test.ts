@@ -65,6 +65,7 @@ describe('comments', () => {
     ['empty content', { content: '' }],
     ['content that is not text', { content: ['a'] }],
     ['over-long content', { content: 'x'.repeat(1001) }],
+    ['an extra field', { content: 'ok', status: 'approved' }],
   ])('refuses %s with 400', async (_name, body) => {
     const { app, subscriber } = comments(bus.url);
     await subscriber.start();

@@ -84,6 +84,15 @@ export function requestLogger(logger: Logger): RequestHandler {
   };
 }
 
+/** User text: trimmed, well-formed Unicode (no lone surrogates), between `min` and `max` characters. */
+export const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((s) => s.isWellFormed(), 'must be well-formed Unicode text');
+
 /** JSON bodies for public routes: small, objects only. */
 export const publicJson = (limit = '64kb') => express.json({ limit, strict: true });
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
-import { publicJson, z, type Bus } from 'event-bus/client';
+import { publicJson, text, z, type Bus } from 'event-bus/client';
 import type { Store } from './store';
 
-const newPost = z.object({ title: z.string().trim().min(1).max(200) });
+const newPost = z.strictObject({ title: text(200) });
 
 export function postRoutes(bus: Bus, store: Store): Router {
   const router = express.Router();

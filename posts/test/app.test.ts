@@ -47,11 +47,13 @@ describe('posts', () => {
     ['an empty title', { title: '   ' }],
     ['a title that is not text', { title: 42 }],
     ['an over-long title', { title: 'x'.repeat(201) }],
+    ['an extra field', { title: 'ok', author: 'me' }],
+    ['a lone surrogate', { title: 'bad \ud800 text' }],
   ])('refuses %s with 400 and stores nothing', async (_name, body) => {
     const { app } = posts(bus.url);
     const res = await request(app).post('/posts/create').send(body);
     expect(res.status).toBe(400);
-    expect(res.body.error).toEqual({ code: 'invalid_request', message: expect.stringContaining('title') });
+    expect(res.body.error).toEqual({ code: 'invalid_request', message: expect.any(String) });
     expect(bus.events()).toEqual([]);
   });
 
