@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Router } from 'express';
-import { HttpError, publicJson, text, z, type Bus, type Subscriber } from 'event-bus/client';
+import { HttpError, newResourceId, publicJson, text, z, type Bus, type Subscriber } from 'event-bus/client';
 import type { Comment, Store } from './store';
 
 const postId = z.string().min(1).max(100);
@@ -26,10 +25,12 @@ export function commentRoutes(bus: Bus, subscriber: Subscriber, store: Store): R
     const { content } = newComment.parse(req.body);
     await requirePost(id);
     const requestId = req.id;
-    const comment: Comment = { id: randomUUID(), postId: id, content, status: 'pending' };
+    const comment: Comment = { id: newResourceId(req, `comment\n${id}`), postId: id, content, status: 'pending' };
     await bus.publish({ id: `CommentCreated:${comment.id}`, type: 'CommentCreated', data: comment, requestId });
     store.addComment({ ...comment, requestId });
-    res.status(201).json(comment);
+    // A retry with the same Idempotency-Key answers the comment as it is now.
+    const { requestId: _, ...stored } = store.commentById(comment.id) ?? comment;
+    res.status(201).json(stored);
   });
 
   return router;

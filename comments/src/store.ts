@@ -22,6 +22,9 @@ export function createStore() {
     addPost(id: string) {
       postIds.add(id);
     },
+    commentById(id: string) {
+      return commentsById.get(id);
+    },
     hasPost(id: string) {
       return postIds.has(id);
     },

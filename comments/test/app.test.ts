@@ -122,4 +122,15 @@ describe('comments', () => {
     expect(unknown.status).toBe(200);
     expect((await request(app).get('/posts/p9/comments')).status).toBe(404);
   });
+
+  it('stores a comment once when a write is retried with the same Idempotency-Key', async () => {
+    const { app, subscriber } = comments(bus.url);
+    await subscriber.start();
+    const send = () => request(app).post('/posts/p1/comments').set('idempotency-key', 'retry-me').send({ content: 'once' });
+    const [first, retry] = [await send(), await send()];
+    expect([first.status, retry.status]).toEqual([201, 201]);
+    expect(retry.body.id).toBe(first.body.id);
+    expect(bus.events().filter((e) => e.type === 'CommentCreated')).toHaveLength(1);
+    expect((await request(app).get('/posts/p1/comments')).body).toHaveLength(1);
+  });
 });

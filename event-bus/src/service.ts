@@ -1,6 +1,6 @@
 // What every posts.com service does the same way: config, logs, errors, health, shutdown.
 // It ships with the bus SDK so that no service writes this logic again.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import pino, { type Logger } from 'pino';
@@ -92,6 +92,23 @@ export const text = (max: number) =>
     .min(1)
     .max(max)
     .refine((s) => s.isWellFormed(), 'must be well-formed Unicode text');
+
+const idempotencyKey = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII');
+
+/**
+ * The id of a resource a request creates. With an `Idempotency-Key` header it is derived
+ * from the key, so a write retried after an unclear failure (a timeout, a 502) lands on the
+ * same event id and the bus stores it once; without one it is random.
+ */
+export function newResourceId(req: express.Request, scope: string): string {
+  const key = req.get('idempotency-key');
+  if (key === undefined) return randomUUID();
+  const parsed = idempotencyKey.safeParse(key);
+  if (!parsed.success) throw new HttpError(400, 'invalid_request', `Idempotency-Key ${parsed.error.issues[0].message}`);
+  const hex = createHash('sha256').update(`${scope}\n${parsed.data}`).digest('hex');
+  // Shaped as a UUID (version 8, "custom") so every id looks alike.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 /** JSON bodies for public routes: small, objects only. */
 export const publicJson = (limit = '64kb') => express.json({ limit, strict: true });

@@ -86,4 +86,17 @@ describe('posts', () => {
     expect((await request(app).post('/events').send([event, event])).body).toEqual({ ack: 1 });
     expect(Object.keys((await request(app).get('/posts')).body)).toEqual(['p1']);
   });
+
+  it('stores a post once when a write is retried with the same Idempotency-Key', async () => {
+    const { app } = posts(bus.url);
+    const first = await request(app).post('/posts/create').set('idempotency-key', 'k-1').send({ title: 'Once' });
+    const retry = await request(app).post('/posts/create').set('idempotency-key', 'k-1').send({ title: 'Once' });
+    const other = await request(app).post('/posts/create').set('idempotency-key', 'k-2').send({ title: 'Once' });
+    expect([first.status, retry.status, other.status]).toEqual([201, 201, 201]);
+    expect(retry.body).toEqual(first.body);
+    expect(other.body.id).not.toBe(first.body.id);
+    expect(bus.events().map((e) => e.id)).toEqual([`PostCreated:${first.body.id}`, `PostCreated:${other.body.id}`]);
+    const bad = await request(app).post('/posts/create').set('idempotency-key', 'has space').send({ title: 'x' });
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'invalid_request']);
+  });
 });
