@@ -133,4 +133,13 @@ describe('comments', () => {
     expect(bus.events().filter((e) => e.type === 'CommentCreated')).toHaveLength(1);
     expect((await request(app).get('/posts/p1/comments')).body).toHaveLength(1);
   });
+
+  it('answers 503, not 500, when it must catch up and the bus is unreachable', async () => {
+    const url = bus.url;
+    await bus.close();
+    const { app } = comments(url);
+    const res = await request(app).post('/posts/p1/comments').send({ content: 'hello' });
+    expect([res.status, res.body.error.code]).toEqual([503, 'unavailable']);
+    bus = await startTestBus();
+  });
 });

@@ -117,6 +117,7 @@ export class Bus {
   }
 
   private async post(events: NewEvent[], attempts = 3): Promise<PubAck[]> {
+    let maybeStored = false;
     for (let attempt = 1; ; attempt++) {
       try {
         return (await this.http.post<PubAck[]>('/events', events)).data;
@@ -124,7 +125,8 @@ export class Bus {
         const status = axios.isAxiosError(err) ? err.response?.status : undefined;
         // A 4xx is our bug, not the bus's weather: retrying would not help.
         if (status !== undefined && status >= 400 && status < 500) throw err;
-        if (attempt >= attempts) throw new BusUnavailableError(`event bus unreachable at ${this.url}: ${describeError(err)}`);
+        maybeStored ||= !neverSent(err);
+        if (attempt >= attempts) throw new BusUnavailableError(`event bus unreachable at ${this.url}: ${describeError(err)}`, maybeStored);
         await sleep(backoff(attempt, 50, 500));
       }
     }
@@ -132,7 +134,9 @@ export class Bus {
 
   /** Events with `seq > after`, at most `limit`, in order; and the id of the log they come from. */
   async read(after: number, limit = this.pageSize): Promise<{ events: BusEvent[]; logId?: string }> {
-    const res = await this.http.get<BusEvent[]>('/events', { params: { after, limit } });
+    const res = await this.http.get<BusEvent[]>('/events', { params: { after, limit } }).catch((err) => {
+      throw new BusUnavailableError(`cannot read the event log at ${this.url}: ${describeError(err)}`);
+    });
     const logId = res.headers['x-log-id'];
     return { events: res.data, logId: typeof logId === 'string' ? logId : undefined };
   }
@@ -342,6 +346,12 @@ export class Subscriber {
       this.reacting = null;
     });
   }
+}
+
+/** The request never left: the bus cannot have stored anything. */
+function neverSent(err: unknown): boolean {
+  const code = axios.isAxiosError(err) ? err.code : undefined;
+  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
 }
 
 export function describeError(err: unknown): string {

@@ -19,8 +19,19 @@ export class HttpError extends Error {
   }
 }
 
-/** The bus could not take a write; the write did not happen and can be retried. */
-export class BusUnavailableError extends Error {}
+/**
+ * The bus could not be reached. `maybeStored` is false when no attempt reached it (nothing
+ * was stored); true when one failed after sending (it may have been stored before the bus
+ * died), which only a retry with the same id can settle.
+ */
+export class BusUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly maybeStored = false,
+  ) {
+    super(message);
+  }
+}
 
 /** Config fields shared by every service; defaults are the cluster's names. */
 export const env = {
@@ -147,7 +158,9 @@ function describe(err: unknown): { status: number; code: string; message: string
     return { status: 400, code: 'invalid_request', message };
   }
   if (err instanceof BusUnavailableError) {
-    return { status: 503, code: 'unavailable', message: 'The event bus is unreachable; nothing was stored. Try again.' };
+    return err.maybeStored
+      ? { status: 503, code: 'outcome_unknown', message: 'The event bus failed while storing this; it may have been stored. Retry with the same Idempotency-Key.' }
+      : { status: 503, code: 'unavailable', message: 'The event bus is unreachable; nothing was stored. Try again.' };
   }
   // body-parser's errors carry a type and a 4xx status.
   const type = (err as { type?: string }).type;

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import pino from 'pino';
 import { connect, on, z, BusUnavailableError, HttpError, type BusEvent } from '../src/client';
 import { startTestBus, type TestBus } from '../src/testing';
@@ -29,7 +30,19 @@ describe('bus SDK', () => {
     bus = await startTestBus();
     const url = bus.url;
     await bus.close();
-    await expect(connect(url, { logger }).publish({ type: 'Item', data: { n: 1 } })).rejects.toBeInstanceOf(BusUnavailableError);
+    await expect(connect(url, { logger }).publish({ type: 'Item', data: { n: 1 } })).rejects.toMatchObject({
+      constructor: BusUnavailableError,
+      maybeStored: false, // refused: nothing reached the bus
+    });
+  });
+
+  it('says a publish may have been stored when the bus died after taking it', async () => {
+    // A bus that reads the request and dies before answering.
+    const dying = net.createServer((socket) => socket.once('data', () => socket.destroy()));
+    await new Promise<void>((resolve) => dying.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(dying.address() as net.AddressInfo).port}`;
+    await expect(connect(url, { logger }).publish({ type: 'Item', data: { n: 1 } })).rejects.toMatchObject({ maybeStored: true });
+    await new Promise((resolve) => dying.close(resolve));
   });
 
   it('catches up page by page on start, then is ready', async () => {

@@ -175,6 +175,8 @@ export interface StartOptions {
   dataDir?: string;
   /** Extra environment per service, applied last. */
   env?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
+  /** More event endpoints for the bus to deliver to, after the four services (tests' doubles). */
+  extraSubscribers?: string[];
   /** Where log lines go (default stdout), each prefixed with its source, e.g. `[posts] …`. */
   log?: (line: string) => void;
   /** Keep the logs out of sight (tests); the recent lines stay available from `logs()` and in startup errors. */
@@ -241,7 +243,10 @@ function npmCommand(args: string[]): { command: string; args: string[] } {
   return npm && npm.endsWith('.js') ? { command: process.execPath, args: [npm, ...args] } : { command: 'npm', args };
 }
 
-function specFor(name: ServiceName, o: { root: string; dev: boolean; ports: Ports; dataDir: string; env?: StartOptions['env'] }): ProcessSpec {
+function specFor(
+  name: ServiceName,
+  o: { root: string; dev: boolean; ports: Ports; dataDir: string; env?: StartOptions['env']; extraSubscribers?: string[] },
+): ProcessSpec {
   const cwd = path.join(o.root, name);
   const bus = `http://127.0.0.1:${o.ports['event-bus']}`;
   const env: NodeJS.ProcessEnv = {
@@ -251,7 +256,7 @@ function specFor(name: ServiceName, o: { root: string; dev: boolean; ports: Port
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   };
   if (name === 'event-bus') {
-    env.SUBSCRIBERS = BACKENDS.map((b) => `http://127.0.0.1:${o.ports[b]}/events`).join(',');
+    env.SUBSCRIBERS = [...BACKENDS.map((b) => `http://127.0.0.1:${o.ports[b]}/events`), ...(o.extraSubscribers ?? [])].join(',');
     env.EVENT_LOG_PATH = path.join(o.dataDir, 'events.ndjson');
   } else if (name !== 'client') {
     env.EVENT_BUS_URL = bus;
@@ -334,7 +339,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   }
 
   const launch = (name: ServiceName) => {
-    const s = new Supervisor(specFor(name, { root, dev, ports, dataDir, env: options.env }), logAs(name), options.backoff);
+    const s = new Supervisor(specFor(name, { root, dev, ports, dataDir, env: options.env, extraSubscribers: options.extraSubscribers }), logAs(name), options.backoff);
     supervisors.set(name, s);
     s.start();
   };
