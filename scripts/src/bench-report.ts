@@ -110,11 +110,12 @@ export function scalingText(e2e: BenchResults['e2e']): string {
 
 // ---------- the chart ----------
 
-function niceMax(v: number): number {
-  if (!(v > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+/** An axis maximum of four equal, round steps (1, 2, 2.5 or 5 × 10^k) that holds `v`. */
+function niceAxis(v: number): { max: number; step: number } {
+  const raw = (v > 0 ? v : 1) / 4;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * p).find((st) => st >= raw)!;
+  return { max: step * 4, step };
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -128,16 +129,16 @@ interface Series {
 }
 
 function panel(o: { x: number; title: string; unit: string; clients: number[]; series: Series[]; goal: { value: number; label: string } }): string {
-  const W = 300, H = 210, left = 48, top = 34, plotW = W - left - 16, plotH = H - top - 36;
+  const W = 310, H = 232, left = 48, right = 30, top = 44, bottom = 36;
+  const plotW = W - left - right, plotH = H - top - bottom;
   const all = o.series.flatMap((s) => s.points.map((p) => p[1]));
-  const yMax = niceMax(Math.max(o.goal.value * 1.15, ...all) * 1.08);
-  const xMax = Math.max(...o.clients) * 1.06;
+  const { max: yMax, step } = niceAxis(Math.max(o.goal.value * 1.1, ...all) * 1.05);
+  const xMax = Math.max(...o.clients) * 1.04;
   const X = (c: number) => left + (c / xMax) * plotW;
   const Y = (v: number) => top + plotH - (v / yMax) * plotH;
   const parts: string[] = [`<g transform="translate(${o.x},0)">`];
-  parts.push(`<text x="${left}" y="16" class="t">${esc(o.title)}</text>`);
-  for (let i = 0; i <= 4; i++) {
-    const v = (yMax / 4) * i;
+  parts.push(`<text x="${left}" y="15" class="t">${esc(o.title)}</text>`);
+  for (let v = 0; v <= yMax + step / 2; v += step) {
     parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" class="grid"/>`);
     parts.push(`<text x="${left - 5}" y="${(Y(v) + 3.5).toFixed(1)}" class="a" text-anchor="end">${fmt(v)}</text>`);
   }
@@ -145,26 +146,26 @@ function panel(o: { x: number; title: string; unit: string; clients: number[]; s
     parts.push(`<text x="${X(c).toFixed(1)}" y="${top + plotH + 14}" class="a" text-anchor="middle">${c}</text>`);
   }
   parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 30}" class="a" text-anchor="middle">concurrent clients</text>`);
-  parts.push(`<text x="12" y="${top + plotH / 2}" class="a" text-anchor="middle" transform="rotate(-90 12 ${top + plotH / 2})">${esc(o.unit)}</text>`);
+  parts.push(`<text x="11" y="${top + plotH / 2}" class="a" text-anchor="middle" transform="rotate(-90 11 ${top + plotH / 2})">${esc(o.unit)}</text>`);
   parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${Y(o.goal.value).toFixed(1)}" y2="${Y(o.goal.value).toFixed(1)}" class="goal"/>`);
-  parts.push(`<text x="${left + plotW - 2}" y="${(Y(o.goal.value) - 4).toFixed(1)}" class="a g" text-anchor="end">${esc(o.goal.label)}</text>`);
   for (const s of o.series) {
     if (s.points.length === 0) continue;
     const d = s.points.map(([c, v], i) => `${i ? 'L' : 'M'}${X(c).toFixed(1)},${Y(v).toFixed(1)}`).join('');
     parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}"/>`);
     for (const [c, v] of s.points) {
       parts.push(`<circle cx="${X(c).toFixed(1)}" cy="${Y(v).toFixed(1)}" r="3" fill="${s.color}"/>`);
-      if (s.labels) parts.push(`<text x="${(X(c) + 5).toFixed(1)}" y="${(Y(v) - 6).toFixed(1)}" class="a" fill="${s.color}">${fmt(v, v < 10 ? 1 : 0)}</text>`);
+      if (s.labels) parts.push(`<text x="${(X(c) + 5).toFixed(1)}" y="${(Y(v) - 6).toFixed(1)}" class="a v" fill="${s.color}">${fmt(v, v < 10 ? 1 : 0)}</text>`);
     }
   }
-  // Legend, top right inside the panel title row.
-  let lx = left + plotW;
-  for (const s of [...o.series].reverse()) {
-    const w = 14 + s.label.length * 6.2;
-    lx -= w;
-    parts.push(`<line x1="${lx.toFixed(1)}" x2="${(lx + 10).toFixed(1)}" y1="26" y2="26" stroke="${s.color}" stroke-width="3"/>`);
-    parts.push(`<text x="${(lx + 13).toFixed(1)}" y="29.5" class="a">${esc(s.label)}</text>`);
+  // Legend under the title: the series, then the goal (dashed).
+  let lx = left;
+  for (const s of o.series) {
+    parts.push(`<line x1="${lx}" x2="${lx + 12}" y1="29" y2="29" stroke="${s.color}" stroke-width="3"/>`);
+    parts.push(`<text x="${lx + 15}" y="32.5" class="a">${esc(s.label)}</text>`);
+    lx += 22 + s.label.length * 6.2;
   }
+  parts.push(`<line x1="${lx}" x2="${lx + 16}" y1="29" y2="29" class="goal"/>`);
+  parts.push(`<text x="${lx + 19}" y="32.5" class="a g">${esc(o.goal.label)}</text>`);
   parts.push('</g>');
   return parts.join('\n');
 }
@@ -185,7 +186,7 @@ export function chartSvg(r: BenchResults): string {
     goal: { value: 100, label: 'goal: p99 ≤ 100 ms' },
   });
   const throughput = panel({
-    x: 310,
+    x: 320,
     title: 'Settled throughput',
     unit: 'comments/s',
     clients,
@@ -193,10 +194,10 @@ export function chartSvg(r: BenchResults): string {
     goal: { value: 400, label: 'goal: ≥ 400/s' },
   });
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="620" height="232" viewBox="0 0 620 232" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="630" height="232" viewBox="0 0 630 232" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif">`,
     `<title>posts.com end to end: write latency and settled throughput against concurrent clients (${esc(r.startedAt.slice(0, 10))})</title>`,
-    `<style>.t{font-size:13px;font-weight:600;fill:#222}.a{font-size:10.5px;fill:#444}.g{fill:#777}.grid{stroke:#e6e6e6;stroke-width:1}.goal{stroke:#888;stroke-width:1.2;stroke-dasharray:5 4}</style>`,
-    `<rect width="620" height="232" fill="#fff"/>`,
+    `<style>.t{font-size:13px;font-weight:600;fill:#222}.v{font-weight:600}.a{font-size:10.5px;fill:#444}.g{fill:#777}.grid{stroke:#e6e6e6;stroke-width:1}.goal{stroke:#888;stroke-width:1.2;stroke-dasharray:5 4}</style>`,
+    `<rect width="630" height="232" fill="#fff"/>`,
     latency,
     throughput,
     `</svg>`,
@@ -244,7 +245,7 @@ npm ci && npm run bench
 
 ## The figures
 
-${mdTable(['', 'figure', 'measured', 'goal', ''], r.figures.map((f) => [f.group, f.name, f.value, f.goal, f.pass === null ? '' : f.pass ? 'PASS' : '**MISS**']), [2])}
+${mdTable(['', 'figure', 'measured', 'goal', ''], r.figures.map((f, i) => [i > 0 && r.figures[i - 1].group === f.group ? '' : `**${f.group}**`, f.name, f.value, f.goal, f.pass === null ? '' : f.pass ? 'PASS' : '**MISS**']), [2])}
 
 ## Load against clients
 
