@@ -166,4 +166,25 @@ describe('the five services as real processes', () => {
     const events = await (await fetch(url('event-bus', '/events'))).json();
     expect(events.map((e: { seq: number }) => e.seq)).toEqual(events.map((_: unknown, i: number) => i + 1));
   });
+
+  it('stops cleanly on SIGTERM (exit 0) when a request is in flight on a connection its client keeps open', async () => {
+    // Like the ingress: a kept-alive connection, a request under way when SIGTERM comes, then quiet.
+    const body = JSON.stringify({ title: 'Written across a SIGTERM' });
+    const socket = net.connect(ports.posts, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(`POST /posts/create HTTP/1.1\r\nHost: posts.com\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(body.slice(0, 10));
+    await sleep(100);
+
+    const child = processes.get('posts')!;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    await sleep(100);
+    const answer = new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString())));
+    socket.write(body.slice(10));
+    expect(await answer).toMatch(/^HTTP\/1.1 201/); // what it held, it finished
+    expect(await exited).toBe(0); // not 1, the forced exit while the idle connection held it open
+    processes.delete('posts');
+    socket.destroy();
+  });
 });

@@ -199,7 +199,12 @@ export function serve(
         process.exit(1);
       }, 10_000);
       force.unref();
+      // Keep-alive peers (the ingress, the bus) would hold the server open: answer what is
+      // in flight with "Connection: close" and close connections as soon as they are idle.
+      server.on('request', (_req, res: import('node:http').ServerResponse) => res.setHeader('connection', 'close'));
+      const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
       server.close(async () => {
+        clearInterval(closeIdle);
         try {
           await drain?.();
         } finally {
