@@ -160,7 +160,7 @@ describe('creating a post', () => {
 
     expect(await screen.findByRole('article', { name: 'Hello world' })).toBeInTheDocument();
     expect(title).toHaveValue('');
-    expect(backend.calls).toContainEqual({ method: 'POST', url: '/posts/create', body: { title: 'Hello world' } });
+    expect(backend.calls).toContainEqual({ method: 'POST', url: '/posts/create', body: { title: 'Hello world' }, idempotencyKey: expect.stringMatching(/^[0-9a-f]{32}$/) });
 
     await advance(FAST_POLL_MS); // the read model still lags: the post must not vanish
     expect(screen.getByRole('article', { name: 'Hello world' })).toBeInTheDocument();
@@ -213,7 +213,7 @@ describe('adding a comment', () => {
 
     expect(await within(post).findByRole('listitem')).toHaveTextContent(PENDING);
     expect(input).toHaveValue('');
-    expect(backend.calls).toContainEqual({ method: 'POST', url: '/posts/p2/comments', body: { content: 'First!' } });
+    expect(backend.calls).toContainEqual({ method: 'POST', url: '/posts/p2/comments', body: { content: 'First!' }, idempotencyKey: expect.stringMatching(/^[0-9a-f]{32}$/) });
 
     backend.moderate('comment-1', 'approved');
     await advance(FAST_POLL_MS);
@@ -240,5 +240,23 @@ describe('adding a comment', () => {
 
     expect(await within(post).findByRole('alert')).toHaveTextContent(UNAVAILABLE_MESSAGE);
     expect(within(post).getByLabelText('Comment')).toHaveValue('Hello');
+  });
+
+  it('sends a retry of the same text with the same Idempotency-Key, and a new text with a new one', async () => {
+    const user = await renderApp([quietPost]);
+    backend.failNext('POST /posts/p2/comments', { status: 502, body: { error: { code: 'bad_gateway', message: 'comments is unreachable' } } });
+    const post = article('Quiet post');
+    await user.type(within(post).getByLabelText('Comment'), 'Only once{Enter}');
+    await within(post).findByRole('alert');
+    await user.click(within(post).getByRole('button', { name: 'Add comment' }));
+    await within(post).findByText(PENDING);
+    await user.type(within(post).getByLabelText('Comment'), 'Another{Enter}');
+    await within(post).findAllByText(PENDING);
+
+    const keys = backend.calls.filter((c) => c.method === 'POST').map((c) => c.idempotencyKey);
+    expect(keys).toHaveLength(3);
+    expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
   });
 });

@@ -15,7 +15,7 @@ interface FakeResponse {
 export function fakeBackend(initial: Post[] = []) {
   const posts: Post[] = JSON.parse(JSON.stringify(initial));
   const failures = new Map<string, Answer[]>();
-  const calls: { method: string; url: string; body: unknown }[] = [];
+  const calls: { method: string; url: string; body: unknown; idempotencyKey?: string }[] = [];
   let nextId = 1;
   /** When false, writes are stored but GET /posts does not show them yet, like a lagging read model. */
   let readModelCaughtUp = true;
@@ -25,7 +25,7 @@ export function fakeBackend(initial: Post[] = []) {
   const fetchMock = jest.fn(async (url: string, init: RequestInit = {}): Promise<FakeResponse> => {
     const method = init.method ?? 'GET';
     const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
-    calls.push({ method, url, body });
+    calls.push({ method, url, body, idempotencyKey: (init.headers as Record<string, string> | undefined)?.['Idempotency-Key'] });
     const failure = failures.get(`${method} ${url}`)?.shift();
     if (failure === 'network-error') throw new TypeError('Failed to fetch');
     if (failure) return answer(failure.status, failure.body);

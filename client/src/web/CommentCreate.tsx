@@ -5,7 +5,7 @@ import { useSubmit } from './useSubmit';
 export function CommentCreate({ postId, onCreated }: { postId: string; onCreated: (comment: CreatedComment) => void }) {
   const inputId = useId();
   const errorId = useId();
-  const form = useSubmit(async (content) => onCreated(await createComment(postId, content)), 'Please enter a comment.');
+  const form = useSubmit(async (content, key) => onCreated(await createComment(postId, content, key)), 'Please enter a comment.');
 
   return (
     <form className="comment-create" onSubmit={form.onSubmit} noValidate>

@@ -5,7 +5,7 @@ import { useSubmit } from './useSubmit';
 export function PostCreate({ onCreated }: { onCreated: (post: CreatedPost) => void }) {
   const inputId = useId();
   const errorId = useId();
-  const form = useSubmit(async (title) => onCreated(await createPost(title)), 'Please enter a title.');
+  const form = useSubmit(async (title, key) => onCreated(await createPost(title, key)), 'Please enter a title.');
 
   return (
     <form className="post-create" onSubmit={form.onSubmit} noValidate>

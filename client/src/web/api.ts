@@ -41,27 +41,39 @@ export async function fetchPosts(signal?: AbortSignal): Promise<Post[]> {
   return postsFromBody(body);
 }
 
-export async function createPost(title: string): Promise<CreatedPost> {
-  const body = await request('POST', '/posts/create', { title });
+/**
+ * A key for one write: sent again with every retry of the same text, so a write whose first
+ * try failed unclearly (a 502 after the service stored it) is stored once. Made with
+ * getRandomValues because randomUUID needs a secure context, and posts.com is plain http.
+ */
+export function newIdempotencyKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export async function createPost(title: string, idempotencyKey?: string): Promise<CreatedPost> {
+  const body = await request('POST', '/posts/create', { title }, undefined, idempotencyKey);
   if (!isRecord(body) || typeof body.id !== 'string' || typeof body.title !== 'string') throw unexpectedAnswer();
   return { id: body.id, title: body.title };
 }
 
-export async function createComment(postId: string, content: string): Promise<CreatedComment> {
-  const body = await request('POST', `/posts/${encodeURIComponent(postId)}/comments`, { content });
+export async function createComment(postId: string, content: string, idempotencyKey?: string): Promise<CreatedComment> {
+  const body = await request('POST', `/posts/${encodeURIComponent(postId)}/comments`, { content }, undefined, idempotencyKey);
   const comment = commentFromBody(body);
   if (!comment) throw unexpectedAnswer();
   return { ...comment, postId };
 }
 
 /** Sends one request; any failure becomes an ApiError whose message the page can show as is. */
-async function request(method: string, url: string, payload?: unknown, signal?: AbortSignal): Promise<unknown> {
+async function request(method: string, url: string, payload?: unknown, signal?: AbortSignal, idempotencyKey?: string): Promise<unknown> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (payload !== undefined) headers['Content-Type'] = 'application/json';
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
   let response: Response;
   try {
     response = await fetch(url, {
       method,
       signal,
-      headers: payload === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+      headers,
       body: payload === undefined ? undefined : JSON.stringify(payload),
     });
   } catch (error) {
