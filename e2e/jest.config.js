@@ -3,7 +3,7 @@ module.exports = {
   displayName: 'system',
   testEnvironment: 'node',
   roots: ['<rootDir>'],
-  testMatch: ['<rootDir>/system.test.ts'],
+  testMatch: ['<rootDir>/system.test.ts', '<rootDir>/bad-input.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   testTimeout: 120_000,
 };
