@@ -654,6 +654,9 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
       ['CommentUpdated with an unknown status', { type: 'CommentUpdated', data: { id: 'nobody', postId: 'nowhere', content: 'x', status: 'deleted' } }],
     ];
 
+    // Names every plain object inherits: a lookup by event type must not find them.
+    const inheritedNames = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__', 'isPrototypeOf'];
+
     async function expectAcknowledgedByAll(seq: number) {
       const subs = await settle(subscriptions, (s) => s.every((x) => x.cursor >= seq));
       // lastError shows why a subscriber is stuck, when one is.
@@ -664,6 +667,11 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
 
     it.each(events)('%s is acknowledged by all four and changes nothing', async (_what, event) => {
       const seq = await publish(event);
+      await expectAcknowledgedByAll(seq);
+    });
+
+    it.each(inheritedNames)('an event of type %s is acknowledged by all four and changes nothing', async (type) => {
+      const seq = await publish({ type, data: { id: 'x' } });
       await expectAcknowledgedByAll(seq);
     });
 

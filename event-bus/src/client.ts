@@ -306,7 +306,9 @@ export class Subscriber {
   }
 
   private apply(event: BusEvent): void {
-    const handler = this.options.handlers[event.type];
+    // Own properties only: an event typed "constructor" or "__proto__" would otherwise find
+    // Object.prototype's members, throw, and stall every subscriber on it for good.
+    const handler = Object.hasOwn(this.options.handlers, event.type) ? this.options.handlers[event.type] : undefined;
     if (handler) {
       const data = handler.schema.safeParse(event.data);
       if (data.success) {
