@@ -470,8 +470,17 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
       ['an extra field', json({ ...ok, at: '2020-01-01T00:00:00Z' })],
       ['a batch with one bad event in it', json([ok, { type: 'X' }])],
       ['a batch of 1001 events', json(Array.from({ length: 1001 }, () => ok))],
+      ['data nested 10,000 deep', `{"type": "X", "data": {"deep": ${nested(10_000)}}}`],
     ])('POST /events answers 400 invalid_request for %s', async (_what, body) => {
       expectError(await publishRaw(body), 400, 'invalid_request');
+    });
+
+    it('POST /events stores no event of a batch refused because one of them is nested too deep', async () => {
+      const refused = { type: 'BadInputProbe', data: { marker: 'in a refused batch' } };
+      const answer = await publishRaw(`[${json(refused)}, {"type": "X", "data": {"deep": ${nested(10_000)}}}]`);
+      await publish({ type: 'BadInputProbe', data: { marker: 'after it' } }); // the next write must not carry it along
+      expect((await busLog()).filter((e) => json(e.data) === json(refused.data))).toEqual([]);
+      expectError(answer, 400, 'invalid_request');
     });
 
     it('POST /events answers 400 invalid_request for JSON sent as text/plain', async () => {

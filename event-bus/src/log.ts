@@ -3,9 +3,10 @@
 // 201) only once its bytes are flushed, so a crash can never reuse a seq already seen.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { HttpError } from './service';
 
 export interface Publication {
   id?: string;
@@ -45,23 +46,34 @@ export class EventLog extends EventEmitter {
   /** A log appended to `filePath`, read back from it first. */
   static async open(filePath: string): Promise<EventLog> {
     await fs.mkdir(path.dirname(filePath), { recursive: true });
-    const text = await fs.readFile(filePath, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return '';
-      throw err;
-    });
-    const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
-    if (complete.length < text.length) {
-      // The last line was cut by a crash mid-write: it was never acknowledged, so drop it.
-      await fs.truncate(filePath, Buffer.byteLength(complete));
+    const lines: string[] = [];
+    let complete = 0; // bytes up to the end of the last whole line
+    try {
+      // Line by line: a 100,000-event log never sits in memory twice.
+      const input = createReadStream(filePath, { encoding: 'utf8' });
+      let rest = '';
+      for await (const chunk of input) {
+        const parts = (rest + chunk).split('\n');
+        rest = parts.pop()!;
+        for (const line of parts) {
+          complete += Buffer.byteLength(line) + 1;
+          if (line) lines.push(line);
+        }
+      }
+      if (rest) {
+        // The last line was cut by a crash mid-write: it was never acknowledged, so drop it.
+        await fs.truncate(filePath, complete);
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     const log = new EventLog(await fs.open(filePath, 'a'));
-    for (const line of complete.split('\n')) {
-      if (!line) continue;
-      const event = JSON.parse(line) as { id: string; seq: number };
-      if (event.seq !== log.lines.length + 1) throw new Error(`${filePath}: expected seq ${log.lines.length + 1}, found ${event.seq}`);
+    for (const line of lines) {
+      const { id, seq } = idAndSeq(line);
+      if (seq !== log.lines.length + 1) throw new Error(`${filePath}: expected seq ${log.lines.length + 1}, found ${seq}`);
       log.lines.push(line);
-      log.seqById.set(event.id, event.seq);
-      log.firstId ??= event.id;
+      log.seqById.set(id, seq);
+      log.firstId ??= id;
     }
     log.durable = log.lines.length;
     return log;
@@ -80,18 +92,29 @@ export class EventLog extends EventEmitter {
   async append(publications: Publication[]): Promise<Appended[]> {
     if (this.failure) throw this.failure;
     const at = new Date().toISOString();
-    const results = publications.map((p): Appended => {
+    // Every line is made before the log changes: an event JSON.stringify refuses (data nested
+    // thousands deep, which JSON.parse took) refuses its whole batch, and leaves nothing behind.
+    const fresh = new Map<string, { seq: number; line: string }>();
+    const results = publications.map((p, index): Appended => {
       const id = p.id ?? randomUUID();
-      const known = this.seqById.get(id);
+      const known = this.seqById.get(id) ?? fresh.get(id)?.seq;
       if (known !== undefined) return { id, seq: known, duplicate: true };
-      const seq = this.lines.length + 1;
-      const line = JSON.stringify({ id, seq, type: p.type, data: p.data, at, ...(p.requestId ? { requestId: p.requestId } : {}) });
+      const seq = this.lines.length + fresh.size + 1;
+      let line: string;
+      try {
+        line = JSON.stringify({ id, seq, type: p.type, data: p.data, at, ...(p.requestId ? { requestId: p.requestId } : {}) });
+      } catch (err) {
+        throw new HttpError(400, 'invalid_request', `event ${index}: its data cannot be stored as JSON (${(err as Error).message})`);
+      }
+      fresh.set(id, { seq, line });
+      return { id, seq, duplicate: false };
+    });
+    for (const [id, { seq, line }] of fresh) {
       this.lines.push(line);
       this.seqById.set(id, seq);
       this.firstId ??= id;
       this.unwritten.push(line);
-      return { id, seq, duplicate: false };
-    });
+    }
     const last = Math.max(0, ...results.map((r) => r.seq));
     if (!this.file) {
       this.markDurable(this.lines.length);
@@ -143,4 +166,11 @@ export class EventLog extends EventEmitter {
     this.waiters = stillWaiting;
     this.emit('durable', seq);
   }
+}
+
+/** `id` and `seq` of a stored line, from the prefix this log writes, without parsing the rest. */
+function idAndSeq(line: string): { id: string; seq: number } {
+  const prefix = /^\{"id":("(?:[^"\\]|\\.)*"),"seq":(\d+),/.exec(line);
+  if (prefix) return { id: JSON.parse(prefix[1]) as string, seq: Number(prefix[2]) };
+  return JSON.parse(line) as { id: string; seq: number };
 }
