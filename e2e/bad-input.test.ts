@@ -236,6 +236,7 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
       ['an empty title', json({ title: '' })],
       ['a blank title', json({ title: ' \t\n\u00a0\u3000 ' })],
       ['a title of 201 characters', json({ title: 'x'.repeat(201) })],
+      ['a title of 201 emoji (402 UTF-16 units)', json({ title: '🎉'.repeat(201) })],
       ['a huge title under the body limit', json({ title: 'x'.repeat(60_000) })],
       ['a misspelt field', json({ Title: 'x' })],
       ['an extra field', json({ title: 'x', author: 'me' })],
@@ -318,6 +319,7 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
       ['an empty content', json({ content: '' })],
       ['a blank content', json({ content: '   \n ' })],
       ['a content of 1001 characters', json({ content: 'x'.repeat(1001) })],
+      ['a content of 1001 emoji', json({ content: '🎉'.repeat(1001) })],
       ['a huge content under the body limit', json({ content: 'x'.repeat(60_000) })],
       ['the title field instead', json({ title: 'x' })],
       ['an extra field', json({ content: 'x', status: 'approved' })],
@@ -391,6 +393,11 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
     it('takes a title of exactly 200 characters and a comment of exactly 1000', async () => {
       const postId = await createPost('t'.repeat(200));
       await addComment(postId, 'c'.repeat(1000));
+    });
+
+    it('counts characters, not UTF-16 units: takes a title of 200 emoji and a comment of 1000', async () => {
+      const postId = await createPost('🎉'.repeat(200));
+      await addComment(postId, '𝔘'.repeat(1000));
     });
 
     it('trims surrounding whitespace, and nothing else', async () => {
