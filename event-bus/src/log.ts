@@ -1,9 +1,11 @@
-// The event log: the source of truth. Kept in memory as one JSON line per event; with a
-// file it is also appended there, and an event is visible (readable, delivered, answered
-// 201) only once its bytes are flushed, so a crash can never reuse a seq already seen.
+// The event log: the source of truth, one JSON line per event. With a file, an event is
+// visible (readable, delivered, answered 201) only once its bytes are flushed, so a crash
+// can never reuse a seq already seen; and memory holds only each event's place in the file,
+// its id and the most recent lines, so the bus stays small however long the log grows (the
+// rest is read back from the OS's page cache). Without a file, memory holds every line.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream, readSync, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { HttpError } from './service';
@@ -22,8 +24,14 @@ export interface Appended {
 }
 
 export class EventLog extends EventEmitter {
-  /** The events as JSON text, `lines[seq - 1]`: what readers and deliveries send as it is. */
-  private readonly lines: string[] = [];
+  /** Seqs given out so far, durable or not. */
+  private assigned = 0;
+  /** The most recent durable lines, seqs `cacheStart + 1 …`: what deliveries read. */
+  private cache: string[] = [];
+  private cacheStart = 0;
+  /** With a file: the byte offset just past each event's line, `ends[seq - 1]`. */
+  private readonly ends: number[] = [];
+  private readBuffer = Buffer.alloc(0);
   private readonly seqById = new Map<string, number>();
   /** The id of the first event: names this log, so a replaced log can be told apart. */
   firstId: string | undefined;
@@ -34,7 +42,10 @@ export class EventLog extends EventEmitter {
   private waiters: Array<{ seq: number; resolve: () => void; reject: (err: Error) => void }> = [];
   private failure: Error | null = null;
 
-  private constructor(private readonly file: FileHandle | null) {
+  private constructor(
+    private readonly file: FileHandle | null,
+    private readonly cacheLimit = file ? 10_000 : Infinity,
+  ) {
     super();
   }
 
@@ -44,38 +55,30 @@ export class EventLog extends EventEmitter {
   }
 
   /** A log appended to `filePath`, read back from it first. */
-  static async open(filePath: string): Promise<EventLog> {
+  static async open(filePath: string, cacheLimit = 10_000): Promise<EventLog> {
     await fs.mkdir(path.dirname(filePath), { recursive: true });
-    const lines: string[] = [];
-    let complete = 0; // bytes up to the end of the last whole line
-    try {
-      // Line by line: a 100,000-event log never sits in memory twice.
-      const input = createReadStream(filePath, { encoding: 'utf8' });
-      let rest = '';
-      for await (const chunk of input) {
-        const parts = (rest + chunk).split('\n');
-        rest = parts.pop()!;
-        for (const line of parts) {
-          complete += Buffer.byteLength(line) + 1;
-          if (line) lines.push(line);
-        }
+    const log = new EventLog(await fs.open(filePath, 'a+'), cacheLimit);
+    // Line by line, keeping only each event's place, its id and the recent lines: a long
+    // log never sits in memory whole, not even while it is read.
+    let rest = '';
+    for await (const chunk of createReadStream(filePath, { encoding: 'utf8' })) {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) {
+        if (!line) continue;
+        const { id, seq } = idAndSeq(line);
+        if (seq !== log.assigned + 1) throw new Error(`${filePath}: expected seq ${log.assigned + 1}, found ${seq}`);
+        log.assigned = seq;
+        log.seqById.set(id, seq);
+        log.firstId ??= id;
+        log.keep([line]);
       }
-      if (rest) {
-        // The last line was cut by a crash mid-write: it was never acknowledged, so drop it.
-        await fs.truncate(filePath, complete);
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    const log = new EventLog(await fs.open(filePath, 'a'));
-    for (const line of lines) {
-      const { id, seq } = idAndSeq(line);
-      if (seq !== log.lines.length + 1) throw new Error(`${filePath}: expected seq ${log.lines.length + 1}, found ${seq}`);
-      log.lines.push(line);
-      log.seqById.set(id, seq);
-      log.firstId ??= id;
+    if (rest) {
+      // The last line was cut by a crash mid-write: it was never acknowledged, so drop it.
+      await fs.truncate(filePath, log.ends.at(-1) ?? 0);
     }
-    log.durable = log.lines.length;
+    log.durable = log.assigned;
     return log;
   }
 
@@ -99,7 +102,7 @@ export class EventLog extends EventEmitter {
       const id = p.id ?? randomUUID();
       const known = this.seqById.get(id) ?? fresh.get(id)?.seq;
       if (known !== undefined) return { id, seq: known, duplicate: true };
-      const seq = this.lines.length + fresh.size + 1;
+      const seq = this.assigned + fresh.size + 1;
       let line: string;
       try {
         line = JSON.stringify({ id, seq, type: p.type, data: p.data, at, ...(p.requestId ? { requestId: p.requestId } : {}) });
@@ -110,14 +113,15 @@ export class EventLog extends EventEmitter {
       return { id, seq, duplicate: false };
     });
     for (const [id, { seq, line }] of fresh) {
-      this.lines.push(line);
+      this.assigned = seq;
       this.seqById.set(id, seq);
       this.firstId ??= id;
       this.unwritten.push(line);
     }
     const last = Math.max(0, ...results.map((r) => r.seq));
     if (!this.file) {
-      this.markDurable(this.lines.length);
+      this.keep(this.unwritten.splice(0));
+      this.markDurable(this.assigned);
     } else if (last > this.durable) {
       await new Promise<void>((resolve, reject) => {
         this.waiters.push({ seq: last, resolve, reject });
@@ -129,8 +133,57 @@ export class EventLog extends EventEmitter {
 
   /** Up to `limit` durable events with `seq > after`, as JSON lines. */
   linesAfter(after: number, limit = Infinity): string[] {
+    const { start, end } = this.range(after, limit);
+    if (end <= start) return [];
+    if (start >= this.cacheStart) return this.cache.slice(start - this.cacheStart, end - this.cacheStart);
+    return this.readFile(start, end).split('\n');
+  }
+
+  /** The same events as one JSON array, as `GET /events` answers them. */
+  jsonAfter(after: number, limit = Infinity): string | Buffer {
+    const { start, end } = this.range(after, limit);
+    if (end <= start) return '[]';
+    if (start >= this.cacheStart) return `[${this.linesAfter(after, limit).join(',')}]`;
+    // Older events go out as the file's bytes: `[`, the lines with their newlines turned into
+    // commas (a stored line holds no raw newline: JSON escapes them), `]`. No string is made,
+    // so a catch-up of 100,000 events leaves no large strings for the GC to find late.
+    const from = start === 0 ? 0 : this.ends[start - 1];
+    const length = this.ends[end - 1] - from;
+    const json = Buffer.allocUnsafe(length + 1);
+    readSync(this.file!.fd, json, 1, length, from);
+    json[0] = 0x5b; // [
+    for (let i = json.indexOf(0x0a, 1); i !== -1; i = json.indexOf(0x0a, i + 1)) json[i] = 0x2c; // ,
+    json[length] = 0x5d; // ] in place of the last newline
+    return json;
+  }
+
+  private range(after: number, limit: number) {
     const start = Math.max(0, after);
-    return this.lines.slice(start, Math.min(this.durable, start + limit));
+    return { start, end: Math.min(this.durable, start + limit) };
+  }
+
+  /** Events `start + 1 … end`, which sit together in the file: one read, newline-separated. */
+  private readFile(start: number, end: number): string {
+    const from = start === 0 ? 0 : this.ends[start - 1];
+    const length = this.ends[end - 1] - from;
+    // One buffer, grown as needed and reused: a new one per page is memory the GC returns late.
+    if (this.readBuffer.length < length) this.readBuffer = Buffer.allocUnsafe(Math.max(length, 2 * this.readBuffer.length));
+    readSync(this.file!.fd, this.readBuffer, 0, length, from);
+    return this.readBuffer.toString('utf8', 0, length - 1);
+  }
+
+  /** Remembers newly durable lines, and their place in the file. */
+  private keep(lines: string[]): void {
+    for (const line of lines) {
+      if (this.file) this.ends.push((this.ends.at(-1) ?? 0) + Buffer.byteLength(line) + 1);
+      this.cache.push(line);
+    }
+    const excess = this.cache.length - this.cacheLimit;
+    if (excess >= Math.min(1000, this.cacheLimit)) {
+      // Trimmed in steps, not per line, so the array isn't copied on every write.
+      this.cache = this.cache.slice(excess);
+      this.cacheStart += excess;
+    }
   }
 
   /** Waits for what is being written, then closes the file. */
@@ -146,6 +199,7 @@ export class EventLog extends EventEmitter {
         this.unwritten = [];
         await this.file!.write(batch.join('\n') + '\n');
         await this.file!.datasync();
+        this.keep(batch);
         this.markDurable(this.durable + batch.length);
       }
     } catch (err) {

@@ -31,7 +31,7 @@ export function eventRoutes(log: EventLog, deliveries: Delivery[]): Router {
     const { after, limit } = readQuery.parse(req.query);
     const firstId = log.firstId;
     if (firstId) res.setHeader('x-log-id', firstId);
-    res.type('application/json').send(`[${log.linesAfter(after, limit).join(',')}]`);
+    res.type('application/json').send(log.jsonAfter(after, limit));
   });
 
   router.get('/subscriptions', (_req, res) => {

@@ -63,4 +63,24 @@ describe('EventLog', () => {
     expect(flushes.mock.calls.length).toBeLessThan(100);
     await log.close();
   });
+
+  it('keeps only recent lines in memory with a file, and reads older ones back from it', async () => {
+    const file = tmpFile();
+    const log = await EventLog.open(file, 5);
+    for (let i = 1; i <= 40; i++) await log.append([{ id: `e${i}`, type: 'T', data: { i, text: 'é ✓ "quoted"\nline' } }]);
+    const all = parse(log.linesAfter(0));
+    expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect(all[0].data).toEqual({ i: 1, text: 'é ✓ "quoted"\nline' });
+    expect(parse(log.linesAfter(3, 4)).map((e) => e.id)).toEqual(['e4', 'e5', 'e6', 'e7']);
+    expect(parse(log.linesAfter(37)).map((e) => e.id)).toEqual(['e38', 'e39', 'e40']);
+    await log.close();
+
+    const reopened = await EventLog.open(file, 5);
+    expect(parse(reopened.linesAfter(10, 3)).map((e) => e.id)).toEqual(['e11', 'e12', 'e13']);
+    expect(parse(reopened.linesAfter(38)).map((e) => e.id)).toEqual(['e39', 'e40']);
+    expect(JSON.parse(reopened.jsonAfter(0).toString())).toEqual(all);
+    expect(JSON.parse(reopened.jsonAfter(2, 2).toString()).map((e: { id: string }) => e.id)).toEqual(['e3', 'e4']);
+    expect(reopened.jsonAfter(40)).toBe('[]');
+    await reopened.close();
+  });
 });
