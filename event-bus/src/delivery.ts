@@ -9,7 +9,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface DeliveryOptions {
   /** Most events in one POST: a subscriber that is behind gets pages, not one request each. */
   batchSize?: number;
-  /** How long to let events gather before a delivery starts (default 5 ms). */
+  /** Under load, how long to let events gather before a delivery starts (default 20 ms). */
   lingerMs?: number;
   timeoutMs?: number;
   backoffBaseMs?: number;
@@ -34,6 +34,7 @@ export class Delivery {
   private lastErrorAt: string | null = null;
   private lastDeliveredAt: string | null = null;
   private busy = false;
+  private lastRunEndedAt = -Infinity;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   private wake: (() => void) | null = null;
@@ -54,8 +55,10 @@ export class Delivery {
     if (this.stopped) return;
     if (this.busy) return;
     this.busy = true;
-    // Under load a few ms of waiting turns many one-event deliveries into one batch.
-    this.running = sleep(this.options.lingerMs ?? 5).then(() => this.run());
+    // At rest an event goes out at once; while deliveries run back to back, a short wait turns
+    // many small deliveries into one batch, and each costs the bus and the subscriber a request.
+    const busy = performance.now() - this.lastRunEndedAt < 100;
+    this.running = busy ? sleep(this.options.lingerMs ?? 20).then(() => this.run()) : this.run();
   }
 
   status(): SubscriptionStatus {
@@ -100,6 +103,7 @@ export class Delivery {
     }
     // Cleared in the same turn the loop ends, so a kick right after starts a new run.
     this.busy = false;
+    this.lastRunEndedAt = performance.now();
   }
 
   /** POSTs the events; resolves with the subscriber's answer on a 2xx, rejects otherwise. */

@@ -11,6 +11,7 @@ export interface Deps {
 export function createApp({ subscriber, logger }: Deps) {
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false); // hashing every body costs more than it saves here
   app.use(health(() => subscriber.ready));
   app.use(subscriber.router()); // the bus's deliveries: logged by the SDK when they fail
   app.use(requestLogger(logger));

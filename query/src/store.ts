@@ -16,14 +16,17 @@ export interface PostView {
 export function createStore() {
   const postsById = new Map<string, PostView>();
   const commentsById = new Map<string, CommentView>();
-  // GET /posts is polled far more often than the model changes: serialize once per change.
+  // GET /posts is polled far more often than the model changes: serialize once per change,
+  // and name each version so a poller that has it gets a 304.
   let cachedJson: string | null = null;
+  let version = 0;
 
   return {
     addPost(id: string, title: string) {
       if (postsById.has(id)) return;
       postsById.set(id, { id, title, comments: [] });
       cachedJson = null;
+      version++;
     },
     addComment(postId: string, comment: CommentView) {
       const post = postsById.get(postId);
@@ -32,6 +35,7 @@ export function createStore() {
       post.comments.push(view);
       commentsById.set(view.id, view);
       cachedJson = null;
+      version++;
     },
     updateComment(id: string, content: string, status: Status) {
       const view = commentsById.get(id);
@@ -39,6 +43,11 @@ export function createStore() {
       view.content = content;
       view.status = status;
       cachedJson = null;
+      version++;
+    },
+    /** Changes whenever the read model does. */
+    etag(): string {
+      return `W/"${version}"`;
     },
     /** `{ [postId]: {id, title, comments} }` as JSON text. */
     toJson(): string {

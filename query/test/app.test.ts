@@ -73,4 +73,18 @@ describe('query', () => {
     expect((await request(app).post('/events').send({ id: 'x', seq: 'one', type: 'PostCreated', data: {}, at })).status).toBe(400);
     expect((await request(app).get('/nothing-here')).body.error.code).toBe('not_found');
   });
+
+  it('answers 304 to a poller that already has the current read model, and 200 once it changes', async () => {
+    await connect(bus.url).publish(post('p1'));
+    const { app, subscriber } = query(bus.url);
+    await subscriber.start();
+    const first = await request(app).get('/posts');
+    expect(first.headers.etag).toBeDefined();
+    expect((await request(app).get('/posts').set('if-none-match', first.headers.etag)).status).toBe(304);
+    await connect(bus.url).publish(post('p2'));
+    await subscriber.catchUp();
+    const changed = await request(app).get('/posts').set('if-none-match', first.headers.etag);
+    expect(changed.status).toBe(200);
+    expect(Object.keys(changed.body)).toEqual(['p1', 'p2']);
+  });
 });
