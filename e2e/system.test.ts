@@ -44,18 +44,26 @@ describe('the five services as real processes', () => {
   const processes = new Map<Name, ChildProcess>();
   const logPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'posts-system-')), 'events.ndjson');
   const url = (name: Name, p = '') => `http://127.0.0.1:${ports[name]}${p}`;
+  const logs = Object.fromEntries(names.map((n) => [n, ''])) as Record<Name, string>;
+  /** The JSON log lines of a service that carry `requestId`. */
+  const linesWith = (name: Name, requestId: string) =>
+    logs[name]
+      .split('\n')
+      .filter((line) => line.includes(requestId))
+      .map((line) => JSON.parse(line));
 
   function start(name: Name) {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       PORT: String(ports[name]),
       HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       EVENT_BUS_URL: url('event-bus'),
       SUBSCRIBERS: (['posts', 'comments', 'query', 'moderation'] as Name[]).map((n) => url(n, '/events')).join(','),
       EVENT_LOG_PATH: logPath,
     };
-    const child = spawn(process.execPath, [path.join(root, name, 'dist/index.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [path.join(root, name, 'dist/index.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (logs[name] += chunk));
     processes.set(name, child);
     return until(`${name} to be ready`, async () => ((await fetch(url(name, '/readyz'))).ok ? true : undefined));
   }
@@ -119,6 +127,33 @@ describe('the five services as real processes', () => {
     ]);
   });
 
+  it("follows one comment's request id through every service's JSON logs", async () => {
+    const requestId = `trace-${Date.now()}`;
+    const res = await fetch(url('comments', `/posts/${postId}/comments`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+      body: JSON.stringify({ content: 'follow me' }),
+    });
+    expect(res.headers.get('x-request-id')).toBe(requestId);
+    await settled(3);
+    await sleep(200); // the last log lines are written just after the answers
+    expect(linesWith('comments', requestId).map((l) => l.msg)).toEqual(expect.arrayContaining(['request completed', 'published']));
+    const published = (name: Name) => linesWith(name, requestId).filter((l) => l.msg === 'published').map((l) => l.type);
+    expect(published('comments').sort()).toEqual(['CommentCreated', 'CommentUpdated']);
+    expect(published('moderation')).toEqual(['CommentModerated']);
+  });
+
+  it('refuses to start with a bad PORT or URL, naming the variable (exit 1)', async () => {
+    for (const [variable, value] of [['PORT', 'not-a-port'], ['PORT', '70000'], ['EVENT_BUS_URL', 'not a url']]) {
+      const child = spawn(process.execPath, [path.join(root, 'posts/dist/index.js')], { env: { ...process.env, [variable]: value }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      expect(code).toBe(1);
+      expect(stderr).toContain(variable);
+    }
+  });
+
   it('settles every comment that was pending when moderation was killed, once it is back', async () => {
     await kill('moderation');
     const contents = ['one', 'two ORANGE', 'three', 'four orange.', 'five'];
@@ -126,12 +161,12 @@ describe('the five services as real processes', () => {
       expect((await post(url('comments', `/posts/${postId}/comments`), { content })).status).toBe(201);
     }
     await sleep(300);
-    const whileDown = (await readModel())[postId].comments.slice(2);
+    const whileDown = (await readModel())[postId].comments.slice(3);
     expect(whileDown.map((c) => c.status)).toEqual(['pending', 'pending', 'pending', 'pending', 'pending']);
 
     await start('moderation');
-    const model = await settled(7);
-    expect(model[postId].comments.slice(2).map((c) => [c.content, c.status])).toEqual([
+    const model = await settled(8);
+    expect(model[postId].comments.slice(3).map((c) => [c.content, c.status])).toEqual([
       ['one', 'approved'],
       ['two ORANGE', 'rejected'],
       ['three', 'approved'],
@@ -161,7 +196,7 @@ describe('the five services as real processes', () => {
     // And the system goes on: the log continues after the restart.
     const later = await post(url('comments', `/posts/${postId}/comments`), { content: 'after the restart' });
     expect(later.status).toBe(201);
-    const model = await settled(8);
+    const model = await settled(9);
     expect(model[postId].comments.at(-1)).toEqual({ id: later.body.id, content: 'after the restart', status: 'approved' });
     const events = await (await fetch(url('event-bus', '/events'))).json();
     expect(events.map((e: { seq: number }) => e.seq)).toEqual(events.map((_: unknown, i: number) => i + 1));

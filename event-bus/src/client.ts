@@ -106,7 +106,10 @@ export class Bus {
       this.publishing++;
       this.post(batch.map((b) => b.event))
         .then(
-          (acks) => batch.forEach((b, i) => b.resolve(acks[i])),
+          (acks) => {
+            batch.forEach((b, i) => b.resolve(acks[i]));
+            this.logPublished(batch.map((b) => b.event), acks);
+          },
           (err) => batch.forEach((b) => b.reject(err)),
         )
         .finally(() => {
@@ -114,6 +117,13 @@ export class Bus {
           this.sendOutbox();
         });
     }
+  }
+
+  /** One line per event, carrying the request that caused it: a comment's path across the services. */
+  private logPublished(events: NewEvent[], acks: PubAck[]): void {
+    const logger = this.options.logger;
+    if (!logger?.isLevelEnabled('info')) return;
+    events.forEach((e, i) => logger.info({ requestId: e.requestId, eventId: e.id, type: e.type, seq: acks[i]?.seq, duplicate: acks[i]?.duplicate }, 'published'));
   }
 
   private async post(events: NewEvent[], attempts = 3): Promise<PubAck[]> {
