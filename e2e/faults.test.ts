@@ -231,23 +231,28 @@ describe('nothing is lost: faults on the running system', () => {
 
   const all: Writers[] = [];
 
+  /** Writes, signals `victim` (the launcher restarts it), writes on, then checks nothing was lost. */
+  async function underWrites(victim: ServiceName, signal: NodeJS.Signals) {
+    const writers = new Writers(base, `${signal}-${victim}`);
+    all.push(writers);
+    writers.start();
+    while (writers.accepted < 20) await sleep(20);
+    const restarts = sys.restarts(victim);
+    sys.kill(victim, signal);
+    while (sys.restarts(victim) === restarts) await sleep(20);
+    await sys.waitReady(60_000);
+    const before = writers.accepted;
+    while (writers.accepted < before + 20) await sleep(20);
+    await writers.stop();
+
+    expect(writers.unexplained).toEqual([]);
+    await expectSettled(all);
+  }
+
   it.each(['posts', 'comments', 'moderation', 'query', 'event-bus', 'client'] as ServiceName[])(
     'loses nothing when %s is killed with SIGKILL under writes',
     async (victim) => {
-      const writers = new Writers(base, `kill-${victim}`);
-      all.push(writers);
-      writers.start();
-      while (writers.accepted < 20) await sleep(20);
-      const restarts = sys.restarts(victim);
-      sys.kill(victim, 'SIGKILL');
-      while (sys.restarts(victim) === restarts) await sleep(20);
-      await sys.waitReady(60_000);
-      const before = writers.accepted;
-      while (writers.accepted < before + 20) await sleep(20);
-      await writers.stop();
-
-      expect(writers.unexplained).toEqual([]);
-      await expectSettled(all);
+      await underWrites(victim, 'SIGKILL');
       if (victim === 'client') expect((await request(agent, base, 'GET', '/')).status).toBe(200);
     },
     120_000,
@@ -281,22 +286,11 @@ describe('nothing is lost: faults on the running system', () => {
     expect(double.acknowledged).toEqual(Array.from({ length: head }, (_, i) => i + 1));
   }, 120_000);
 
-  it.each(['comments', 'event-bus'] as ServiceName[])('loses no accepted write when %s gets SIGTERM under writes', async (victim) => {
-    const writers = new Writers(base, `term-${victim}`);
-    all.push(writers);
-    writers.start();
-    while (writers.accepted < 20) await sleep(20);
-    const restarts = sys.restarts(victim);
-    sys.kill(victim, 'SIGTERM');
-    while (sys.restarts(victim) === restarts) await sleep(20);
-    await sys.waitReady(60_000);
-    const before = writers.accepted;
-    while (writers.accepted < before + 20) await sleep(20);
-    await writers.stop();
-
-    expect(writers.unexplained).toEqual([]);
-    await expectSettled(all);
-  }, 120_000);
+  it.each(['comments', 'event-bus'] as ServiceName[])(
+    'loses no accepted write when %s gets SIGTERM under writes',
+    (victim) => underWrites(victim, 'SIGTERM'),
+    120_000,
+  );
 
   afterAll(() => {
     // What the run saw, for docs/reliability.md.

@@ -78,10 +78,11 @@ describe('the five services as real processes', () => {
 
   async function post(url: string, body: unknown) {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, body: (await res.json()) as { id: string; status?: string } };
   }
+  const getJson = async <T>(address: string) => (await (await fetch(address)).json()) as T;
 
-  const readModel = async (): Promise<ReadModel> => (await fetch(url('query', '/posts'))).json();
+  const readModel = () => getJson<ReadModel>(url('query', '/posts'));
 
   /** Waits until every comment in the read model has left "pending". */
   const settled = (count: number) =>
@@ -120,7 +121,7 @@ describe('the five services as real processes', () => {
         { id: bad.body.id, content: 'Orange!', status: 'rejected' },
       ],
     });
-    const fromComments = await (await fetch(url('comments', `/posts/${postId}/comments`))).json();
+    const fromComments = await getJson<Comment[]>(url('comments', `/posts/${postId}/comments`));
     expect(fromComments.map((c: Comment) => [c.id, c.status])).toEqual([
       [good.body.id, 'approved'],
       [bad.body.id, 'rejected'],
@@ -198,8 +199,8 @@ describe('the five services as real processes', () => {
     expect(later.status).toBe(201);
     const model = await settled(9);
     expect(model[postId].comments.at(-1)).toEqual({ id: later.body.id, content: 'after the restart', status: 'approved' });
-    const events = await (await fetch(url('event-bus', '/events'))).json();
-    expect(events.map((e: { seq: number }) => e.seq)).toEqual(events.map((_: unknown, i: number) => i + 1));
+    const events = await getJson<Array<{ seq: number }>>(url('event-bus', '/events'));
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
   });
 
   it('stops cleanly on SIGTERM (exit 0) when a request is in flight on a connection its client keeps open', async () => {

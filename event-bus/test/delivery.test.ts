@@ -77,7 +77,7 @@ describe('delivery to subscribers', () => {
     await publish(bus, 10);
     await until(() => healthy.received.length === 10);
 
-    const status = await (await fetch(`${bus.url}/subscriptions`)).json();
+    const status = (await (await fetch(`${bus.url}/subscriptions`)).json()) as Array<Record<string, unknown>>;
     expect(status[0]).toMatchObject({ url: sick.url, cursor: 0, backlog: 10, lastError: 'HTTP 500' });
     expect(status[1]).toMatchObject({ url: healthy.url, cursor: 10, backlog: 0, lastError: null });
 
@@ -95,7 +95,7 @@ describe('delivery to subscribers', () => {
     await publish(bus, 3);
     await until(() => bus.log.head === 3);
     await new Promise((r) => setTimeout(r, 100));
-    const status = await (await fetch(`${bus.url}/subscriptions`)).json();
+    const status = (await (await fetch(`${bus.url}/subscriptions`)).json()) as Array<Record<string, unknown>>;
     expect(status[0].lastError).toMatch(/ECONNREFUSED/);
     expect(status[0].backlog).toBe(3);
   });

@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { cpuSeconds, startService, waitFor200 } from './bench-proc';
 import { freePorts } from './launcher';
-import { percentile } from './load';
+import { percentile, request } from './load';
 
 export interface BusResult {
   events: number;
@@ -65,22 +65,6 @@ export function rawFsyncRate(dir: string, ms: number): number {
   return Math.round(n / ((performance.now() - start) / 1000));
 }
 
-function publish(agent: http.Agent, port: number, body: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const req = http.request(
-      { agent, host: '127.0.0.1', port, method: 'POST', path: '/events', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', () => resolve({ status: 0, body: '' }));
-      },
-    );
-    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, body: '' }));
-    req.end(body);
-  });
-}
 
 export async function runBusBench(o: { workDir: string; events: number; publishers: number; fsyncProbeMs: number }): Promise<BusResult> {
   const dir = mkdtempSync(path.join(o.workDir, 'bus-'));
@@ -90,6 +74,7 @@ export async function runBusBench(o: { workDir: string; events: number; publishe
   try {
     await waitFor200(bus, '/readyz', 30_000);
     const agent = new http.Agent({ keepAlive: true, maxSockets: o.publishers });
+    const busUrl = new URL(`http://127.0.0.1:${port}`);
     const acknowledged = new Set<string>();
     const latencies: number[] = [];
     const errorsByStatus: Record<string, number> = {};
@@ -102,9 +87,9 @@ export async function runBusBench(o: { workDir: string; events: number; publishe
     const loop = async () => {
       for (let i = next++; i < o.events; i = next++) {
         const id = randomUUID();
-        const body = JSON.stringify({ type: 'CommentCreated', data: { id, postId, content: `comment ${i}: great post`, status: 'pending' } });
+        const event = { type: 'CommentCreated', data: { id, postId, content: `comment ${i}: great post`, status: 'pending' } };
         const t = performance.now();
-        const res = await publish(agent, port, body);
+        const res = await request(agent, busUrl, 'POST', '/events', event);
         latencies.push(performance.now() - t);
         if (res.status === 201) acknowledged.add((JSON.parse(res.body) as { id: string }).id);
         else errorsByStatus[res.status] = (errorsByStatus[res.status] ?? 0) + 1;
