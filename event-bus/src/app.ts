@@ -15,8 +15,8 @@ export function createApp({ log, deliveries, logger }: Deps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // hashing every body costs more than it saves here
+  app.use(eventRoutes(log, deliveries)); // first, unlogged: publishing is the hot path, and events carry their request ids
   app.use(requestLogger(logger));
-  app.use(eventRoutes(log, deliveries)); // first: publishing is the hot path
   app.use(health(() => true));
   app.use(notFound);
   app.use(errorHandler(logger));
