@@ -9,6 +9,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface DeliveryOptions {
   /** Most events in one POST: a subscriber that is behind gets pages, not one request each. */
   batchSize?: number;
+  /**
+   * Most bytes in one POST (default 4 MB; subscribers take 16 MB): a batch of large events that
+   * a subscriber refused as too large would be retried forever and stall it.
+   */
+  batchBytes?: number;
   /** Under load, how long to let events gather before a delivery starts (default 20 ms). */
   lingerMs?: number;
   timeoutMs?: number;
@@ -81,7 +86,7 @@ export class Delivery {
 
   private async run(): Promise<void> {
     while (!this.stopped && this.cursor < this.log.head) {
-      const lines = this.log.linesAfter(this.cursor, this.options.batchSize ?? 500);
+      const lines = withinBytes(this.log.linesAfter(this.cursor, this.options.batchSize ?? 500), this.options.batchBytes ?? 4 * 1024 * 1024);
       const lastSeq = this.cursor + lines.length;
       try {
         const answer = await this.post(lines.length === 1 ? lines[0] : `[${lines.join(',')}]`);
@@ -151,4 +156,14 @@ export class Delivery {
       };
     }).finally(() => (this.wake = null));
   }
+}
+
+/** The first lines that fit in `budget` bytes, and always the first one. */
+function withinBytes(lines: string[], budget: number): string[] {
+  let bytes = 0;
+  for (let i = 0; i < lines.length; i++) {
+    bytes += Buffer.byteLength(lines[i]) + 1;
+    if (bytes > budget && i > 0) return lines.slice(0, i);
+  }
+  return lines;
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import pino from 'pino';
 import { createApp } from './app';
-import { Delivery } from './delivery';
+import { Delivery, type DeliveryOptions } from './delivery';
 import { EventLog } from './log';
 
 export interface TestBus {
@@ -15,9 +15,9 @@ export interface TestBus {
 }
 
 /** Starts a bus on 127.0.0.1; `subscribers` get deliveries as in production. */
-export async function startTestBus(subscribers: string[] = [], log = EventLog.inMemory(), port = 0): Promise<TestBus> {
+export async function startTestBus(subscribers: string[] = [], log = EventLog.inMemory(), port = 0, delivery: DeliveryOptions = {}): Promise<TestBus> {
   const logger = pino({ level: 'silent' });
-  const deliveries = subscribers.map((url) => new Delivery(url, log, logger, { backoffBaseMs: 20, backoffCapMs: 200 }));
+  const deliveries = subscribers.map((url) => new Delivery(url, log, logger, { backoffBaseMs: 20, backoffCapMs: 200, ...delivery }));
   log.on('durable', () => deliveries.forEach((d) => d.kick()));
   deliveries.forEach((d) => d.kick());
   const server: Server = await new Promise((resolve) => {

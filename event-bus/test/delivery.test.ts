@@ -69,6 +69,23 @@ describe('delivery to subscribers', () => {
     await a.close();
   });
 
+  it('keeps a batch of large events under the bytes a subscriber takes, so none is refused forever', async () => {
+    // This subscriber refuses bodies over 300 KB, as a real one refuses over 16 MB.
+    const picky = await subscriber((batch) => (JSON.stringify(batch).length > 300_000 ? 413 : 200));
+    bus = await startTestBus([]);
+    const big = 'x'.repeat(100_000);
+    await bus.log.append(Array.from({ length: 12 }, (_, i) => ({ type: 'T', data: { i, big } })));
+    await bus.close();
+    bus = await startTestBus([picky.url], bus.log, 0, { batchBytes: 250_000 });
+    try {
+      await until(() => picky.received.length === 12);
+      expect(picky.received).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      expect(Math.max(...picky.requests.map((r) => r.length))).toBeLessThanOrEqual(2);
+    } finally {
+      await picky.close();
+    }
+  });
+
   it('retries a failing subscriber until it recovers, without delaying the others', async () => {
     let failing = true;
     const sick = await subscriber(() => (failing ? 500 : 200));
