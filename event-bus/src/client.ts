@@ -143,12 +143,13 @@ export class Bus {
   }
 
   /** Events with `seq > after`, at most `limit`, in order; and the id of the log they come from. */
-  async read(after: number, limit = this.pageSize): Promise<{ events: BusEvent[]; logId?: string }> {
+  async read(after: number, limit = this.pageSize): Promise<{ events: BusEvent[]; logId?: string; head?: number }> {
     const res = await this.http.get<BusEvent[]>('/events', { params: { after, limit } }).catch((err) => {
       throw new BusUnavailableError(`cannot read the event log at ${this.url}: ${describeError(err)}`);
     });
     const logId = res.headers['x-log-id'];
-    return { events: res.data, logId: typeof logId === 'string' ? logId : undefined };
+    const head = Number(res.headers['x-log-head']);
+    return { events: res.data, logId: typeof logId === 'string' ? logId : undefined, head: Number.isInteger(head) ? head : undefined };
   }
 
   subscribe(options: SubscriberOptions): Subscriber {
@@ -289,12 +290,14 @@ export class Subscriber {
   private async pull(upTo: number): Promise<void> {
     while (this.lastSeq < upTo) {
       const limit = Math.min(this.bus.pageSize, upTo - this.lastSeq);
-      const { events: page, logId } = await this.bus.read(this.lastSeq, limit);
+      const { events: page, logId, head } = await this.bus.read(this.lastSeq, limit);
       this.checkLog(logId);
       for (const event of page) {
         if (event.seq === this.lastSeq + 1) this.apply(event);
       }
-      if (page.length < limit) return;
+      // A page may be short because it was capped in bytes: the end is the log's head.
+      const end = head ?? (page.length < limit ? this.lastSeq : Infinity);
+      if (page.length === 0 || this.lastSeq >= Math.min(upTo, end)) return;
     }
   }
 

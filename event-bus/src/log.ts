@@ -29,7 +29,7 @@ export class EventLog extends EventEmitter {
   /** The most recent durable lines, seqs `cacheStart + 1 …`: what deliveries read. */
   private cache: string[] = [];
   private cacheStart = 0;
-  /** With a file: the byte offset just past each event's line, `ends[seq - 1]`. */
+  /** The byte offset just past each event's line in the file (or as if in one), `ends[seq - 1]`. */
   private readonly ends: number[] = [];
   private readBuffer = Buffer.alloc(0);
   private readonly seqById = new Map<string, number>();
@@ -139,15 +139,20 @@ export class EventLog extends EventEmitter {
     return this.readFile(start, end).split('\n');
   }
 
-  /** The same events as one JSON array, as `GET /events` answers them. */
-  jsonAfter(after: number, limit = Infinity): string | Buffer {
-    const { start, end } = this.range(after, limit);
+  /**
+   * The same events as one JSON array, as `GET /events` answers them: at most `maxBytes`
+   * (and always the first event), so a page of large events stays a size a reader can take.
+   */
+  jsonAfter(after: number, limit = Infinity, maxBytes = 8 * 1024 * 1024): string | Buffer {
+    const { start } = this.range(after, limit);
+    let { end } = this.range(after, limit);
+    const from = start === 0 ? 0 : this.ends[start - 1];
+    while (end > start + 1 && this.ends[end - 1] - from > maxBytes) end--;
     if (end <= start) return '[]';
-    if (start >= this.cacheStart) return `[${this.linesAfter(after, limit).join(',')}]`;
+    if (start >= this.cacheStart) return `[${this.linesAfter(after, end - start).join(',')}]`;
     // Older events go out as the file's bytes: `[`, the lines with their newlines turned into
     // commas (a stored line holds no raw newline: JSON escapes them), `]`. No string is made,
     // so a catch-up of 100,000 events leaves no large strings for the GC to find late.
-    const from = start === 0 ? 0 : this.ends[start - 1];
     const length = this.ends[end - 1] - from;
     const json = Buffer.allocUnsafe(length + 1);
     readSync(this.file!.fd, json, 1, length, from);
@@ -175,7 +180,7 @@ export class EventLog extends EventEmitter {
   /** Remembers newly durable lines, and their place in the file. */
   private keep(lines: string[]): void {
     for (const line of lines) {
-      if (this.file) this.ends.push((this.ends.at(-1) ?? 0) + Buffer.byteLength(line) + 1);
+      this.ends.push((this.ends.at(-1) ?? 0) + Buffer.byteLength(line) + 1);
       this.cache.push(line);
     }
     const excess = this.cache.length - this.cacheLimit;

@@ -31,6 +31,8 @@ export function eventRoutes(log: EventLog, deliveries: Delivery[]): Router {
     const { after, limit } = readQuery.parse(req.query);
     const firstId = log.firstId;
     if (firstId) res.setHeader('x-log-id', firstId);
+    // A page may hold fewer events than asked (it is capped in bytes): readers go on to the head.
+    res.setHeader('x-log-head', String(log.head));
     res.type('application/json').send(log.jsonAfter(after, limit));
   });
 

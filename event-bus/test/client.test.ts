@@ -56,6 +56,16 @@ describe('bus SDK', () => {
     expect(seen.map((s) => s.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
   });
 
+  it('catches up to the head when pages are cut short by their size', async () => {
+    bus = await startTestBus();
+    const big = 'x'.repeat(900_000); // 20 of these make pages the bus caps at 8 MB
+    await bus.log.append(Array.from({ length: 20 }, (_, i) => ({ type: 'Item', data: { n: i + 1, big } })));
+    const seen: number[] = [];
+    const sub = connect(bus.url, { logger }).subscribe({ handlers: { Item: on(z.object({ n: z.number() }), (d) => seen.push(d.n)) }, logger });
+    await sub.start();
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
   it('acknowledges and ignores a seq it has seen, and sorts a batch', async () => {
     bus = await startTestBus();
     const { seen, handlers } = recorder();

@@ -83,4 +83,11 @@ describe('EventLog', () => {
     expect(reopened.jsonAfter(40)).toBe('[]');
     await reopened.close();
   });
+
+  it('caps a page in bytes, and always answers at least one event', async () => {
+    const log = EventLog.inMemory();
+    await log.append(Array.from({ length: 10 }, (_, i) => ({ type: 'T', data: { i, text: 'x'.repeat(1000) } })));
+    expect(JSON.parse(log.jsonAfter(0, 100, 3500).toString())).toHaveLength(3);
+    expect(JSON.parse(log.jsonAfter(0, 100, 10).toString())).toHaveLength(1);
+  });
 });
