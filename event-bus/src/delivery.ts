@@ -86,9 +86,10 @@ export class Delivery {
 
   private async run(): Promise<void> {
     while (!this.stopped && this.cursor < this.log.head) {
-      const lines = withinBytes(this.log.linesAfter(this.cursor, this.options.batchSize ?? 500), this.options.batchBytes ?? 4 * 1024 * 1024);
-      const lastSeq = this.cursor + lines.length;
       try {
+        // Inside the try: a failed read of the log is retried like a failed delivery.
+        const lines = withinBytes(this.log.linesAfter(this.cursor, this.options.batchSize ?? 500), this.options.batchBytes ?? 4 * 1024 * 1024);
+        const lastSeq = this.cursor + lines.length;
         const answer = await this.post(lines.length === 1 ? lines[0] : `[${lines.join(',')}]`);
         // A subscriber that pulled further than we sent says so; skip what it already has.
         const ack = typeof answer?.ack === 'number' ? Math.min(answer.ack, this.log.head) : 0;
