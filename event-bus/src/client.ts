@@ -97,12 +97,12 @@ export class Bus {
     return Promise.all(events.map((event) => this.publish(event)));
   }
 
-  private readonly outbox: Array<{ event: NewEvent & { id: string }; resolve: (ack: PubAck) => void; reject: (err: unknown) => void }> = [];
+  private readonly outbox: Array<{ event: NewEvent & { id: string }; alone?: boolean; resolve: (ack: PubAck) => void; reject: (err: unknown) => void }> = [];
   private publishing = 0;
 
   private sendOutbox(): void {
     while (this.publishing < 2 && this.outbox.length > 0) {
-      const batch = this.outbox.splice(0, 500);
+      const batch = this.outbox.splice(0, this.outbox[0].alone ? 1 : 500);
       this.publishing++;
       this.post(batch.map((b) => b.event))
         .then(
@@ -110,7 +110,12 @@ export class Bus {
             batch.forEach((b, i) => b.resolve(acks[i]));
             this.logPublished(batch.map((b) => b.event), acks);
           },
-          (err) => batch.forEach((b) => b.reject(err)),
+          (err) => {
+            // One refused event must not fail the others that shared its request: alone,
+            // each gets its own answer.
+            if (err instanceof EventRefusedError && batch.length > 1) this.outbox.unshift(...batch.map((b) => ({ ...b, alone: true })));
+            else batch.forEach((b) => b.reject(err));
+          },
         )
         .finally(() => {
           this.publishing--;
@@ -134,7 +139,7 @@ export class Bus {
       } catch (err) {
         const status = axios.isAxiosError(err) ? err.response?.status : undefined;
         // A 4xx is our bug, not the bus's weather: retrying would not help.
-        if (status !== undefined && status >= 400 && status < 500) throw err;
+        if (status !== undefined && status >= 400 && status < 500) throw new EventRefusedError(`the bus refused the event: ${describeError(err)}`);
         maybeStored ||= !neverSent(err);
         if (attempt >= attempts) throw new BusUnavailableError(`event bus unreachable at ${this.url}: ${describeError(err)}`, maybeStored);
         await sleep(backoff(attempt, 50, 500));
@@ -362,6 +367,9 @@ export class Subscriber {
     });
   }
 }
+
+/** The bus answered 4xx: the event is wrong (our bug), not the bus unreachable. A 500 to callers. */
+export class EventRefusedError extends Error {}
 
 /** The request never left: the bus cannot have stored anything. */
 function neverSent(err: unknown): boolean {

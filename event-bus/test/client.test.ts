@@ -1,6 +1,6 @@
 import net from 'node:net';
 import pino from 'pino';
-import { connect, on, z, BusUnavailableError, HttpError, type BusEvent } from '../src/client';
+import { connect, on, z, BusUnavailableError, EventRefusedError, HttpError, type BusEvent } from '../src/client';
 import { startTestBus, type TestBus } from '../src/testing';
 
 const logger = pino({ level: 'silent' });
@@ -24,6 +24,23 @@ describe('bus SDK', () => {
     expect(await client.publish({ id: 'Thing:1', type: 'Item', data: { n: 1 } })).toEqual({ id: 'Thing:1', seq: 1, duplicate: true });
     const many = await client.publishAll(Array.from({ length: 1200 }, (_, i) => ({ id: `many:${i}`, type: 'Item', data: { n: i } })));
     expect(many.map((a) => a.seq)).toEqual(Array.from({ length: 1200 }, (_, i) => i + 2));
+  });
+
+  it('fails only the refused event of a batch, not the others that shared its request', async () => {
+    bus = await startTestBus();
+    const client = connect(bus.url, { logger });
+    const outcomes = await Promise.allSettled([
+      // The first two take the two requests in flight; the next four wait and go together.
+      client.publish({ id: 'first', type: 'Item', data: { n: 0 } }),
+      client.publish({ id: 'second', type: 'Item', data: { n: 0 } }),
+      client.publish({ id: 'ok-1', type: 'Item', data: { n: 1 } }),
+      client.publish({ id: 'x'.repeat(500), type: 'Item', data: { n: 2 } }), // an id the bus refuses
+      client.publish({ id: 'ok-2', type: 'Item', data: { n: 3 } }),
+      client.publish({ id: 'ok-3', type: 'Item', data: { n: 4 } }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((outcomes[3] as PromiseRejectedResult).reason).toBeInstanceOf(EventRefusedError);
+    expect(bus.events().map((e) => e.id)).toEqual(['first', 'second', 'ok-1', 'ok-2', 'ok-3']);
   });
 
   it('says the bus is unavailable when it cannot be reached', async () => {
