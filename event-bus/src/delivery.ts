@@ -88,7 +88,7 @@ export class Delivery {
     while (!this.stopped && this.cursor < this.log.head) {
       try {
         // Inside the try: a failed read of the log is retried like a failed delivery.
-        const lines = withinBytes(this.log.linesAfter(this.cursor, this.options.batchSize ?? 500), this.options.batchBytes ?? 4 * 1024 * 1024);
+        const lines = this.log.linesAfter(this.cursor, this.options.batchSize ?? 500, this.options.batchBytes ?? 4 * 1024 * 1024);
         const lastSeq = this.cursor + lines.length;
         const answer = await this.post(lines.length === 1 ? lines[0] : `[${lines.join(',')}]`);
         // A subscriber that pulled further than we sent says so; skip what it already has.
@@ -157,14 +157,4 @@ export class Delivery {
       };
     }).finally(() => (this.wake = null));
   }
-}
-
-/** The first lines that fit in `budget` bytes, and always the first one. */
-function withinBytes(lines: string[], budget: number): string[] {
-  let bytes = 0;
-  for (let i = 0; i < lines.length; i++) {
-    bytes += Buffer.byteLength(lines[i]) + 1;
-    if (bytes > budget && i > 0) return lines.slice(0, i);
-  }
-  return lines;
 }

@@ -132,8 +132,8 @@ export class EventLog extends EventEmitter {
   }
 
   /** Up to `limit` durable events with `seq > after`, as JSON lines. */
-  linesAfter(after: number, limit = Infinity): string[] {
-    const { start, end } = this.range(after, limit);
+  linesAfter(after: number, limit = Infinity, maxBytes = Infinity): string[] {
+    const { start, end } = this.range(after, limit, maxBytes);
     if (end <= start) return [];
     if (start >= this.cacheStart) return this.cache.slice(start - this.cacheStart, end - this.cacheStart);
     return this.readFile(start, end).split('\n');
@@ -144,10 +144,7 @@ export class EventLog extends EventEmitter {
    * (and always the first event), so a page of large events stays a size a reader can take.
    */
   jsonAfter(after: number, limit = Infinity, maxBytes = 8 * 1024 * 1024): string | Buffer {
-    const { start } = this.range(after, limit);
-    let { end } = this.range(after, limit);
-    const from = start === 0 ? 0 : this.ends[start - 1];
-    while (end > start + 1 && this.ends[end - 1] - from > maxBytes) end--;
+    const { start, end, from } = this.range(after, limit, maxBytes);
     if (end <= start) return '[]';
     if (start >= this.cacheStart) return `[${this.linesAfter(after, end - start).join(',')}]`;
     // Older events go out as the file's bytes: `[`, the lines with their newlines turned into
@@ -162,9 +159,13 @@ export class EventLog extends EventEmitter {
     return json;
   }
 
-  private range(after: number, limit: number) {
+  /** Events `start + 1 … end`: at most `limit` of them and `maxBytes` of their lines, one at least. */
+  private range(after: number, limit: number, maxBytes = Infinity) {
     const start = Math.max(0, after);
-    return { start, end: Math.min(this.durable, start + limit) };
+    let end = Math.min(this.durable, start + limit);
+    const from = start === 0 ? 0 : this.ends[start - 1];
+    while (end > start + 1 && this.ends[end - 1] - from > maxBytes) end--;
+    return { start, end, from };
   }
 
   /** Events `start + 1 … end`, which sit together in the file: one read, newline-separated. */
