@@ -1,7 +1,7 @@
 import pino from 'pino';
 import request from 'supertest';
 import { connect, type Bus } from 'event-bus/client';
-import { startTestBus, type TestBus } from 'event-bus/testing';
+import { startTestBus, until, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';
 import { handlers, react } from '../src/events';
 import { createStore } from '../src/store';
@@ -16,13 +16,6 @@ function comments(busUrl: string) {
   return { subscriber, store, app: createApp({ bus, subscriber, store, logger }) };
 }
 
-const until = async (check: () => boolean) => {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('comments', () => {
   let bus: TestBus;

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { startTestBus, type TestBus } from '../src/testing';
+import { startTestBus, until, type TestBus } from '../src/testing';
 
 /** A real HTTP subscriber on loopback that records what it gets and can be told to fail. */
 async function subscriber(answer: (batch: Array<{ seq: number }>) => number = () => 200) {
@@ -30,13 +30,6 @@ async function subscriber(answer: (batch: Array<{ seq: number }>) => number = ()
   };
 }
 
-const until = async (check: () => boolean, ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 async function publish(bus: TestBus, n: number) {
   for (let i = 0; i < n; i++) await bus.log.append([{ type: 'T', data: { i } }]);

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import request from 'supertest';
 import { connect, type NewEvent } from 'event-bus/client';
-import { startTestBus, type TestBus } from 'event-bus/testing';
+import { startTestBus, until, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';
 import { handlers, react } from '../src/events';
 import { createModerator } from '../src/moderate';
@@ -25,13 +25,6 @@ const created = (id: string, content: string): NewEvent => ({
 
 const verdicts = (bus: TestBus) => bus.events().filter((e) => e.type === 'CommentModerated');
 
-const until = async (check: () => boolean) => {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('moderation service', () => {
   let bus: TestBus;
