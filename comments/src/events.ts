@@ -9,7 +9,7 @@ export function handlers(store: Store): SubscriberOptions['handlers'] {
   return {
     PostCreated: on(postCreated, (post) => store.addPost(post.id)),
     CommentCreated: on(comment, (data, event) => store.addComment({ ...data, requestId: event.requestId })),
-    CommentModerated: on(comment, (data) => store.moderated(data.id, data.status)),
+    CommentModerated: on(comment, (data) => store.moderated(data.id, data.status, data.content)),
     CommentUpdated: on(comment, (data) => store.updated(data.id)),
   };
 }
@@ -19,7 +19,7 @@ export function react(bus: Bus, store: Store) {
   return async () => {
     const owed = [...store.awaitingUpdate.values()];
     if (owed.length === 0) return;
-    await bus.publishAll(
+    await bus.publishReactions(
       owed.map(({ id, postId, content, status, requestId }) => ({
         id: `CommentUpdated:${id}`, // one per comment, however often we pay it
         type: 'CommentUpdated',

@@ -36,10 +36,12 @@ export function createStore() {
       list.push(comment);
       commentsByPostId.set(comment.postId, list);
     },
-    moderated(id: string, status: Status) {
+    /** The verdict's content stands: moderation may withhold what it rejected. */
+    moderated(id: string, status: Status, content: string) {
       const comment = commentsById.get(id);
       if (!comment) return;
       comment.status = status;
+      comment.content = content;
       awaitingUpdate.set(id, comment);
     },
     updated(id: string) {

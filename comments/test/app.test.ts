@@ -86,6 +86,19 @@ describe('comments', () => {
     expect((await request(app).get('/posts/p1/comments')).body).toEqual([verdict]);
   });
 
+  it("passes on the verdict's content, so a comment withheld by moderation stays withheld", async () => {
+    const { subscriber } = comments(bus.url);
+    await subscriber.start();
+    await publisher.publishAll([
+      { id: 'CommentCreated:c1', type: 'CommentCreated', data: { id: 'c1', postId: 'p1', content: 'z'.repeat(60_000), status: 'pending' } },
+      { id: 'CommentModerated:c1', type: 'CommentModerated', data: { id: 'c1', postId: 'p1', content: '', status: 'rejected' } },
+    ]);
+    await subscriber.catchUp();
+    await until(() => bus.events().some((e) => e.id === 'CommentUpdated:c1'));
+    expect(bus.events().find((e) => e.id === 'CommentUpdated:c1')?.data).toEqual({ id: 'c1', postId: 'p1', content: '', status: 'rejected' });
+    await subscriber.stop();
+  });
+
   it('pays a CommentUpdated it owed before a restart (moderated in the log, no update yet)', async () => {
     await publisher.publishAll([
       { id: 'CommentCreated:c1', type: 'CommentCreated', data: { id: 'c1', postId: 'p1', content: 'ok', status: 'pending' } },

@@ -97,6 +97,27 @@ export class Bus {
     return Promise.all(events.map((event) => this.publish(event)));
   }
 
+  /** Reactions the bus refused (4xx) since start: each was logged once, and not sent again. */
+  reactionsRefused = 0;
+
+  /**
+   * Publishes what a service owes. A reaction the bus refuses (4xx) would be refused again on
+   * every retry, so it is logged with its cause, counted, and answered `null`: the caller counts
+   * it as paid. Rejects only when the bus is unreachable, so the reactions are paid later.
+   */
+  async publishReactions<T>(events: NewEvent<T>[]): Promise<Array<PubAck | null>> {
+    const outcomes = await Promise.allSettled(events.map((event) => this.publish(event)));
+    const unreachable = outcomes.find((o) => o.status === 'rejected' && !(o.reason instanceof EventRefusedError));
+    if (unreachable) throw (unreachable as PromiseRejectedResult).reason;
+    return outcomes.map((outcome, i) => {
+      if (outcome.status === 'fulfilled') return outcome.value;
+      this.reactionsRefused++;
+      const { id, type, requestId } = events[i];
+      this.options.logger?.error({ eventId: id, type, requestId, cause: (outcome.reason as Error).message }, 'reaction refused by the bus; not retried');
+      return null;
+    });
+  }
+
   private readonly outbox: Array<{ event: NewEvent & { id: string }; alone?: boolean; resolve: (ack: PubAck) => void; reject: (err: unknown) => void }> = [];
   private publishing = 0;
 
@@ -239,7 +260,10 @@ export class Subscriber {
 
   /** Pulls and applies everything the log holds past `lastSeq`. */
   catchUp(): Promise<void> {
-    return this.serially(() => this.pull(Infinity));
+    return this.serially(async () => {
+      await this.pull(Infinity);
+      if (this.ready) this.kickReact();
+    });
   }
 
   /**
@@ -379,7 +403,10 @@ function neverSent(err: unknown): boolean {
 
 export function describeError(err: unknown): string {
   if (axios.isAxiosError(err)) {
-    return err.response ? `HTTP ${err.response.status}` : `${err.code ?? 'error'}: ${err.message}`;
+    if (!err.response) return `${err.code ?? 'error'}: ${err.message}`;
+    // The bus answers `{error: {code, message}}`: the cause is worth more than the status.
+    const answer = (err.response.data as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+    return answer ? `HTTP ${err.response.status} ${String(answer.code)}: ${String(answer.message)}` : `HTTP ${err.response.status}`;
   }
   return err instanceof Error ? err.message : String(err);
 }

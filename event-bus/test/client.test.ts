@@ -43,6 +43,31 @@ describe('bus SDK', () => {
     expect(bus.events().map((e) => e.id)).toEqual(['first', 'second', 'ok-1', 'ok-2', 'ok-3']);
   });
 
+  it('settles a reaction the bus refuses: logged, counted and answered null, not sent again', async () => {
+    bus = await startTestBus();
+    const errors: unknown[] = [];
+    const recording = pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line)) });
+    const client = connect(bus.url, { logger: recording });
+    const acks = await client.publishReactions([
+      { id: 'ok-1', type: 'Item', data: { n: 1 } },
+      { id: 'x'.repeat(500), type: 'Item', data: { n: 2 } }, // an id the bus refuses
+      { id: 'ok-2', type: 'Item', data: { n: 3 } },
+    ]);
+    expect(acks).toEqual([expect.objectContaining({ id: 'ok-1' }), null, expect.objectContaining({ id: 'ok-2' })]);
+    expect(client.reactionsRefused).toBe(1);
+    expect(errors).toEqual([expect.objectContaining({ msg: 'reaction refused by the bus; not retried', cause: expect.stringMatching(/HTTP 400 invalid_request: 0.id: /) })]);
+    expect(bus.events().map((e) => e.id)).toEqual(['ok-1', 'ok-2']);
+  });
+
+  it('leaves reactions owed when the bus is unreachable, to be paid later', async () => {
+    bus = await startTestBus();
+    const url = bus.url;
+    await bus.close();
+    const client = connect(url, { logger });
+    await expect(client.publishReactions([{ type: 'Item', data: { n: 1 } }])).rejects.toBeInstanceOf(BusUnavailableError);
+    expect(client.reactionsRefused).toBe(0);
+  });
+
   it('says the bus is unavailable when it cannot be reached', async () => {
     bus = await startTestBus();
     const url = bus.url;

@@ -2,6 +2,11 @@ import { on, z, type Bus, type SubscriberOptions } from 'event-bus/client';
 import type { Verdict } from './moderate';
 import type { Store } from './store';
 
+/** The longest comment the public API takes, in characters. */
+export const LONGEST_COMMENT = 1000;
+
+const tooLong = (content: string) => content.length > LONGEST_COMMENT && [...content].length > LONGEST_COMMENT;
+
 const comment = z.object({ id: z.string().min(1), postId: z.string().min(1), content: z.string() });
 
 export function handlers(store: Store): SubscriberOptions['handlers'] {
@@ -16,11 +21,13 @@ export function react(bus: Bus, store: Store, moderate: (content: string) => Ver
   return async () => {
     const owed = [...store.awaitingModeration.values()];
     if (owed.length === 0) return;
-    await bus.publishAll(
+    await bus.publishReactions(
       owed.map(({ id, postId, content, requestId }) => ({
         id: `CommentModerated:${id}`, // one verdict per comment, however often we pay it
         type: 'CommentModerated',
-        data: { id, postId, content, status: moderate(content) },
+        // A comment longer than the public API takes came around it: rejected, and not repeated,
+        // so the verdict stays small enough for the bus however large the comment was.
+        data: tooLong(content) ? { id, postId, content: '', status: 'rejected' } : { id, postId, content, status: moderate(content) },
         requestId,
       })),
     );

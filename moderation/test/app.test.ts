@@ -3,7 +3,7 @@ import request from 'supertest';
 import { connect, type NewEvent } from 'event-bus/client';
 import { startTestBus, until, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';
-import { handlers, react } from '../src/events';
+import { handlers, LONGEST_COMMENT, react } from '../src/events';
 import { createModerator } from '../src/moderate';
 import { createStore } from '../src/store';
 
@@ -76,6 +76,44 @@ describe('moderation service', () => {
     bus = await startTestBus([], log, port);
     await until(() => verdicts(bus).length === 1);
     await until(() => store.awaitingModeration.size === 0);
+    await subscriber.stop();
+  });
+
+  it('gives a final verdict on the largest comment the bus accepts, which the bus also accepts', async () => {
+    const { subscriber, store } = moderation(bus.url);
+    await subscriber.start();
+    // The largest CommentCreated the bus takes, found by halving: its verdict must fit too.
+    const publisher = connect(bus.url, { logger });
+    const accepted = (length: number) =>
+      publisher.publish({ ...created(`big-${length}`, 'x'.repeat(length)), data: { id: `big-${length}`, postId: 'p1', content: 'x'.repeat(length) } }).then(
+        () => true,
+        () => false,
+      );
+    let [fits, tooBig] = [1, 2_000_000];
+    while (tooBig - fits > 1) {
+      const middle = Math.floor((fits + tooBig) / 2);
+      if (await accepted(middle)) fits = middle;
+      else tooBig = middle;
+    }
+    const comments = () => bus.events().filter((e) => e.type === 'CommentCreated');
+    await subscriber.catchUp(); // this test bus delivers to no one: moderation pulls
+    await until(() => verdicts(bus).length === comments().length, 10_000);
+    await until(() => store.awaitingModeration.size === 0);
+    const largest = verdicts(bus).find((e) => e.id === `CommentModerated:big-${fits}`);
+    expect(largest?.data).toEqual({ id: `big-${fits}`, postId: 'p1', content: '', status: 'rejected' });
+    await subscriber.stop();
+  });
+
+  it('rejects a comment longer than the public API takes, without repeating it', async () => {
+    const { subscriber } = moderation(bus.url);
+    await subscriber.start();
+    await connect(bus.url).publishAll([created('long', 'y'.repeat(LONGEST_COMMENT + 1)), created('emoji', '🍊'.repeat(LONGEST_COMMENT))]);
+    await subscriber.catchUp();
+    await until(() => verdicts(bus).length === 2);
+    expect(verdicts(bus).map((e) => e.data)).toEqual([
+      { id: 'long', postId: 'p1', content: '', status: 'rejected' },
+      { id: 'emoji', postId: 'p1', content: '🍊'.repeat(LONGEST_COMMENT), status: 'approved' }, // characters, not UTF-16 units
+    ]);
     await subscriber.stop();
   });
 
