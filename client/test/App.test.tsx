@@ -94,6 +94,25 @@ describe('the list of posts', () => {
     expect(screen.getByText('No posts yet. Create the first one above.')).toBeInTheDocument();
   });
 
+  it('keeps showing the posts and says it is reconnecting while GET /posts fails, until a poll succeeds', async () => {
+    await renderApp([quietPost]);
+    expect(screen.getByRole('status')).toBeEmptyDOMElement();
+    backend.failNext('GET /posts', { status: 503, body: { error: { code: 'no_ready_endpoint', message: 'query is not ready' } } }, 'network-error');
+
+    await advance(SLOW_POLL_MS);
+    expect(screen.getByRole('status')).toHaveTextContent(/reconnecting…/i);
+    expect(article('Quiet post')).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+
+    await advance(SLOW_POLL_MS); // the network fails too: still the same posts, still reconnecting
+    expect(screen.getByRole('status')).toHaveTextContent(/reconnecting…/i);
+    expect(article('Quiet post')).toBeInTheDocument();
+
+    await advance(SLOW_POLL_MS);
+    expect(screen.getByRole('status')).toBeEmptyDOMElement();
+    expect(article('Quiet post')).toBeInTheDocument();
+  });
+
   it('says the service is unavailable when the network fails', async () => {
     backend = fakeBackend();
     backend.failNext('GET /posts', 'network-error');

@@ -1,5 +1,6 @@
 /** @jest-environment node */
 import { spawn, type ChildProcess } from 'node:child_process';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 
 // Runs the real entry point from source, so the test needs no build first.
@@ -37,12 +38,37 @@ function logLine(child: ChildProcess, msg: string): Promise<Record<string, unkno
   });
 }
 
+/** Everything the process wrote to stdout so far. */
+function collectOutput(child: ChildProcess): string[] {
+  const output: string[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  return output;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls until the server answers, or fails after the deadline. */
+async function answering(url: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (await fetch(url).then(() => true, () => false)) return;
+    if (Date.now() > deadline) throw new Error(`${url} never answered`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 jest.setTimeout(30_000);
 
 it('exits 1 with a clear message on a bad PORT', async () => {
   const child = startServer({ PORT: 'not-a-port' });
-  const output: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const output = collectOutput(child);
   expect(await exitOf(child)).toBe(1);
   expect(output.join('')).toContain('PORT must be a whole number');
 });
@@ -55,4 +81,25 @@ it('serves /healthz and exits 0 on SIGTERM', async () => {
   expect(res.status).toBe(200);
   child.kill('SIGTERM');
   expect(await exited).toBe(0);
+});
+
+it('exits 1 naming the variable on a bad LOG_LEVEL', async () => {
+  const child = startServer({ PORT: '0', LOG_LEVEL: 'nonsense' });
+  const output = collectOutput(child);
+  expect(await exitOf(child)).toBe(1);
+  expect(output.join('')).toMatch(/invalid configuration: LOG_LEVEL must be one of .*nonsense/);
+});
+
+it('with LOG_LEVEL=warn, writes warnings but no info lines, for requests or otherwise', async () => {
+  const port = await freePort();
+  const child = startServer({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+  const output = collectOutput(child);
+  const exited = exitOf(child);
+  await answering(`http://127.0.0.1:${port}/healthz`);
+  expect((await fetch(`http://127.0.0.1:${port}/nothing-here`)).status).toBe(404);
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+
+  const lines = output.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  expect(lines).toEqual([expect.objectContaining({ level: 'warn', msg: 'request', path: '/nothing-here', status: 404 })]);
 });

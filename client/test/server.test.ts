@@ -112,6 +112,21 @@ describe('security headers', () => {
   });
 });
 
+describe('request log', () => {
+  it('writes one line per request, at a level by status, and none for health probes', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logged = createApp({ staticDir, log: (line) => lines.push(line) });
+    await request(logged).get('/').set('Accept', 'text/html');
+    await request(logged).get('/nothing-here');
+    await request(logged).get('/healthz');
+    await request(logged).get('/readyz');
+    expect(lines.map(({ level, path, status }) => ({ level, path, status }))).toEqual([
+      { level: 'info', path: '/', status: 200 },
+      { level: 'warn', path: '/nothing-here', status: 404 },
+    ]);
+  });
+});
+
 describe('request ids', () => {
   it('keeps a well-formed id from the ingress and replaces a malformed one', async () => {
     const kept = await request(app()).get('/healthz').set('X-Request-Id', 'abc-123');

@@ -1,6 +1,7 @@
 /**
  * The local ingress: routes like ingress-nginx with `use-regex`, from the same YAML the cluster applies,
- * so local and cluster routing cannot drift apart.
+ * so local and cluster routing cannot drift apart; and, as kube-proxy, only to processes whose readiness
+ * probe (from the same YAML) passes.
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,11 +21,24 @@ export interface Route {
   workspace: string;
 }
 
+/** A container's `readinessProbe` (httpGet), as the kubelet runs it. */
+export interface ReadinessProbe {
+  path: string;
+  periodMs: number;
+  timeoutMs: number;
+  /** Consecutive passes that make a not-ready process ready. */
+  successThreshold: number;
+  /** Consecutive failures that make a ready process not ready. */
+  failureThreshold: number;
+}
+
 export interface RouteTable {
   /** Lower-case host → routes, longest path first. */
   hosts: Map<string, Route[]>;
   /** Bytes, from `proxy-body-size`; undefined = no limit. */
   bodyLimit?: number;
+  /** Workspace (its pods' `app` label) → its Deployment's readiness probe. Without one it is ready while running, as in Kubernetes. */
+  probes: Map<string, ReadinessProbe>;
 }
 
 /** Hosts that reach the Ingress's first host locally, so `http://localhost:8080` just works. */
@@ -61,12 +75,29 @@ export function parseSize(size: string): number | undefined {
   return bytes === 0 ? undefined : bytes;
 }
 
+/** A Deployment's readiness probe, with Kubernetes' defaults for what the manifest leaves out. */
+function readinessProbe(deployment: Doc): ReadinessProbe | undefined {
+  const name = deployment.metadata?.name;
+  // One container per pod here: the pod is ready when that container is.
+  const probe = deployment.spec?.template?.spec?.containers?.[0]?.readinessProbe;
+  if (!probe) return undefined;
+  const urlPath = probe.httpGet?.path;
+  if (typeof urlPath !== 'string') throw new Error(`Deployment ${name}: the local ingress only implements httpGet readiness probes`);
+  return {
+    path: urlPath,
+    periodMs: Number(probe.periodSeconds ?? 10) * 1000,
+    timeoutMs: Number(probe.timeoutSeconds ?? 1) * 1000,
+    successThreshold: Number(probe.successThreshold ?? 1),
+    failureThreshold: Number(probe.failureThreshold ?? 3),
+  };
+}
+
 /** ingress-nginx sorts by descending path length (ties: descending path) before writing first-match regex locations. */
 function byNginxOrder(a: Route, b: Route): number {
   return b.path.length - a.path.length || (a.path < b.path ? 1 : a.path > b.path ? -1 : 0);
 }
 
-/** Builds the routing table from every Ingress and Service in `k8sDir` (multi-document files; other kinds ignored). */
+/** Builds the routing table from every Ingress, Service and Deployment in `k8sDir` (multi-document files; other kinds ignored). */
 export function loadRoutes(k8sDir: string, aliases: string[] = LOCAL_ALIASES): RouteTable {
   const docs = readDocs(k8sDir);
   const services = new Map<string, ServiceInfo>();
@@ -76,7 +107,13 @@ export function loadRoutes(k8sDir: string, aliases: string[] = LOCAL_ALIASES): R
     services.set(doc.metadata.name, { app, ports: (doc.spec.ports ?? []).map((p: Doc) => Number(p.port)) });
   }
 
-  const table: RouteTable = { hosts: new Map() };
+  const table: RouteTable = { hosts: new Map(), probes: new Map() };
+  for (const doc of docs.filter((d) => d.kind === 'Deployment')) {
+    const app = doc.spec?.template?.metadata?.labels?.app;
+    if (typeof app !== 'string') throw new Error(`Deployment ${doc.metadata?.name} has no pod label app`);
+    const probe = readinessProbe(doc);
+    if (probe) table.probes.set(app, probe);
+  }
   for (const ingress of docs.filter((d) => d.kind === 'Ingress')) {
     const annotations = ingress.metadata?.annotations ?? {};
     if (annotations['nginx.ingress.kubernetes.io/use-regex'] !== 'true') {
@@ -121,10 +158,110 @@ export function matchRoute(table: RouteTable, host: string | undefined, url: str
   return routes.find((r) => r.regex.test(p));
 }
 
+/** A workspace's running process. */
+export interface Endpoint {
+  port: number;
+  /** Which start of the process: a new one (a restart) is not ready until its probe passes again, as a new container. */
+  instance: number;
+}
+
+interface ProbeState {
+  instance: number;
+  ready: boolean;
+  successes: number;
+  failures: number;
+  probing?: Promise<void>;
+}
+
+/** One httpGet probe as the kubelet makes it: any 2xx or 3xx within the timeout passes. */
+function httpProbe(port: number, probe: ReadinessProbe): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: probe.path, agent: false, timeout: probe.timeoutMs }, (res) => {
+      res.resume();
+      const status = res.statusCode ?? 0;
+      resolve(status >= 200 && status < 400);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * What kube-proxy routes to: each workspace's running process, and whether it passed its readiness probe.
+ * Probes run in the background on their period, never per request.
+ */
+export class Endpoints {
+  private readonly states = new Map<string, ProbeState>();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly probes: Map<string, ReadinessProbe>,
+    /** The workspace's process, or undefined while it is down or waiting to be restarted. */
+    readonly running: (workspace: string) => Endpoint | undefined,
+  ) {}
+
+  /** Probes every workspace now and then on its period, until stop(). */
+  start(): void {
+    this.stop();
+    for (const [workspace, probe] of this.probes) {
+      void this.probe(workspace);
+      // Unref'd: probing alone never keeps a process alive.
+      this.timers.push(setInterval(() => void this.probe(workspace), probe.periodMs).unref());
+    }
+  }
+
+  stop(): void {
+    this.timers.splice(0).forEach(clearInterval);
+  }
+
+  /** True when the workspace's current process passed its probe (or it has none and is running). */
+  ready(workspace: string, endpoint = this.running(workspace)): boolean {
+    if (!endpoint) return false;
+    if (!this.probes.has(workspace)) return true;
+    const state = this.states.get(workspace);
+    return state?.instance === endpoint.instance && state.ready;
+  }
+
+  /** Probes the workspace's current process once (joining a probe already under way); counts as any periodic probe. */
+  probe(workspace: string): Promise<void> {
+    const probe = this.probes.get(workspace);
+    const endpoint = this.running(workspace);
+    if (!probe || !endpoint) return Promise.resolve();
+    const state = this.stateOf(workspace, endpoint.instance);
+    state.probing ??= httpProbe(endpoint.port, probe).then((passed) => {
+      state.probing = undefined;
+      countResult(state, passed, probe);
+    });
+    return state.probing;
+  }
+
+  /** The instance's probe results so far; a new instance starts not ready, with none. */
+  private stateOf(workspace: string, instance: number): ProbeState {
+    const known = this.states.get(workspace);
+    if (known?.instance === instance) return known;
+    const fresh: ProbeState = { instance, ready: false, successes: 0, failures: 0 };
+    this.states.set(workspace, fresh);
+    return fresh;
+  }
+}
+
+/** As the kubelet: readiness flips only after `successThreshold` passes or `failureThreshold` failures in a row. */
+function countResult(state: ProbeState, passed: boolean, probe: ReadinessProbe): void {
+  if (passed) {
+    state.failures = 0;
+    state.successes++;
+    if (state.successes >= probe.successThreshold) state.ready = true;
+  } else {
+    state.successes = 0;
+    state.failures++;
+    if (state.failures >= probe.failureThreshold) state.ready = false;
+  }
+}
+
 export interface IngressOptions {
   table: RouteTable;
-  /** Loopback port of a workspace's running process, or undefined while it is down or restarting (→ 503). */
-  upstream(workspace: string): number | undefined;
+  /** Where each workspace runs and whether it is ready; probed while the ingress listens. */
+  endpoints: Endpoints;
   /** Upstream response timeout, as nginx's proxy_read_timeout (default 60 s). */
   timeoutMs?: number;
 }
@@ -173,7 +310,7 @@ function socketError(socket: Duplex, status: number, reason: string): void {
 
 /** The proxy server (not listening yet). Bodies stream both ways; nothing is read from disk per request. */
 export function createIngress(options: IngressOptions): http.Server {
-  const { table, upstream } = options;
+  const { table, endpoints } = options;
   const timeoutMs = options.timeoutMs ?? 60_000;
   // Idle upstream connections close after 4 s, before Node's default 5 s server keep-alive can race a reuse.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 4000 });
@@ -181,8 +318,12 @@ export function createIngress(options: IngressOptions): http.Server {
   const server = http.createServer((req, res) => {
     const route = matchRoute(table, req.headers.host, req.url ?? '/');
     if (!route) return sendError(res, 404, 'not_found', `no route for ${hostName(req.headers.host) || '(no host)'}${req.url}`);
-    const port = upstream(route.workspace);
-    if (port === undefined) return sendError(res, 503, 'unavailable', `${route.workspace} is not running (restarting?)`);
+    const endpoint = endpoints.running(route.workspace);
+    if (!endpoint) return sendError(res, 503, 'unavailable', `${route.workspace} is not running (restarting?)`);
+    if (!endpoints.ready(route.workspace, endpoint)) {
+      return sendError(res, 503, 'no_ready_endpoint', `${route.workspace} is not ready: its readiness probe has not passed yet`);
+    }
+    const { port } = endpoint;
     const length = Number(req.headers['content-length'] ?? 0);
     if (table.bodyLimit !== undefined && length > table.bodyLimit) {
       return sendError(res, 413, 'payload_too_large', `body over ${table.bodyLimit} bytes`);
@@ -220,9 +361,9 @@ export function createIngress(options: IngressOptions): http.Server {
     socket.on('error', () => socket.destroy());
     const route = matchRoute(table, req.headers.host, req.url ?? '/');
     if (!route) return socketError(socket, 404, 'Not Found');
-    const port = upstream(route.workspace);
-    if (port === undefined) return socketError(socket, 503, 'Service Unavailable');
-    const upReq = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: requestHeaders(req, ['connection', 'upgrade']) });
+    const endpoint = endpoints.running(route.workspace);
+    if (!endpoint || !endpoints.ready(route.workspace, endpoint)) return socketError(socket, 503, 'Service Unavailable');
+    const upReq = http.request({ host: '127.0.0.1', port: endpoint.port, method: req.method, path: req.url, headers: requestHeaders(req, ['connection', 'upgrade']) });
     upReq.on('upgrade', (upRes, upSocket, upHead) => {
       const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}`];
       for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
@@ -247,6 +388,10 @@ export function createIngress(options: IngressOptions): http.Server {
 
   server.keepAliveTimeout = 75_000; // nginx's keepalive_timeout
   server.headersTimeout = 80_000;
-  server.on('close', () => agent.destroy());
+  server.on('listening', () => endpoints.start());
+  server.on('close', () => {
+    endpoints.stop();
+    agent.destroy();
+  });
   return server;
 }

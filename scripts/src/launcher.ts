@@ -5,13 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
-import { createIngress, loadRoutes } from './ingress';
+import { createIngress, Endpoints, loadRoutes } from './ingress';
 
 export const SERVICES = ['event-bus', 'posts', 'comments', 'query', 'moderation', 'client'] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -206,7 +205,7 @@ export interface System {
   /** How many times a service was restarted. */
   restarts(name: ServiceName): number;
   pid(name: ServiceName): number | undefined;
-  /** Resolves once every service's /readyz answers 200. */
+  /** Resolves once every service's readiness probe (/readyz) passed and the ingress routes to it. */
   waitReady(timeoutMs?: number): Promise<void>;
   /** The most recent log lines (kept in quiet mode too). */
   logs(): string[];
@@ -224,17 +223,6 @@ export async function freePorts(count: number): Promise<number[]> {
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   return ports;
-}
-
-function httpStatus(port: number, urlPath: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-  });
 }
 
 function npmCommand(args: string[]): { command: string; args: string[] } {
@@ -287,6 +275,9 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   const say = logAs('launcher');
 
   const table = loadRoutes(path.join(root, 'infra', 'k8s'));
+  // Vite's dev server has no /readyz; its index page says it is serving.
+  const clientProbe = table.probes.get('client');
+  if (dev && clientProbe) table.probes.set('client', { ...clientProbe, path: '/' });
   if (!dev) {
     const missing = SERVICES.filter((s) => !existsSync(path.join(root, s, 'dist', 'index.js')));
     if (missing.length > 0) throw new Error(`not built: ${missing.join(', ')} (run npm run build)`);
@@ -298,8 +289,13 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   const ports = { ingress: 0 } as Ports;
   SERVICES.forEach((s, i) => (ports[s] = servicePorts[i]));
 
+  // A restart counts as a new instance: not ready until its probe passes again.
+  const endpoints = new Endpoints(table.probes, (w) => {
+    const s = supervisors.get(w as ServiceName);
+    return s?.running() ? { port: ports[w as ServiceName], instance: s.restarts() } : undefined;
+  });
   // The ingress comes first: a taken port fails before any process exists.
-  const ingress = createIngress({ table, upstream: (w) => (supervisors.get(w as ServiceName)?.running() ? ports[w as ServiceName] : undefined) });
+  const ingress = createIngress({ table, endpoints });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     ingress.once('error', (err: NodeJS.ErrnoException) =>
@@ -344,14 +340,14 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     s.start();
   };
 
+  /** Resolves once the ingress counts every one of `names` as ready, i.e. its readiness probe passed. */
   async function waitReady(timeoutMs = readyTimeoutMs, names: readonly ServiceName[] = SERVICES): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    // Vite's dev server has no /readyz; its index page says it is serving.
-    const probe = (n: ServiceName) => (dev && n === 'client' ? '/' : '/readyz');
     let waiting = [...names];
     for (;;) {
-      const statuses = await Promise.all(waiting.map((n) => httpStatus(ports[n], probe(n))));
-      waiting = waiting.filter((_, i) => statuses[i] !== 200);
+      // Probed now rather than on the next period, as the kubelet does for a container that is not ready yet.
+      await Promise.all(waiting.map((n) => endpoints.probe(n)));
+      waiting = waiting.filter((n) => !endpoints.ready(n));
       if (waiting.length === 0) return;
       if (stopped) throw new Error('the system was stopped');
       if (Date.now() > deadline) {

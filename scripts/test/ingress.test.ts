@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createIngress, hostName, loadRoutes, matchRoute, parseSize, type RouteTable } from '../src/ingress';
+import { createIngress, Endpoints, hostName, loadRoutes, matchRoute, parseSize, type ReadinessProbe, type RouteTable } from '../src/ingress';
 
 const realK8s = path.resolve(__dirname, '../../infra/k8s');
 
@@ -78,6 +78,14 @@ describe('loading the manifests', () => {
     expect(matchRoute(real, 'localhost:8080', '/POSTS/create')?.workspace).toBe('posts');
   });
 
+  test("each workspace's readiness probe, from its Deployment", () => {
+    const real = loadRoutes(realK8s);
+    expect([...real.probes.keys()].sort()).toEqual([...SERVICES].sort());
+    for (const probe of real.probes.values()) {
+      expect(probe).toEqual({ path: '/readyz', periodMs: 5000, timeoutMs: 2000, successThreshold: 1, failureThreshold: 3 });
+    }
+  });
+
   test('a backend without a Service is an error, not a silent 404', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ingress-test-'));
     try {
@@ -97,6 +105,17 @@ interface Echo {
   url: string;
   headers: http.IncomingHttpHeaders;
   body: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it holds, or fails after the deadline. */
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
 }
 
 function listen(server: http.Server): Promise<number> {
@@ -134,6 +153,7 @@ describe('the proxy', () => {
   const backends = new Map<string, http.Server>();
   const ports = new Map<string, number>();
   let ingress: http.Server;
+  let endpoints: Endpoints;
   let port: number;
   let deadPort: number;
 
@@ -162,11 +182,14 @@ describe('the proxy', () => {
     deadPort = await listen(gone);
     await close(gone);
 
-    ingress = createIngress({
-      table,
-      upstream: (w) => (w !== 'comments' || comments === 'up' ? ports.get(w) : comments === 'refused' ? deadPort : undefined),
+    // 'refused': the process died since its last probe passed, so the ingress still counts it as ready.
+    endpoints = new Endpoints(table.probes, (w) => {
+      if (w === 'comments' && comments === 'restarting') return undefined;
+      return { port: w === 'comments' && comments === 'refused' ? deadPort : ports.get(w)!, instance: 0 };
     });
+    ingress = createIngress({ table, endpoints });
     port = await listen(ingress);
+    await until('every backend ready', () => SERVICES.every((w) => endpoints.ready(w)));
   });
 
   let comments: 'up' | 'refused' | 'restarting' = 'up';
@@ -248,8 +271,8 @@ describe('the proxy', () => {
       req.on('end', () => res.end('ok'));
     });
     const flakyPort = await listen(flaky);
-    const flakyTable: RouteTable = { hosts: new Map([['posts.com', [{ path: '/', regex: /^\//i, service: 'flaky-srv', servicePort: 1, workspace: 'flaky' }]]]) };
-    const proxy = createIngress({ table: flakyTable, upstream: () => flakyPort });
+    const flakyTable = oneRoute('flaky');
+    const proxy = createIngress({ table: flakyTable, endpoints: new Endpoints(flakyTable.probes, () => ({ port: flakyPort, instance: 0 })) });
     const p = await listen(proxy);
     try {
       expect(await request(p, { path: '/a' })).toMatchObject({ status: 200, body: 'ok' });
@@ -276,5 +299,109 @@ describe('the proxy', () => {
       req.end();
     });
     expect(reply).toEqual({ status: 101, workspace: 'client', echoed: 'ping' });
+  });
+});
+
+// ---- readiness: requests go only to a process whose readiness probe passed, as kube-proxy ----
+
+/** A table routing everything on posts.com to `workspace`, probed with `probe` when given. */
+function oneRoute(workspace: string, probe?: ReadinessProbe): RouteTable {
+  const route = { path: '/', regex: /^\//i, service: `${workspace}-srv`, servicePort: 1, workspace };
+  return { hosts: new Map([['posts.com', [route]]]), probes: new Map(probe ? [[workspace, probe]] : []) };
+}
+
+/** A backend that answers `ok`, and /readyz with `readyStatus`; it counts both kinds of request. */
+async function catchingUpBackend() {
+  const backend = { readyStatus: 503, probes: 0, requests: 0, port: 0, server: http.createServer() };
+  backend.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (req.url === '/readyz') {
+      backend.probes++;
+      res.writeHead(backend.readyStatus).end();
+    } else {
+      backend.requests++;
+      res.end('ok');
+    }
+  });
+  backend.port = await listen(backend.server);
+  return backend;
+}
+
+describe('readiness', () => {
+  test('a backend is sent nothing while its probe fails, 503 JSON instead; then everything once it passes, and again after a restart', async () => {
+    const backend = await catchingUpBackend();
+    let instance = 1;
+    const probeTable = oneRoute('query', { path: '/readyz', periodMs: 20, timeoutMs: 1000, successThreshold: 1, failureThreshold: 3 });
+    const proxy = createIngress({ table: probeTable, endpoints: new Endpoints(probeTable.probes, () => ({ port: backend.port, instance })) });
+    const p = await listen(proxy);
+    try {
+      await until('a few failed probes', () => backend.probes >= 3);
+      const refused = await request(p, { path: '/posts' });
+      expect(refused.status).toBe(503);
+      expect(refused.headers['content-type']).toMatch(/application\/json/);
+      expect(JSON.parse(refused.body)).toEqual({ error: { code: 'no_ready_endpoint', message: expect.stringMatching(/query is not ready/) } });
+      expect(backend.requests).toBe(0);
+
+      backend.readyStatus = 200;
+      await until('the probe passed', async () => (await request(p, { path: '/posts' })).status === 200);
+      expect(await request(p, { path: '/posts' })).toMatchObject({ status: 200, body: 'ok' });
+
+      // A restarted process starts not ready, whatever its predecessor's probes said.
+      backend.readyStatus = 503;
+      instance = 2;
+      const requestsBefore = backend.requests;
+      expect(JSON.parse((await request(p, { path: '/posts' })).body)).toMatchObject({ error: { code: 'no_ready_endpoint' } });
+      expect(backend.requests).toBe(requestsBefore);
+      backend.readyStatus = 200;
+      await until('the restarted process ready', async () => (await request(p, { path: '/posts' })).status === 200);
+    } finally {
+      await close(proxy);
+      await close(backend.server);
+    }
+  });
+
+  test('probes run on their period, not per request', async () => {
+    const backend = await catchingUpBackend();
+    backend.readyStatus = 200;
+    const hourly = oneRoute('query', { path: '/readyz', periodMs: 3_600_000, timeoutMs: 1000, successThreshold: 1, failureThreshold: 3 });
+    const endpoints = new Endpoints(hourly.probes, () => ({ port: backend.port, instance: 1 }));
+    const proxy = createIngress({ table: hourly, endpoints });
+    const p = await listen(proxy);
+    try {
+      await until('the first probe passed', () => endpoints.ready('query')); // the one made when the ingress starts listening
+      for (let i = 0; i < 20; i++) expect((await request(p, { path: '/posts' })).status).toBe(200);
+      expect(backend.probes).toBe(1);
+    } finally {
+      await close(proxy);
+      await close(backend.server);
+    }
+  });
+
+  test('readiness flips only after successThreshold passes, or failureThreshold failures, in a row', async () => {
+    const backend = await catchingUpBackend();
+    const probes = new Map([['query', { path: '/readyz', periodMs: 3_600_000, timeoutMs: 1000, successThreshold: 2, failureThreshold: 2 }]]);
+    const endpoints = new Endpoints(probes, () => ({ port: backend.port, instance: 1 }));
+    try {
+      const readyAfter = async (status: number) => {
+        backend.readyStatus = status;
+        await endpoints.probe('query');
+        return endpoints.ready('query');
+      };
+      expect(await readyAfter(200)).toBe(false);
+      expect(await readyAfter(503)).toBe(false);
+      expect(await readyAfter(200)).toBe(false); // the failure between reset the run
+      expect(await readyAfter(200)).toBe(true);
+      expect(await readyAfter(503)).toBe(true);
+      expect(await readyAfter(503)).toBe(false);
+    } finally {
+      await close(backend.server);
+    }
+  });
+
+  test('a workspace without a readiness probe is ready while it runs, as in Kubernetes', () => {
+    let running = true;
+    const endpoints = new Endpoints(new Map(), () => (running ? { port: 1, instance: 1 } : undefined));
+    expect(endpoints.ready('query')).toBe(true);
+    running = false;
+    expect(endpoints.ready('query')).toBe(false);
   });
 });

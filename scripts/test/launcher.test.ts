@@ -7,10 +7,10 @@ import { SERVICES, startSystem, Supervisor, type ProcessSpec, type System } from
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = check();
+    const value = await check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
@@ -88,12 +88,13 @@ describe('Supervisor', () => {
 
 // ---- startSystem against stand-in services: the wiring, routing, restarts and shutdown, in seconds ----
 
-// Each stand-in answers every request with who it is and what it was given.
+// Each stand-in answers every request with who it is and what it was given; /readyz is 503 while ./not-ready exists.
 const STAND_IN = `
 const http = require('http');
 const name = require('path').basename(process.cwd());
 const server = http.createServer((req, res) => {
   res.setHeader('content-type', 'application/json');
+  if (req.url === '/readyz' && require('fs').existsSync('not-ready')) return res.writeHead(503).end('{}');
   const e = process.env;
   res.end(JSON.stringify({ name, pid: process.pid, url: req.url, env: { PORT: e.PORT, HOST: e.HOST, EVENT_BUS_URL: e.EVENT_BUS_URL, SUBSCRIBERS: e.SUBSCRIBERS, EVENT_LOG_PATH: e.EVENT_LOG_PATH, EXTRA: e.EXTRA } }));
 });
@@ -164,6 +165,25 @@ describe('startSystem with stand-in services', () => {
     const pids = SERVICES.map((s) => system!.pid(s)!);
     await system.stop();
     expect(pids.filter(alive)).toEqual([]);
+  });
+
+  test('a restarted service gets no request through the ingress until its readiness probe passes again', async () => {
+    system = await startSystem({ root, dataDir: path.join(root, 'data'), quiet: true, backoff: fast });
+    const { ports } = system;
+    const notReady = path.join(root, 'query', 'not-ready');
+    writeFileSync(notReady, ''); // the next query is still catching up with the log
+    try {
+      system.kill('query');
+      await until('query restarted', () => system!.restarts('query') === 1);
+      await until('the new query answering', async () => (await getJson(`http://127.0.0.1:${ports.query}/`).catch(() => undefined))?.status === 200);
+      const read = await getJson(`${system.url}/posts`);
+      expect(read).toEqual({ status: 503, body: { error: { code: 'no_ready_endpoint', message: expect.any(String) } } });
+    } finally {
+      rmSync(notReady, { force: true });
+    }
+    await system.waitReady(20_000);
+    expect((await getJson(`${system.url}/posts`)).body.name).toBe('query');
+    await system.stop();
   });
 
   test('a launcher that gets SIGINT on its process group (Ctrl-C) leaves nothing behind', async () => {

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import type { Log } from './log';
 
 export interface AppDeps {
   /** The Vite build: index.html plus hashed files under assets/. */
   staticDir: string;
   /** One structured log line per request; silent when not given (tests). */
-  log?: (line: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 /** Hashed file names change with their content, so browsers may keep them for a year without asking. */
@@ -86,22 +87,25 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
   next();
 };
 
-function requestLog(log: NonNullable<AppDeps['log']>): RequestHandler {
+function requestLog(log: Log): RequestHandler {
   return (req, res, next) => {
     // Reuse the ingress's id so one request can be followed across services.
     const incoming = req.get('x-request-id');
     const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', requestId);
+    // Probes come every few seconds and say nothing new, as in the other services' logs.
+    if (req.path === '/healthz' || req.path === '/readyz') return next();
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log({ level: 'info', msg: 'request', requestId, method: req.method, path: req.path, status: res.statusCode, ms });
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      log({ level, msg: 'request', requestId, method: req.method, path: req.path, status: res.statusCode, ms });
     });
     next();
   };
 }
 
-function errorHandler(log: NonNullable<AppDeps['log']>): ErrorRequestHandler {
+function errorHandler(log: Log): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const status = statusOf(error);
     if (status >= 500) log({ level: 'error', msg: 'request failed', path: req.path, error: String(error) });

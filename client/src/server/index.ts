@@ -1,19 +1,18 @@
 import path from 'node:path';
 import { createApp } from './app';
 import { readConfig, type Config } from './config';
-
-function log(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'client', ...line })}\n`);
-}
+import { createLog } from './log';
 
 function main(): void {
   let config: Config;
   try {
     config = readConfig(process.env);
   } catch (error) {
-    log({ level: 'fatal', msg: `invalid configuration: ${(error as Error).message}` });
+    // No level is known yet, and this line must be seen whatever LOG_LEVEL says.
+    createLog('fatal')({ level: 'fatal', msg: `invalid configuration: ${(error as Error).message}` });
     process.exit(1);
   }
+  const log = createLog(config.logLevel);
 
   // dist/index.js sits next to dist/public, in the repository and in the image alike.
   const app = createApp({ staticDir: path.join(__dirname, 'public'), log });

@@ -3,7 +3,7 @@ import { PostList } from './PostList';
 import { usePosts } from './usePosts';
 
 export function App() {
-  const { posts, loaded, loadError, addPost, addComment } = usePosts();
+  const { posts, loaded, loadError, reconnecting, addPost, addComment } = usePosts();
 
   return (
     <main>
@@ -14,6 +14,8 @@ export function App() {
       </section>
       <section aria-labelledby="posts-heading">
         <h2 id="posts-heading">Posts</h2>
+        {/* Always rendered: screen readers announce a change inside a live region, not a region that appears. */}
+        <div role="status">{reconnecting && <p className="notice">Reconnecting… The posts below are as last loaded.</p>}</div>
         {loadError && (
           <p className="error" role="alert">
             Posts could not be loaded. {loadError}

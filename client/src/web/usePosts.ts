@@ -12,7 +12,10 @@ export const FAST_POLLS_AFTER_WRITE = 5;
 export interface PostsState {
   posts: Post[];
   loaded: boolean;
+  /** Why the posts could not be loaded; only until they were loaded once. */
   loadError: string | null;
+  /** A poll failed after posts were shown: they stay as they were until a poll succeeds again. */
+  reconnecting: boolean;
   addPost: (post: CreatedPost) => void;
   addComment: (comment: CreatedComment) => void;
 }
@@ -25,6 +28,8 @@ export function usePosts(): PostsState {
   const [posts, setPosts] = useState<Post[]>([]);
   const [loaded, setLoaded] = useState(false);
   const [loadError, setLoadError] = useState<string | null>(null);
+  const [reconnecting, setReconnecting] = useState(false);
+  const shownOnce = useRef(false);
   const serverPosts = useRef<Post[]>([]);
   const unconfirmed = useRef<Unconfirmed>(NOTHING_UNCONFIRMED);
   const anythingPending = useRef(false);
@@ -65,10 +70,14 @@ export function usePosts(): PostsState {
         serverPosts.current = fromServer;
         unconfirmed.current = merged.unconfirmed;
         show(merged.posts);
+        shownOnce.current = true;
         setLoadError(null);
+        setReconnecting(false);
       } catch (error) {
         if (stopped || request !== latestRequest) return;
-        setLoadError(error instanceof ApiError ? error.message : UNAVAILABLE_MESSAGE);
+        // What the page shows is still the last good answer: better than nothing or an error in its place.
+        if (shownOnce.current) setReconnecting(true);
+        else setLoadError(error instanceof ApiError ? error.message : UNAVAILABLE_MESSAGE);
       }
       setLoaded(true);
       schedule(nextDelay());
@@ -114,5 +123,5 @@ export function usePosts(): PostsState {
     [show],
   );
 
-  return { posts, loaded, loadError, addPost, addComment };
+  return { posts, loaded, loadError, reconnecting, addPost, addComment };
 }
