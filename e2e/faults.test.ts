@@ -122,6 +122,7 @@ class Writers {
   /** Refusals that say nothing was stored: the request never reached a service or the bus. */
   private refusedForSure(status: number, code: string, message: string) {
     if (status === 503 && code === 'unavailable') return true; // ingress: not running; service: bus unreachable
+    if (status === 503 && code === 'no_ready_endpoint') return true; // ingress: running but not ready, never reached
     if (status === 502 && /ECONNREFUSED/.test(message)) return true; // ingress: nobody listening
     return false;
   }
