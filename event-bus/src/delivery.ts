@@ -7,7 +7,7 @@ import type { EventLog } from './log';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface DeliveryOptions {
-  /** Most events in one POST: a subscriber that is behind gets pages, not one request each. */
+  /** Most events in one POST to a subscriber that takes batches: one that is behind gets pages, not one request each. */
   batchSize?: number;
   /**
    * Most bytes in one POST (default 4 MB; subscribers take 16 MB): a batch of large events that
@@ -29,6 +29,8 @@ export interface SubscriptionStatus {
   lastError: string | null;
   lastErrorAt: string | null;
   lastDeliveredAt: string | null;
+  /** The subscriber answers with an `ack`, so it gets arrays; otherwise one event per request. */
+  batches: boolean;
 }
 
 export class Delivery {
@@ -38,6 +40,11 @@ export class Delivery {
   private lastError: string | null = null;
   private lastErrorAt: string | null = null;
   private lastDeliveredAt: string | null = null;
+  /**
+   * Arrays only to a subscriber that answered its last delivery with a numeric `ack`: one that
+   * reads `req.body.type` answers 200 to an array it could not read, and would lose the events.
+   */
+  private batches = false;
   private busy = false;
   private lastRunEndedAt = -Infinity;
   private running: Promise<void> = Promise.resolve();
@@ -62,8 +69,9 @@ export class Delivery {
     this.busy = true;
     // At rest an event goes out at once; while deliveries run back to back, a short wait turns
     // many small deliveries into one batch, and each costs the bus and the subscriber a request.
-    const busy = performance.now() - this.lastRunEndedAt < 100;
-    this.running = busy ? sleep(this.options.lingerMs ?? 20).then(() => this.run()) : this.run();
+    // A subscriber that takes one event at a time gains nothing from the wait.
+    const linger = this.batches && performance.now() - this.lastRunEndedAt < 100;
+    this.running = linger ? sleep(this.options.lingerMs ?? 20).then(() => this.run()) : this.run();
   }
 
   status(): SubscriptionStatus {
@@ -75,6 +83,7 @@ export class Delivery {
       lastError: this.lastError,
       lastErrorAt: this.lastErrorAt,
       lastDeliveredAt: this.lastDeliveredAt,
+      batches: this.batches,
     };
   }
 
@@ -88,12 +97,18 @@ export class Delivery {
     while (!this.stopped && this.cursor < this.log.head) {
       try {
         // Inside the try: a failed read of the log is retried like a failed delivery.
-        const lines = this.log.linesAfter(this.cursor, this.options.batchSize ?? 500, this.options.batchBytes ?? 4 * 1024 * 1024);
+        const lines = this.log.linesAfter(this.cursor, this.batches ? (this.options.batchSize ?? 500) : 1, this.options.batchBytes ?? 4 * 1024 * 1024);
         const lastSeq = this.cursor + lines.length;
         const answer = await this.post(lines.length === 1 ? lines[0] : `[${lines.join(',')}]`);
+        const ack = typeof answer?.ack === 'number' ? answer.ack : undefined;
+        this.batches = ack !== undefined;
+        if (ack === undefined && lines.length > 1) {
+          // A 2xx without an ack says nothing about an array: send these again, one at a time.
+          this.logger.warn({ subscriber: this.url, cursor: this.cursor }, 'subscriber answered a batch without an ack; sending one event per request');
+          continue;
+        }
         // A subscriber that pulled further than we sent says so; skip what it already has.
-        const ack = typeof answer?.ack === 'number' ? Math.min(answer.ack, this.log.head) : 0;
-        this.cursor = Math.max(lastSeq, ack);
+        this.cursor = Math.max(lastSeq, Math.min(ack ?? 0, this.log.head));
         this.attempts = 0;
         this.lastDeliveredAt = new Date().toISOString();
       } catch (err) {

@@ -2,8 +2,11 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { startTestBus, until, type TestBus } from '../src/testing';
 
-/** A real HTTP subscriber on loopback that records what it gets and can be told to fail. */
-async function subscriber(answer: (batch: Array<{ seq: number }>) => number = () => 200) {
+/**
+ * A real HTTP subscriber on loopback that records what it gets and can be told to fail. Like
+ * the SDK, it answers `{ack: lastSeq}` unless `acks` says not to.
+ */
+async function subscriber(answer: (batch: Array<{ seq: number }>) => number = () => 200, acks: () => boolean = () => true) {
   const received: number[] = [];
   const requests: number[][] = [];
   const app = express();
@@ -14,7 +17,7 @@ async function subscriber(answer: (batch: Array<{ seq: number }>) => number = ()
       requests.push(batch.map((e) => e.seq));
       received.push(...batch.map((e) => e.seq));
     }
-    res.status(status).json({});
+    res.status(status).json(acks() ? { ack: received.at(-1) ?? 0 } : {});
   });
   const server = await new Promise<import('node:http').Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -57,7 +60,8 @@ describe('delivery to subscribers', () => {
     await bus.close();
     bus = await startTestBus([a.url], bus.log);
     await until(() => a.received.length === 1200);
-    expect(a.requests.length).toBeLessThanOrEqual(3);
+    // The first event goes alone: a fresh bus does not know yet that the subscriber takes batches.
+    expect(a.requests.length).toBeLessThanOrEqual(4);
     expect(a.received).toEqual(Array.from({ length: 1200 }, (_, i) => i + 1));
     await a.close();
   });
@@ -76,6 +80,57 @@ describe('delivery to subscribers', () => {
       expect(Math.max(...picky.requests.map((r) => r.length))).toBeLessThanOrEqual(2);
     } finally {
       await picky.close();
+    }
+  });
+
+  it('sends the first event alone, then arrays once the subscriber has answered with an ack', async () => {
+    const a = await subscriber();
+    bus = await startTestBus([]);
+    await bus.log.append(Array.from({ length: 100 }, (_, i) => ({ type: 'T', data: { i } })));
+    await bus.close();
+    bus = await startTestBus([a.url], bus.log);
+    try {
+      await until(() => a.received.length === 100);
+      expect(a.requests).toEqual([[1], Array.from({ length: 99 }, (_, i) => i + 2)]);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('sends again, one per request, the events of an array answered without an ack', async () => {
+    // An SDK subscriber replaced, at the same address, by one that reads one event per request.
+    let acks = true;
+    const a = await subscriber(undefined, () => acks);
+    bus = await startTestBus([a.url]);
+    try {
+      await publish(bus, 1);
+      await until(() => a.received.length === 1);
+      acks = false;
+      await bus.log.append(Array.from({ length: 10 }, (_, i) => ({ type: 'T', data: { i } })));
+      const alone = () => a.requests.filter((r) => r.length === 1).flat();
+      await until(() => alone().length === 11, 2000);
+      expect(a.requests[1]).toEqual(Array.from({ length: 10 }, (_, i) => i + 2));
+      expect(alone()).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+      const status = (await (await fetch(`${bus.url}/subscriptions`)).json()) as Array<Record<string, unknown>>;
+      expect(status[0].batches).toBe(false);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('shows in /subscriptions whether a subscriber gets arrays', async () => {
+    const sdk = await subscriber();
+    const course = await subscriber(undefined, () => false);
+    bus = await startTestBus([sdk.url, course.url]);
+    const batches = async () => ((await (await fetch(`${bus.url}/subscriptions`)).json()) as Array<{ batches: boolean }>).map((s) => s.batches);
+    try {
+      expect(await batches()).toEqual([false, false]);
+      await publish(bus, 3);
+      // The first event goes alone, so the SDK subscriber's ack is in before it has all three.
+      await until(() => sdk.received.length === 3 && course.received.length === 3);
+      expect(await batches()).toEqual([true, false]);
+    } finally {
+      await Promise.all([sdk.close(), course.close()]);
     }
   });
 
