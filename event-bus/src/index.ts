@@ -21,13 +21,11 @@ const config = loadConfig(
 
 async function main() {
   const logger = createLogger('event-bus', config.LOG_LEVEL);
-  const log = config.EVENT_LOG_PATH ? await EventLog.open(config.EVENT_LOG_PATH) : EventLog.inMemory();
+  const log = config.EVENT_LOG_PATH ? await EventLog.open(config.EVENT_LOG_PATH, { logger }) : EventLog.inMemory();
   logger.info({ events: log.head, file: config.EVENT_LOG_PATH ?? null }, 'event log loaded');
-  log.on('failed', (err) => {
-    // Memory and file disagree: restart and read the file back rather than serve a lie.
-    logger.fatal({ err }, 'cannot write the event log; exiting');
-    process.exit(1);
-  });
+  // Reads and deliveries go on meanwhile; each publish tries the write again.
+  log.on('unwritable', (err) => logger.error({ err }, 'cannot write the event log; refusing publishes until a write succeeds'));
+  log.on('writable', () => logger.info('the event log can be written again; taking publishes'));
 
   const deliveries = config.SUBSCRIBERS.map((url) => new Delivery(url, log, logger));
   log.on('durable', () => deliveries.forEach((d) => d.kick()));

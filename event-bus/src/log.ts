@@ -3,12 +3,26 @@
 // can never reuse a seq already seen; and memory holds only each event's place in the file,
 // its id and the most recent lines, so the bus stays small however long the log grows (the
 // rest is read back from the OS's page cache). Without a file, memory holds every line.
+// A write that fails (a full disk) is cut back out of the file and its publishes refused;
+// the next publish tries again.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createReadStream, readSync, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { HttpError } from './service';
+import type { Logger } from 'pino';
+
+/** The most bytes one event's line may hold: small enough for every subscriber to take and react to. */
+export const MAX_EVENT_BYTES = 64 * 1024;
+
+/** The file cannot be written now (a full disk, a failing one): nothing of the publish was stored. */
+export class LogUnavailableError extends Error {}
+
+/** An event the log will not store, so neither is the rest of its batch. */
+export class UnstorableEventError extends Error {}
+
+/** An event over the bytes its publisher may store, so neither is the rest of its batch. */
+export class EventTooLargeError extends Error {}
 
 export interface Publication {
   id?: string;
@@ -23,6 +37,7 @@ export interface Appended {
   duplicate: boolean;
 }
 
+/** Emits 'durable' (the new head), 'unwritable' (why) when writes start failing, 'writable' when one succeeds again. */
 export class EventLog extends EventEmitter {
   /** Seqs given out so far, durable or not. */
   private assigned = 0;
@@ -40,7 +55,10 @@ export class EventLog extends EventEmitter {
   private unwritten: string[] = [];
   private writing: Promise<void> | null = null;
   private waiters: Array<{ seq: number; resolve: () => void; reject: (err: Error) => void }> = [];
-  private failure: Error | null = null;
+  /** A failed write may have left part of its bytes in the file: cut them before the next. */
+  private torn = false;
+  /** The last write failed: the next that succeeds says so. */
+  private writeFailed = false;
 
   private constructor(
     private readonly file: FileHandle | null,
@@ -54,32 +72,60 @@ export class EventLog extends EventEmitter {
     return new EventLog(null);
   }
 
-  /** A log appended to `filePath`, read back from it first. */
-  static async open(filePath: string, cacheLimit = 10_000): Promise<EventLog> {
+  /**
+   * A log appended to `filePath`, read back from it first. A torn end (a write a crash cut
+   * short, never acknowledged) is cut off and logged; damage anywhere else stops the start.
+   */
+  static async open(filePath: string, { cacheLimit = 10_000, logger }: { cacheLimit?: number; logger?: Pick<Logger, 'warn'> } = {}): Promise<EventLog> {
     await fs.mkdir(path.dirname(filePath), { recursive: true });
     const log = new EventLog(await fs.open(filePath, 'a+'), cacheLimit);
+    try {
+      await log.readBack(filePath, logger);
+    } catch (err) {
+      await log.close();
+      throw err;
+    }
+    return log;
+  }
+
+  /** Reads the file's events back, and cuts a torn end off it. */
+  private async readBack(filePath: string, logger?: Pick<Logger, 'warn'>): Promise<void> {
     // Line by line, keeping only each event's place, its id and the recent lines: a long
     // log never sits in memory whole, not even while it is read.
     let rest = '';
+    let lineNumber = 0;
+    let firstBadLine = 0;
+    let previous = '';
     for await (const chunk of createReadStream(filePath, { encoding: 'utf8' })) {
       const lines = (rest + chunk).split('\n');
       rest = lines.pop()!;
       for (const line of lines) {
-        if (!line) continue;
-        const { id, seq } = idAndSeq(line);
-        if (seq !== log.assigned + 1) throw new Error(`${filePath}: expected seq ${log.assigned + 1}, found ${seq}`);
-        log.assigned = seq;
-        log.seqById.set(id, seq);
-        log.firstId ??= id;
-        log.keep([line]);
+        lineNumber++;
+        const event = idAndSeq(line);
+        if (!event) {
+          firstBadLine ||= lineNumber;
+          continue;
+        }
+        if (firstBadLine) throw damaged(filePath, firstBadLine, 'is not a whole event, and events follow it');
+        if (event.seq !== this.assigned + 1) {
+          // A line cut short and then written on reads as the event it began; the next seq tells.
+          if (previous && !isJson(previous)) throw damaged(filePath, lineNumber - 1, 'is not a whole event');
+          throw damaged(filePath, lineNumber, `holds seq ${event.seq} where seq ${this.assigned + 1} belongs`);
+        }
+        this.assigned = event.seq;
+        this.seqById.set(event.id, event.seq);
+        this.firstId ??= event.id;
+        this.keep([line]);
+        previous = line;
       }
     }
-    if (rest) {
-      // The last line was cut by a crash mid-write: it was never acknowledged, so drop it.
-      await fs.truncate(filePath, log.ends.at(-1) ?? 0);
+    const end = this.ends.at(-1) ?? 0;
+    const { size } = await this.file!.stat();
+    if (size > end) {
+      await this.file!.truncate(end);
+      logger?.warn({ file: filePath, line: firstBadLine || lineNumber + 1, bytes: size - end }, 'cut a torn end off the event log (a write a crash cut short, never acknowledged)');
     }
-    log.durable = log.assigned;
-    return log;
+    this.durable = this.assigned;
   }
 
   /** The last durable seq. */
@@ -87,13 +133,12 @@ export class EventLog extends EventEmitter {
     return this.durable;
   }
 
-
   /**
    * Appends the events whose id the log doesn't hold yet and resolves once they (and any
    * earlier ones) are durable. Publications that arrive together share one write and flush.
+   * An event whose line is over `maxEventBytes` refuses its whole batch.
    */
-  async append(publications: Publication[]): Promise<Appended[]> {
-    if (this.failure) throw this.failure;
+  async append(publications: Publication[], maxEventBytes = Infinity): Promise<Appended[]> {
     const at = new Date().toISOString();
     // Every line is made before the log changes: an event JSON.stringify refuses (data nested
     // thousands deep, which JSON.parse took) refuses its whole batch, and leaves nothing behind.
@@ -107,8 +152,11 @@ export class EventLog extends EventEmitter {
       try {
         line = JSON.stringify({ id, seq, type: p.type, data: p.data, at, ...(p.requestId ? { requestId: p.requestId } : {}) });
       } catch (err) {
-        throw new HttpError(400, 'invalid_request', `event ${index}: its data cannot be stored as JSON (${(err as Error).message})`);
+        throw new UnstorableEventError(`event ${index}: its data cannot be stored as JSON (${(err as Error).message})`);
       }
+      // A UTF-16 unit is at most 3 bytes in UTF-8: most lines need no count.
+      const bytes = line.length * 3 > maxEventBytes ? Buffer.byteLength(line) : 0;
+      if (bytes > maxEventBytes) throw new EventTooLargeError(`event ${index} would be stored as ${bytes} bytes; one event may have ${maxEventBytes}`);
       fresh.set(id, { seq, line });
       return { id, seq, duplicate: false };
     });
@@ -154,17 +202,44 @@ export class EventLog extends EventEmitter {
     const json = Buffer.allocUnsafe(length + 1);
     readSync(this.file!.fd, json, 1, length, from);
     json[0] = 0x5b; // [
-    for (let i = json.indexOf(0x0a, 1); i !== -1; i = json.indexOf(0x0a, i + 1)) json[i] = 0x2c; // ,
+    commasForNewlines(json);
     json[length] = 0x5d; // ] in place of the last newline
     return json;
+  }
+
+  /**
+   * Writes events 1 … `head` as one JSON array, a chunk of about `chunkBytes` at a time, each
+   * once `write` has resolved for the last: the whole log, however long, in one chunk of memory.
+   */
+  async writeJson(head: number, write: (chunk: string | Buffer) => Promise<void>, chunkBytes = 64 * 1024): Promise<void> {
+    await write(head === 0 ? '[]' : '[');
+    let buffer = Buffer.alloc(0); // reused: a new one per chunk is memory the GC returns late
+    for (let start = 0; start < head; ) {
+      const { end, from } = this.range(start, head - start, chunkBytes);
+      const close = end === head ? ']' : ',';
+      if (this.file) {
+        const length = this.ends[end - 1] - from;
+        if (buffer.length < length) buffer = Buffer.allocUnsafe(Math.max(length, chunkBytes));
+        const bytes = buffer.subarray(0, length);
+        await this.file.read(bytes, 0, length, from);
+        commasForNewlines(bytes);
+        bytes[length - 1] = close.charCodeAt(0);
+        await write(bytes);
+      } else {
+        await write(this.linesAfter(start, end - start).join(',') + close);
+      }
+      start = end;
+    }
   }
 
   /** Events `start + 1 … end`: at most `limit` of them and `maxBytes` of their lines, one at least. */
   private range(after: number, limit: number, maxBytes = Infinity) {
     const start = Math.max(0, after);
-    let end = Math.min(this.durable, start + limit);
+    const last = Math.min(this.durable, start + limit);
     const from = start === 0 ? 0 : this.ends[start - 1];
-    while (end > start + 1 && this.ends[end - 1] - from > maxBytes) end--;
+    // Forward from `start`, so a page costs the events in it, not the events after it.
+    let end = Math.min(start + 1, last);
+    while (end < last && this.ends[end] - from <= maxBytes) end++;
     return { start, end, from };
   }
 
@@ -203,19 +278,57 @@ export class EventLog extends EventEmitter {
       while (this.unwritten.length > 0) {
         const batch = this.unwritten;
         this.unwritten = [];
-        await this.file!.write(batch.join('\n') + '\n');
-        await this.file!.datasync();
+        try {
+          await this.write(batch);
+        } catch (err) {
+          this.forgetUnwritten(batch, err as Error);
+          return;
+        }
         this.keep(batch);
         this.markDurable(this.durable + batch.length);
+        if (this.writeFailed) {
+          this.writeFailed = false;
+          this.emit('writable');
+        }
       }
-    } catch (err) {
-      // The file and memory no longer agree; refuse all further writes. The process
-      // should restart and read the file back.
-      this.failure = err as Error;
-      for (const w of this.waiters.splice(0)) w.reject(this.failure);
-      this.emit('failed', this.failure);
     } finally {
       this.writing = null;
+    }
+  }
+
+  /** Puts every byte of the lines in the file and flushes them, or throws having cut them back out. */
+  private async write(lines: string[]): Promise<void> {
+    const file = this.file!;
+    const end = this.ends.at(-1) ?? 0;
+    if (this.torn) await file.truncate(end);
+    this.torn = true;
+    const bytes = Buffer.from(lines.join('\n') + '\n');
+    try {
+      // A full disk takes only what fits: go on until every byte is out, or the write fails.
+      for (let done = 0; done < bytes.length; ) done += (await file.write(bytes, done)).bytesWritten;
+      await file.datasync();
+    } catch (err) {
+      // Cut at once, so a crash now cannot keep a refused event; if this fails, the next write cuts.
+      await file.truncate(end).catch(() => {});
+      throw err;
+    }
+    this.torn = false;
+  }
+
+  /**
+   * A write failed: its events and those queued behind it were not stored. Their seqs and ids
+   * go back, so the next write takes those seqs and a retry is no duplicate.
+   */
+  private forgetUnwritten(batch: string[], cause: Error): void {
+    for (const line of [...batch, ...this.unwritten]) this.seqById.delete(idAndSeq(line)!.id);
+    this.unwritten = [];
+    this.assigned = this.durable;
+    if (this.durable === 0) this.firstId = undefined;
+    const failure = new LogUnavailableError(`The event log cannot be written (${cause.message}); nothing was stored. Try again later.`, { cause });
+    for (const w of this.waiters.splice(0)) w.reject(failure);
+    if (!this.writeFailed) {
+      this.writeFailed = true;
+      this.emit('unwritable', cause);
     }
   }
 
@@ -228,9 +341,36 @@ export class EventLog extends EventEmitter {
   }
 }
 
-/** `id` and `seq` of a stored line, from the prefix this log writes, without parsing the rest. */
-function idAndSeq(line: string): { id: string; seq: number } {
-  const prefix = /^\{"id":("(?:[^"\\]|\\.)*"),"seq":(\d+),/.exec(line);
-  if (prefix) return { id: JSON.parse(prefix[1]) as string, seq: Number(prefix[2]) };
-  return JSON.parse(line) as { id: string; seq: number };
+/** `id` and `seq` of a stored line, from the prefix this log writes, without parsing the rest; undefined if it is no event. */
+function idAndSeq(line: string): { id: string; seq: number } | undefined {
+  try {
+    const prefix = /^\{"id":("(?:[^"\\]|\\.)*"),"seq":(\d+),/.exec(line);
+    if (prefix) return { id: JSON.parse(prefix[1]) as string, seq: Number(prefix[2]) };
+    const { id, seq } = JSON.parse(line) as { id?: unknown; seq?: unknown };
+    return typeof id === 'string' && typeof seq === 'number' ? { id, seq } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Damage a crash cannot make: the bus does not guess which events to keep. */
+function damaged(file: string, line: number, what: string): Error {
+  return new Error(
+    `${file}: line ${line} ${what}. A crash can only cut the end of the log; this is damage in the middle. ` +
+      `Move the file aside (the bus then starts an empty log), or cut it at line ${line}, dropping the events from there on, and start again.`,
+  );
+}
+
+/** Turns the newlines between stored lines into commas (a stored line holds no raw newline: JSON escapes them). */
+function commasForNewlines(bytes: Buffer): void {
+  for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) bytes[i] = 0x2c;
 }

@@ -1,7 +1,8 @@
-import express, { type Router } from 'express';
+import express, { type ErrorRequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Delivery } from './delivery';
-import type { EventLog } from './log';
+import { EventTooLargeError, LogUnavailableError, MAX_EVENT_BYTES, UnstorableEventError, type EventLog } from './log';
+import { HttpError } from './service';
 
 const publication = z.strictObject({
   id: z.string().trim().min(1).max(200).optional(),
@@ -13,32 +14,68 @@ const publication = z.strictObject({
 const publishBody = z.union([publication, z.array(publication).min(1).max(1000)]);
 
 const readQuery = z.object({
-  after: z.coerce.number().int().min(0).default(0),
+  after: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 });
+
+/** The log's refusals, answered as what they mean to a publisher. */
+const logErrors: ErrorRequestHandler = (err, _req, _res, next) => {
+  if (err instanceof UnstorableEventError) return next(new HttpError(400, 'invalid_request', err.message));
+  if (err instanceof EventTooLargeError) return next(new HttpError(413, 'event_too_large', err.message));
+  if (err instanceof LogUnavailableError) return next(new HttpError(503, 'log_unavailable', err.message));
+  next(err);
+};
+
+const READER_LEFT = new Error('the reader left');
+
+/** Writes a chunk; resolves once it is out, so its memory can be used again, or rejects if the reader left. */
+function writeChunk(res: Response, chunk: string | Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // A write to a connection that closes may never call back.
+    const left = () => reject(READER_LEFT);
+    res.once('close', left);
+    res.write(chunk, (err) => {
+      res.off('close', left);
+      if (err) reject(READER_LEFT);
+      else resolve();
+    });
+  });
+}
 
 export function eventRoutes(log: EventLog, deliveries: Delivery[]): Router {
   const router = express.Router();
 
   router.post('/events', express.json({ limit: '1mb' }), async (req, res) => {
     const body = publishBody.parse(req.body);
-    const results = await log.append(Array.isArray(body) ? body : [body]);
+    const results = await log.append(Array.isArray(body) ? body : [body], MAX_EVENT_BYTES);
     const stored = results.some((r) => !r.duplicate);
     res.status(stored ? 201 : 200).json(Array.isArray(body) ? results : { id: results[0].id, seq: results[0].seq });
   });
 
-  router.get('/events', (req, res) => {
+  router.get('/events', (req, res, next) => {
     const { after, limit } = readQuery.parse(req.query);
+    const head = log.head;
     const firstId = log.firstId;
     if (firstId) res.setHeader('x-log-id', firstId);
     // A page may hold fewer events than asked (it is capped in bytes): readers go on to the head.
-    res.setHeader('x-log-head', String(log.head));
-    res.type('application/json').send(log.jsonAfter(after, limit));
+    res.setHeader('x-log-head', String(head));
+    res.type('application/json');
+    if (after !== undefined || limit !== undefined) return void res.send(log.jsonAfter(after ?? 0, limit));
+    // The whole log (a reader rebuilding itself from the start), a chunk at a time.
+    log.writeJson(head, (chunk) => writeChunk(res, chunk)).then(
+      () => res.end(),
+      (err) => {
+        if (err === READER_LEFT) return;
+        res.destroy(); // the array is cut short: the reader must not take it for the whole log
+        next(err);
+      },
+    );
   });
 
   router.get('/subscriptions', (_req, res) => {
     res.json(deliveries.map((d) => d.status()));
   });
 
+  router.use(logErrors);
   return router;
 }
