@@ -1,6 +1,9 @@
 /** `npm test`: every workspace's tests, the tooling's, the manifests' and the system test, in one run. */
 module.exports = {
   projects: [
+    '<rootDir>/lib/kit',
+    '<rootDir>/lib/contracts',
+    '<rootDir>/lib/bus-client',
     '<rootDir>/event-bus',
     '<rootDir>/posts',
     '<rootDir>/comments',

@@ -1,14 +1,17 @@
 import net from 'node:net';
 import pino from 'pino';
-import { connect, on, z, BusUnavailableError, EventRefusedError, HttpError, type BusEvent } from '../src/client';
-import { startTestBus, type TestBus } from '../src/testing';
+import { startTestBus, type TestBus } from 'event-bus/testing';
+import { z } from 'zod';
+import { connectBus as connect, on, BusUnavailableError, EventRefusedError, InvalidDeliveryError, type BusEvent, type EventType } from '../src';
 
 const logger = pino({ level: 'silent' });
 const item = z.object({ n: z.number() });
+/** A test's own event type. */
+const Item: EventType<{ n: number }> = { type: 'Item', schema: item, idOf: (d) => `Item:${d.n}` };
 
 function recorder() {
   const seen: Array<{ seq: number; n: number }> = [];
-  return { seen, handlers: { Item: on(item, (data, event) => seen.push({ seq: event.seq, n: data.n })) } };
+  return { seen, handlers: [on(Item, (data, event) => seen.push({ seq: event.seq, n: data.n }))] };
 }
 
 const envelope = (seq: number, type = 'Item', data: unknown = { n: seq }): BusEvent => ({ id: `e${seq}`, seq, type, data, at: new Date().toISOString() });
@@ -48,15 +51,12 @@ describe('bus SDK', () => {
     const errors: unknown[] = [];
     const recording = pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line)) });
     const client = connect(bus.url, { logger: recording });
-    const acks = await client.publishReactions([
-      { id: 'ok-1', type: 'Item', data: { n: 1 } },
-      { id: 'x'.repeat(500), type: 'Item', data: { n: 2 } }, // an id the bus refuses
-      { id: 'ok-2', type: 'Item', data: { n: 3 } },
-    ]);
-    expect(acks).toEqual([expect.objectContaining({ id: 'ok-1' }), null, expect.objectContaining({ id: 'ok-2' })]);
+    const Reaction: EventType<{ n: number }> = { ...Item, idOf: (d) => (d.n === 2 ? 'x'.repeat(500) : `ok-${d.n}`) }; // an id the bus refuses
+    const acks = await client.publishReactions(Reaction, [{ data: { n: 1 } }, { data: { n: 2 } }, { data: { n: 3 } }]);
+    expect(acks).toEqual([expect.objectContaining({ id: 'ok-1' }), null, expect.objectContaining({ id: 'ok-3' })]);
     expect(client.reactionsRefused).toBe(1);
     expect(errors).toEqual([expect.objectContaining({ msg: 'reaction refused by the bus; not retried', cause: expect.stringMatching(/HTTP 400 invalid_request: 0.id: /) })]);
-    expect(bus.events().map((e) => e.id)).toEqual(['ok-1', 'ok-2']);
+    expect(bus.events().map((e) => e.id)).toEqual(['ok-1', 'ok-3']);
   });
 
   it('leaves reactions owed when the bus is unreachable, to be paid later', async () => {
@@ -64,7 +64,7 @@ describe('bus SDK', () => {
     const url = bus.url;
     await bus.close();
     const client = connect(url, { logger });
-    await expect(client.publishReactions([{ type: 'Item', data: { n: 1 } }])).rejects.toBeInstanceOf(BusUnavailableError);
+    await expect(client.publishReactions(Item, [{ data: { n: 1 } }])).rejects.toBeInstanceOf(BusUnavailableError);
     expect(client.reactionsRefused).toBe(0);
   });
 
@@ -103,7 +103,7 @@ describe('bus SDK', () => {
     const big = 'x'.repeat(900_000); // 20 of these make pages the bus caps at 8 MB
     await bus.log.append(Array.from({ length: 20 }, (_, i) => ({ type: 'Item', data: { n: i + 1, big } })));
     const seen: number[] = [];
-    const sub = connect(bus.url, { logger }).subscribe({ handlers: { Item: on(z.object({ n: z.number() }), (d) => seen.push(d.n)) }, logger });
+    const sub = connect(bus.url, { logger }).subscribe({ handlers: [on(Item, (d) => seen.push(d.n))], logger });
     await sub.start();
     expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
@@ -133,7 +133,7 @@ describe('bus SDK', () => {
     const { seen, handlers } = recorder();
     const sub = connect(bus.url, { logger }).subscribe({ handlers, logger });
     await expect(sub.receive(envelope(99))).rejects.toMatchObject({ status: 409, code: 'seq_ahead_of_log' });
-    await expect(sub.receive({ type: 'Item' })).rejects.toBeInstanceOf(HttpError);
+    await expect(sub.receive({ type: 'Item' })).rejects.toBeInstanceOf(InvalidDeliveryError);
     await expect(sub.receive('nonsense')).rejects.toMatchObject({ status: 400 });
     expect(seen).toEqual([]);
     expect(sub.lastSeq).toBe(0);
@@ -155,7 +155,7 @@ describe('bus SDK', () => {
     const paid: number[] = [];
     const sub = connect(bus.url, { logger }).subscribe({
       logger,
-      handlers: { Item: on(item, (d) => owed.add(d.n)) },
+      handlers: [on(Item, (d) => owed.add(d.n))],
       react: async () => {
         if (failNext) {
           failNext = false;

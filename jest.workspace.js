@@ -1,0 +1,19 @@
+/**
+ * Every workspace's jest config: the TypeScript sources run as they are, and the shared
+ * libraries and the bus's test helper are read from their sources, so no build is needed first.
+ */
+const path = require('node:path');
+
+module.exports = (displayName, dir, overrides = {}) => ({
+  displayName,
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
+  moduleNameMapper: {
+    '^@posts/(kit|contracts|bus-client)$': path.join(__dirname, 'lib/$1/src/index.ts'),
+    '^@posts/bus-client/protocol$': path.join(__dirname, 'lib/bus-client/src/protocol.ts'),
+    '^event-bus/testing$': path.join(__dirname, 'event-bus/src/testing.ts'),
+  },
+  rootDir: dir,
+  ...overrides,
+});

@@ -1,0 +1,54 @@
+// The SDK's errors carry their own answer (status, code, `expose`), so a service's error
+// handler answers them well without knowing the bus.
+
+/**
+ * The bus could not be reached. `maybeStored` is false when no attempt reached it (nothing
+ * was stored); true when one failed after sending (it may have been stored before the bus
+ * died), which only a retry with the same id can settle.
+ */
+export class BusUnavailableError extends Error {
+  readonly expose = true;
+  readonly status = 503;
+  readonly code: 'unavailable' | 'outcome_unknown';
+  constructor(
+    readonly detail: string,
+    readonly maybeStored = false,
+  ) {
+    super(
+      maybeStored
+        ? 'The event bus failed while storing this; it may have been stored. Retry with the same Idempotency-Key.'
+        : 'The event bus is unreachable; nothing was stored. Try again.',
+    );
+    this.code = maybeStored ? 'outcome_unknown' : 'unavailable';
+  }
+}
+
+/** The bus refused an event (our bug, not the bus's weather): retrying would not help. A 500 to callers. */
+export class EventRefusedError extends Error {}
+
+/** A delivery that is not events. */
+export class InvalidDeliveryError extends Error {
+  readonly expose = true;
+  readonly status = 400;
+  readonly code = 'invalid_event';
+}
+
+/** A delivery claims seqs the log does not have: nothing of it is applied. */
+export class SeqAheadOfLogError extends Error {
+  readonly expose = true;
+  readonly status = 409;
+  readonly code = 'seq_ahead_of_log';
+}
+
+/** Events from another log than the one the state was built from. */
+export class LogReplacedError extends Error {
+  readonly expose = true;
+  readonly status = 409;
+  readonly code = 'log_replaced';
+}
+
+/** What went wrong, for a log line: the cause behind a user-facing message where there is one. */
+export function describeError(err: unknown): string {
+  if (err instanceof BusUnavailableError) return err.detail;
+  return err instanceof Error ? err.message : String(err);
+}

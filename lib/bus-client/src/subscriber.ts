@@ -1,0 +1,214 @@
+import type { Router } from 'express';
+import { backoff, sleep } from '@posts/kit';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { EventType } from './bus';
+import { describeError, InvalidDeliveryError, LogReplacedError, SeqAheadOfLogError } from './errors';
+import { deliverySchema, type BusEvent } from './protocol';
+import type { BusTransport, DeliveryTarget } from './transport';
+
+/** How one event type is checked and applied. */
+export interface Handler<D = unknown> {
+  type: string;
+  schema: z.ZodType<D, unknown>;
+  apply(data: D, event: BusEvent<D>): void;
+}
+
+/** Applies events of one type: `on(CommentCreated, (data, event) => …)`. */
+export function on<D>(type: EventType<D>, apply: (data: D, event: BusEvent<D>) => void): Handler<D> {
+  return { type: type.type, schema: type.schema, apply };
+}
+
+export interface SubscriberOptions {
+  handlers: Handler[];
+  /**
+   * Pays what the service owes (reactions), from its state. Called after catching up and
+   * after every applied batch, never twice at once; if it throws, it is called again later.
+   */
+  react?: () => Promise<void>;
+  /**
+   * The log came back as another log (a bus without a log file restarted): the state was built
+   * from a log that is gone. By default the process exits, to be restarted and rebuilt from the
+   * new log, rather than ignore new events whose seqs it has "seen".
+   */
+  onLogReplaced?: () => void;
+  logger?: Logger;
+  /** Events per page when reading the log. */
+  pageSize?: number;
+}
+
+/**
+ * Applies the log to a service's state, one event at a time in `seq` order, whether the
+ * events arrive pushed by the bus or pulled from it. A seen `seq` is acknowledged and
+ * ignored; a `seq` past a gap makes it pull the missing range first.
+ */
+export class Subscriber implements DeliveryTarget {
+  /** The last `seq` applied: every event up to it is in the state. */
+  lastSeq = 0;
+  /** Caught up with the log at least once since start. */
+  ready = false;
+  /** The id of the log the state was built from (its first event's id). */
+  private logId: string | undefined;
+  private readonly handlers = new Map<string, Handler>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+  private reacting: Promise<void> | null = null;
+  private reactAgain = false;
+  private reactFailures = 0;
+  private reactRetry: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly transport: BusTransport,
+    private readonly options: SubscriberOptions,
+  ) {
+    for (const handler of options.handlers) this.handlers.set(handler.type, handler);
+  }
+
+  private get logger() {
+    return this.options.logger;
+  }
+
+  private get pageSize() {
+    return this.options.pageSize ?? 5000;
+  }
+
+  /** Takes deliveries on the service's own server, where the transport pushes them. */
+  attach(router: Router): void {
+    this.transport.attach?.(router, this);
+  }
+
+  /** Catches up with the log (retrying while the bus is away), then is ready. */
+  async start(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await this.catchUp();
+        this.ready = true;
+        this.logger?.info({ lastSeq: this.lastSeq }, 'caught up with the event log');
+        this.kickReact();
+        return;
+      } catch (err) {
+        this.logger?.warn({ err: describeError(err), attempt }, 'cannot read the event log yet; retrying');
+        await sleep(backoff(attempt, 200, 5_000));
+      }
+    }
+  }
+
+  /** Pulls and applies everything the log holds past `lastSeq`, then pays what that brought in. */
+  catchUp(): Promise<void> {
+    return this.serially(async () => {
+      await this.pull(Infinity);
+      if (this.ready) this.kickReact();
+    });
+  }
+
+  /**
+   * Takes a delivery (one event or an array) and answers the acknowledgement: the last `seq`
+   * applied. Rejects with InvalidDeliveryError for a body that is not events, and with
+   * SeqAheadOfLogError for a `seq` the log does not have yet.
+   */
+  receive(body: unknown, logId?: string): Promise<{ ack: number }> {
+    const parsed = deliverySchema.safeParse(body);
+    if (!parsed.success) return Promise.reject(new InvalidDeliveryError(z.prettifyError(parsed.error)));
+    const events = (Array.isArray(parsed.data) ? parsed.data : [parsed.data]).sort((a, b) => a.seq - b.seq);
+    return this.serially(async () => {
+      this.checkLog(logId);
+      for (const event of events) {
+        if (event.seq <= this.lastSeq) continue;
+        if (event.seq > this.lastSeq + 1) await this.pull(event.seq - 1);
+        if (event.seq > this.lastSeq + 1) throw new SeqAheadOfLogError(`seq ${event.seq} is past the end of the log (${this.lastSeq})`);
+        if (event.seq === this.lastSeq + 1) this.apply(event);
+      }
+      if (this.ready) this.kickReact();
+      return { ack: this.lastSeq };
+    });
+  }
+
+  /** Stops reacting and waits for what is under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reactRetry) clearTimeout(this.reactRetry);
+    await this.queue.catch(() => undefined);
+    await this.reacting;
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Pulls pages from the log until `upTo` (inclusive) or its end. */
+  private async pull(upTo: number): Promise<void> {
+    while (this.lastSeq < upTo) {
+      const limit = Math.min(this.pageSize, upTo - this.lastSeq);
+      const { events: page, logId, head } = await this.transport.read(this.lastSeq, limit);
+      this.checkLog(logId);
+      for (const event of page) {
+        if (event.seq === this.lastSeq + 1) this.apply(event);
+      }
+      // A page may be short because it was capped in bytes: the end is the log's head.
+      const end = head ?? (page.length < limit ? this.lastSeq : Infinity);
+      if (page.length === 0 || this.lastSeq >= Math.min(upTo, end)) return;
+    }
+  }
+
+  private checkLog(logId: string | undefined): void {
+    if (!logId) return;
+    if (this.lastSeq === 0 || !this.logId) {
+      this.logId = logId;
+      return;
+    }
+    if (logId === this.logId) return;
+    const replaced =
+      this.options.onLogReplaced ??
+      (() => {
+        this.logger?.fatal({ was: this.logId, now: logId }, 'the event log was replaced; exiting to rebuild from the new one');
+        process.exit(1);
+      });
+    replaced();
+    throw new LogReplacedError('These events come from another log than the one this service was built from.');
+  }
+
+  private apply(event: BusEvent): void {
+    // A Map, not an object: an event typed "constructor" or "__proto__" finds no handler.
+    const handler = this.handlers.get(event.type);
+    if (handler) {
+      const data = handler.schema.safeParse(event.data);
+      if (data.success) {
+        handler.apply(data.data, { ...event, data: data.data });
+      } else {
+        // A malformed event can't be fixed by retrying; skipping it keeps the queue moving.
+        this.logger?.error({ seq: event.seq, type: event.type, requestId: event.requestId, issues: data.error.issues }, 'invalid event skipped');
+      }
+    }
+    this.lastSeq = event.seq;
+  }
+
+  /** Runs `react` now, or once more after the run under way. */
+  private kickReact(): void {
+    const react = this.options.react;
+    if (!react || this.stopped) return;
+    if (this.reacting) {
+      this.reactAgain = true;
+      return;
+    }
+    this.reacting = (async () => {
+      do {
+        this.reactAgain = false;
+        try {
+          await react();
+          this.reactFailures = 0;
+        } catch (err) {
+          this.reactFailures++;
+          const delay = backoff(this.reactFailures, 200, 5_000);
+          this.logger?.warn({ err: describeError(err), retryInMs: Math.round(delay) }, 'reaction failed; will retry');
+          this.reactRetry = setTimeout(() => this.kickReact(), delay);
+          this.reactRetry.unref();
+          break;
+        }
+      } while (this.reactAgain && !this.stopped);
+    })().finally(() => {
+      this.reacting = null;
+    });
+  }
+}

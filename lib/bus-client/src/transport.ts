@@ -1,0 +1,31 @@
+import type { Router } from 'express';
+import type { BusEvent, NewEvent, PubAck } from './protocol';
+
+/** A page of the log: events in `seq` order, with the log's identity and last seq where the transport knows them. */
+export interface LogPage {
+  events: BusEvent[];
+  logId?: string;
+  head?: number;
+}
+
+/** What takes pushed events: the subscriber. */
+export interface DeliveryTarget {
+  /** Applies a delivery (one event or several, unchecked) and answers the last `seq` applied. */
+  receive(delivery: unknown, logId?: string): Promise<{ ack: number }>;
+}
+
+/**
+ * How the SDK reaches a log. A transport is one module: it stores, reads and delivers, and
+ * turns its own failures into BusUnavailableError (unreachable) or EventRefusedError (refused).
+ */
+export interface BusTransport {
+  /** Where the log is, for messages. */
+  readonly url: string;
+  /** Stores the events whose id the log does not hold yet; answers one ack per event, in order. */
+  append(events: NewEvent[]): Promise<PubAck[]>;
+  /** At most `limit` events with `seq > after`, in order (fewer when a page is capped in bytes). */
+  read(after: number, limit: number): Promise<LogPage>;
+  /** A push transport takes deliveries on the service's own server, and hands them to `target`. */
+  attach?(router: Router, target: DeliveryTarget): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,1 @@
+module.exports = require('../../jest.workspace')('contracts', __dirname);

@@ -1,0 +1,70 @@
+import type { Server, ServerResponse } from 'node:http';
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  logger: Logger;
+  /** After the server stopped taking requests on SIGTERM: finish what the service holds. */
+  drain?: () => Promise<void>;
+}
+
+/**
+ * Listens, and on SIGTERM/SIGINT stops taking requests, lets `drain` finish what the
+ * service holds, and exits 0.
+ */
+export function serve(app: Express, { port, host, logger, drain }: ServeOptions): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (err?: Error) => {
+      if (err) return reject(err);
+      logger.info({ port, host }, 'listening');
+      resolve(server);
+    });
+    server.keepAliveTimeout = 65_000; // longer than the ingress's and the bus's idle timeouts
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      const force = setTimeout(() => {
+        logger.warn('shutdown took too long; exiting');
+        process.exit(1);
+      }, 10_000);
+      force.unref();
+      // Keep-alive peers (the ingress, the bus) would hold the server open: answer what is
+      // in flight with "Connection: close" and close connections as soon as they are idle.
+      server.on('request', (_req, res: ServerResponse) => res.setHeader('connection', 'close'));
+      const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
+      server.close(async () => {
+        clearInterval(closeIdle);
+        try {
+          await drain?.();
+        } finally {
+          logger.info('stopped');
+          process.exit(0);
+        }
+      });
+      server.closeIdleConnections();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+export interface RunOptions extends ServeOptions {
+  /** The service's name, for the line that says why it could not start. */
+  name: string;
+  /** After listening: what makes it ready (catching up with the log). */
+  start?: () => Promise<void>;
+}
+
+/** Serves `app`, then starts; a failure to do either (a port in use) exits 1 with one clear line. */
+export function runService(app: Express, { name, start, ...serveOptions }: RunOptions): void {
+  serve(app, serveOptions)
+    .then(() => start?.())
+    .catch((err: unknown) => {
+      process.stderr.write(`${name}: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
+}
