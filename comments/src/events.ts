@@ -1,32 +1,23 @@
-import { on, z, type Bus, type SubscriberOptions } from 'event-bus/client';
+import { on, type Bus } from '@posts/bus-client';
+import { CommentCreated, CommentModerated, CommentUpdated, PostCreated } from '@posts/contracts';
 import type { Store } from './store';
 
-const status = z.enum(['pending', 'approved', 'rejected']);
-const postCreated = z.object({ id: z.string().min(1) });
-const comment = z.object({ id: z.string().min(1), postId: z.string().min(1), content: z.string(), status });
-
-export function handlers(store: Store): SubscriberOptions['handlers'] {
-  return {
-    PostCreated: on(postCreated, (post) => store.addPost(post.id)),
-    CommentCreated: on(comment, (data, event) => store.addComment({ ...data, requestId: event.requestId })),
-    CommentModerated: on(comment, (data) => store.moderated(data.id, data.status, data.content)),
-    CommentUpdated: on(comment, (data) => store.updated(data.id)),
-  };
-}
+export const handlers = (store: Store) => [
+  on(PostCreated, (post) => store.addPost(post.id)),
+  on(CommentCreated, (data, event) => store.addComment({ ...data, requestId: event.requestId })),
+  on(CommentModerated, (data) => store.recordVerdict(data.id, data.status, data.content)),
+  on(CommentUpdated, (data) => store.recordUpdatePublished(data.id)),
+];
 
 /** Pays what we owe: a CommentUpdated for every moderated comment the log lacks one for. */
 export function react(bus: Bus, store: Store) {
   return async () => {
-    const owed = [...store.awaitingUpdate.values()];
+    const owed = store.owedUpdates();
     if (owed.length === 0) return;
     await bus.publishReactions(
-      owed.map(({ id, postId, content, status, requestId }) => ({
-        id: `CommentUpdated:${id}`, // one per comment, however often we pay it
-        type: 'CommentUpdated',
-        data: { id, postId, content, status },
-        requestId,
-      })),
+      CommentUpdated,
+      owed.map(({ id, postId, content, status, requestId }) => ({ data: { id, postId, content, status }, requestId })),
     );
-    for (const { id } of owed) store.updated(id);
+    for (const { id } of owed) store.recordUpdatePublished(id);
   };
 }

@@ -1,4 +1,5 @@
-import { connect, createLogger, env, loadConfig, serve, z } from 'event-bus/client';
+import { busUrl, connectBus } from '@posts/bus-client';
+import { createLogger, env, loadConfig, runService, z } from '@posts/kit';
 import { createApp } from './app';
 import { handlers, react } from './events';
 import { createStore } from './store';
@@ -9,15 +10,15 @@ const config = loadConfig(
     PORT: env.port(4001),
     HOST: env.host(),
     LOG_LEVEL: env.logLevel(),
-    EVENT_BUS_URL: env.url('http://event-bus-srv:4005'),
+    EVENT_BUS_URL: busUrl('http://event-bus-srv:4005'),
     CORS_ORIGINS: env.list([]),
   }),
 );
 
 const logger = createLogger('comments', config.LOG_LEVEL);
-const bus = connect(config.EVENT_BUS_URL, { logger });
+const bus = connectBus(config.EVENT_BUS_URL, { logger });
 const store = createStore();
 const subscriber = bus.subscribe({ handlers: handlers(store), react: react(bus, store), logger });
 const app = createApp({ bus, subscriber, store, logger, corsOrigins: config.CORS_ORIGINS });
 
-serve(app, { port: config.PORT, host: config.HOST, logger, drain: () => subscriber.stop() }).then(() => subscriber.start());
+runService(app, { name: 'comments', port: config.PORT, host: config.HOST, logger, start: () => subscriber.start(), drain: () => subscriber.stop() });

@@ -1,9 +1,13 @@
 import express, { type Router } from 'express';
-import { HttpError, newResourceId, publicJson, text, z, type Bus, type Subscriber } from 'event-bus/client';
+import type { Bus, Subscriber } from '@posts/bus-client';
+import { CommentCreated, LONGEST_COMMENT } from '@posts/contracts';
+import { HttpError, newResourceId, publicJson, text, z } from '@posts/kit';
 import type { Comment, Store } from './store';
 
 const postId = z.string().min(1).max(100);
-const newComment = z.strictObject({ content: text(1000) });
+const newComment = z.strictObject({ content: text(LONGEST_COMMENT) });
+
+const withoutRequestId = ({ requestId: _, ...comment }: Comment) => comment;
 
 export function commentRoutes(bus: Bus, subscriber: Subscriber, store: Store): Router {
   const router = express.Router();
@@ -17,7 +21,7 @@ export function commentRoutes(bus: Bus, subscriber: Subscriber, store: Store): R
   router.get('/posts/:id/comments', async (req, res) => {
     const id = postId.parse(req.params.id);
     await requirePost(id);
-    res.json((store.commentsByPostId.get(id) ?? []).map(({ requestId: _, ...comment }) => comment));
+    res.json(store.commentsOf(id).map(withoutRequestId));
   });
 
   router.post('/posts/:id/comments', publicJson(), async (req, res) => {
@@ -26,11 +30,10 @@ export function commentRoutes(bus: Bus, subscriber: Subscriber, store: Store): R
     await requirePost(id);
     const requestId = req.id;
     const comment: Comment = { id: newResourceId(req, `comment\n${id}`), postId: id, content, status: 'pending' };
-    await bus.publish({ id: `CommentCreated:${comment.id}`, type: 'CommentCreated', data: comment, requestId });
+    await bus.publish(CommentCreated, comment, { requestId });
     store.addComment({ ...comment, requestId });
     // A retry with the same Idempotency-Key answers the comment as it is now.
-    const { requestId: _, ...stored } = store.commentById(comment.id) ?? comment;
-    res.status(201).json(stored);
+    res.status(201).json(withoutRequestId(store.commentById(comment.id) ?? comment));
   });
 
   return router;

@@ -1,10 +1,6 @@
-export type Status = 'pending' | 'approved' | 'rejected';
+import type { Comment as CommentData, CommentStatus } from '@posts/contracts';
 
-export interface Comment {
-  id: string;
-  postId: string;
-  content: string;
-  status: Status;
+export interface Comment extends CommentData {
   /** The request that created it, so its later events can be followed back. */
   requestId?: string;
 }
@@ -17,16 +13,13 @@ export function createStore() {
   const awaitingUpdate = new Map<string, Comment>();
 
   return {
-    commentsByPostId,
-    awaitingUpdate,
+    hasPost: (id: string) => postIds.has(id),
+    commentById: (id: string) => commentsById.get(id),
+    commentsOf: (postId: string): readonly Comment[] => commentsByPostId.get(postId) ?? [],
+    /** The CommentUpdated events we owe, oldest verdict first. */
+    owedUpdates: () => [...awaitingUpdate.values()],
     addPost(id: string) {
       postIds.add(id);
-    },
-    commentById(id: string) {
-      return commentsById.get(id);
-    },
-    hasPost(id: string) {
-      return postIds.has(id);
     },
     /** Adds a new comment; a comment already known keeps what it has (each comment once). */
     addComment(comment: Comment) {
@@ -36,15 +29,16 @@ export function createStore() {
       list.push(comment);
       commentsByPostId.set(comment.postId, list);
     },
-    /** The verdict's content stands: moderation may withhold what it rejected. */
-    moderated(id: string, status: Status, content: string) {
+    /** The verdict's content stands: moderation may withhold what it rejected. Owes a CommentUpdated. */
+    recordVerdict(id: string, status: CommentStatus, content: string) {
       const comment = commentsById.get(id);
       if (!comment) return;
       comment.status = status;
       comment.content = content;
       awaitingUpdate.set(id, comment);
     },
-    updated(id: string) {
+    /** The log holds the comment's CommentUpdated: nothing more is owed for it. */
+    recordUpdatePublished(id: string) {
       awaitingUpdate.delete(id);
     },
   };

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import request from 'supertest';
-import { connect, type Bus } from 'event-bus/client';
+import { connectBus, type Bus } from '@posts/bus-client';
 import { startTestBus, until, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';
 import { handlers, react } from '../src/events';
@@ -10,7 +10,7 @@ const logger = pino({ level: 'silent' });
 const at = new Date().toISOString();
 
 function comments(busUrl: string) {
-  const bus = connect(busUrl, { logger });
+  const bus = connectBus(busUrl, { logger });
   const store = createStore();
   const subscriber = bus.subscribe({ handlers: handlers(store), react: react(bus, store), logger });
   return { subscriber, store, app: createApp({ bus, subscriber, store, logger }) };
@@ -22,7 +22,7 @@ describe('comments', () => {
   let publisher: Bus;
   beforeEach(async () => {
     bus = await startTestBus();
-    publisher = connect(bus.url, { logger });
+    publisher = connectBus(bus.url, { logger });
     await publisher.publish({ id: 'PostCreated:p1', type: 'PostCreated', data: { id: 'p1', title: 'T' } });
   });
   afterEach(() => bus.close());

@@ -1,6 +1,5 @@
-import express from 'express';
-import { errorHandler, health, notFound, requestLogger, type Subscriber } from 'event-bus/client';
-import type { Logger } from 'pino';
+import type { Subscriber } from '@posts/bus-client';
+import { createServiceApp, type Logger } from '@posts/kit';
 
 export interface Deps {
   subscriber: Subscriber;
@@ -9,13 +8,5 @@ export interface Deps {
 
 /** Moderation has no public API: it hears events and answers with verdicts. */
 export function createApp({ subscriber, logger }: Deps) {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false); // hashing every body costs more than it saves here
-  app.use(health(() => subscriber.ready));
-  app.use(subscriber.router()); // the bus's deliveries: logged by the SDK when they fail
-  app.use(requestLogger(logger));
-  app.use(notFound);
-  app.use(errorHandler(logger));
-  return app;
+  return createServiceApp({ logger, isReady: () => subscriber.ready, internal: [subscriber] });
 }

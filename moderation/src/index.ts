@@ -1,4 +1,5 @@
-import { connect, createLogger, env, loadConfig, serve, z } from 'event-bus/client';
+import { busUrl, connectBus } from '@posts/bus-client';
+import { createLogger, env, loadConfig, runService, z } from '@posts/kit';
 import { createApp } from './app';
 import { handlers, react } from './events';
 import { createModerator } from './moderate';
@@ -10,17 +11,15 @@ const config = loadConfig(
     PORT: env.port(4003),
     HOST: env.host(),
     LOG_LEVEL: env.logLevel(),
-    EVENT_BUS_URL: env.url('http://event-bus-srv:4005'),
+    EVENT_BUS_URL: busUrl('http://event-bus-srv:4005'),
     BANNED_WORDS: env.list(['orange']),
   }),
 );
 
 const logger = createLogger('moderation', config.LOG_LEVEL);
-const bus = connect(config.EVENT_BUS_URL, { logger });
+const bus = connectBus(config.EVENT_BUS_URL, { logger });
 const store = createStore();
 const moderate = createModerator(config.BANNED_WORDS);
 const subscriber = bus.subscribe({ handlers: handlers(store), react: react(bus, store, moderate), logger });
 
-serve(createApp({ subscriber, logger }), { port: config.PORT, host: config.HOST, logger, drain: () => subscriber.stop() }).then(() =>
-  subscriber.start(),
-);
+runService(createApp({ subscriber, logger }), { name: 'moderation', port: config.PORT, host: config.HOST, logger, start: () => subscriber.start(), drain: () => subscriber.stop() });

@@ -9,11 +9,13 @@ export function createStore() {
   /** Comments created but not yet moderated in the log: what we owe. */
   const awaitingModeration = new Map<string, AwaitingComment>();
   return {
-    awaitingModeration,
-    created(comment: AwaitingComment) {
+    /** The verdicts we owe, oldest comment first. */
+    owedVerdicts: () => [...awaitingModeration.values()],
+    awaitModeration(comment: AwaitingComment) {
       awaitingModeration.set(comment.id, comment);
     },
-    moderated(id: string) {
+    /** The log holds the comment's verdict: nothing more is owed for it. */
+    recordVerdict(id: string) {
       awaitingModeration.delete(id);
     },
   };

@@ -1,16 +1,17 @@
 import pino from 'pino';
 import request from 'supertest';
-import { connect, type NewEvent } from 'event-bus/client';
+import { connectBus, type NewEvent } from '@posts/bus-client';
+import { LONGEST_COMMENT } from '@posts/contracts';
 import { startTestBus, until, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';
-import { handlers, LONGEST_COMMENT, react } from '../src/events';
+import { handlers, react } from '../src/events';
 import { createModerator } from '../src/moderate';
 import { createStore } from '../src/store';
 
 const logger = pino({ level: 'silent' });
 
 function moderation(busUrl: string) {
-  const bus = connect(busUrl, { logger });
+  const bus = connectBus(busUrl, { logger });
   const store = createStore();
   const subscriber = bus.subscribe({ handlers: handlers(store), react: react(bus, store, createModerator(['orange'])), logger });
   return { subscriber, store, app: createApp({ subscriber, logger }) };
@@ -34,7 +35,7 @@ describe('moderation service', () => {
   it('answers each CommentCreated with one CommentModerated, carrying the request id', async () => {
     const { app, subscriber } = moderation(bus.url);
     await subscriber.start();
-    await connect(bus.url).publishAll([created('c1', 'Great post!'), created('c2', 'Orange!')]);
+    await connectBus(bus.url).publishAll([created('c1', 'Great post!'), created('c2', 'Orange!')]);
     const events = bus.events();
     await request(app).post('/events').send(events);
     await request(app).post('/events').send(events); // again: delivery is at least once
@@ -48,7 +49,7 @@ describe('moderation service', () => {
   });
 
   it('after a crash, pays the verdicts it owed from the log, and only those', async () => {
-    await connect(bus.url).publishAll([
+    await connectBus(bus.url).publishAll([
       created('c1', 'seen before the crash'),
       { id: 'CommentModerated:c1', type: 'CommentModerated', data: { id: 'c1', postId: 'p1', content: 'seen before the crash', status: 'approved' } },
       created('c2', 'arrived while we were down'),
@@ -57,13 +58,13 @@ describe('moderation service', () => {
     await subscriber.start();
     await until(() => verdicts(bus).length === 2);
     expect(verdicts(bus).map((e) => e.id)).toEqual(['CommentModerated:c1', 'CommentModerated:c2']);
-    await until(() => store.awaitingModeration.size === 0);
+    await until(() => store.owedVerdicts().length === 0);
   });
 
   it('keeps what it owes while the bus is away, and pays when it is back', async () => {
     const { app, subscriber, store } = moderation(bus.url);
     await subscriber.start();
-    await connect(bus.url).publish(created('c1', 'hello'));
+    await connectBus(bus.url).publish(created('c1', 'hello'));
     const [event] = bus.events();
     const { log } = bus;
     const port = Number(new URL(bus.url).port);
@@ -71,11 +72,11 @@ describe('moderation service', () => {
 
     expect((await request(app).post('/events').send(event)).body).toEqual({ ack: 1 });
     await new Promise((r) => setTimeout(r, 300)); // its first tries fail: the bus is down
-    expect(store.awaitingModeration.has('c1')).toBe(true);
+    expect(store.owedVerdicts().some((c) => c.id === 'c1')).toBe(true);
 
     bus = await startTestBus([], log, port);
     await until(() => verdicts(bus).length === 1);
-    await until(() => store.awaitingModeration.size === 0);
+    await until(() => store.owedVerdicts().length === 0);
     await subscriber.stop();
   });
 
@@ -83,7 +84,7 @@ describe('moderation service', () => {
     const { subscriber, store } = moderation(bus.url);
     await subscriber.start();
     // The largest CommentCreated the bus takes, found by halving: its verdict must fit too.
-    const publisher = connect(bus.url, { logger });
+    const publisher = connectBus(bus.url, { logger });
     const accepted = (length: number) =>
       publisher.publish({ ...created(`big-${length}`, 'x'.repeat(length)), data: { id: `big-${length}`, postId: 'p1', content: 'x'.repeat(length) } }).then(
         () => true,
@@ -98,7 +99,7 @@ describe('moderation service', () => {
     const comments = () => bus.events().filter((e) => e.type === 'CommentCreated');
     await subscriber.catchUp(); // this test bus delivers to no one: moderation pulls
     await until(() => verdicts(bus).length === comments().length, 10_000);
-    await until(() => store.awaitingModeration.size === 0);
+    await until(() => store.owedVerdicts().length === 0);
     const largest = verdicts(bus).find((e) => e.id === `CommentModerated:big-${fits}`);
     expect(largest?.data).toEqual({ id: `big-${fits}`, postId: 'p1', content: '', status: 'rejected' });
     await subscriber.stop();
@@ -107,7 +108,7 @@ describe('moderation service', () => {
   it('rejects a comment longer than the public API takes, without repeating it', async () => {
     const { subscriber } = moderation(bus.url);
     await subscriber.start();
-    await connect(bus.url).publishAll([created('long', 'y'.repeat(LONGEST_COMMENT + 1)), created('emoji', '🍊'.repeat(LONGEST_COMMENT))]);
+    await connectBus(bus.url).publishAll([created('long', 'y'.repeat(LONGEST_COMMENT + 1)), created('emoji', '🍊'.repeat(LONGEST_COMMENT))]);
     await subscriber.catchUp();
     await until(() => verdicts(bus).length === 2);
     expect(verdicts(bus).map((e) => e.data)).toEqual([

@@ -1,10 +1,5 @@
-import { on, z, type SubscriberOptions } from 'event-bus/client';
+import { on } from '@posts/bus-client';
+import { PostCreated } from '@posts/contracts';
 import type { Store } from './store';
 
-export const postCreated = z.object({ id: z.string().min(1), title: z.string() });
-
-export function handlers(store: Store): SubscriberOptions['handlers'] {
-  return {
-    PostCreated: on(postCreated, (post) => store.addPost(post)),
-  };
-}
+export const handlers = (store: Store) => [on(PostCreated, (post) => store.addPost(post))];

@@ -1,8 +1,10 @@
 import express, { type Router } from 'express';
-import { newResourceId, publicJson, text, z, type Bus } from 'event-bus/client';
+import type { Bus } from '@posts/bus-client';
+import { LONGEST_TITLE, PostCreated } from '@posts/contracts';
+import { newResourceId, publicJson, text, z } from '@posts/kit';
 import type { Store } from './store';
 
-const newPost = z.strictObject({ title: text(200) });
+const newPost = z.strictObject({ title: text(LONGEST_TITLE) });
 
 export function postRoutes(bus: Bus, store: Store): Router {
   const router = express.Router();
@@ -11,14 +13,14 @@ export function postRoutes(bus: Bus, store: Store): Router {
   router.post('/posts/create', publicJson(), async (req, res) => {
     const { title } = newPost.parse(req.body);
     const post = { id: newResourceId(req, 'post'), title };
-    await bus.publish({ id: `PostCreated:${post.id}`, type: 'PostCreated', data: post, requestId: req.id });
+    await bus.publish(PostCreated, post, { requestId: req.id });
     store.addPost(post);
     // A retry with the same Idempotency-Key answers the post as first stored.
-    res.status(201).json(store.postsById.get(post.id));
+    res.status(201).json(store.postById(post.id));
   });
 
   router.get('/posts', (_req, res) => {
-    res.json(Object.fromEntries(store.postsById));
+    res.json(store.allPosts());
   });
 
   return router;

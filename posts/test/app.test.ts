@@ -1,6 +1,6 @@
 import pino from 'pino';
 import request from 'supertest';
-import { connect } from 'event-bus/client';
+import { connectBus } from '@posts/bus-client';
 import { startTestBus, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';
 import { handlers } from '../src/events';
@@ -9,7 +9,7 @@ import { createStore } from '../src/store';
 const logger = pino({ level: 'silent' });
 
 function posts(busUrl: string) {
-  const bus = connect(busUrl, { logger });
+  const bus = connectBus(busUrl, { logger });
   const store = createStore();
   const subscriber = bus.subscribe({ handlers: handlers(store), logger });
   return { subscriber, store, app: createApp({ bus, subscriber, store, logger }) };
@@ -38,7 +38,7 @@ describe('posts', () => {
     const res = await request(app).post('/posts/create').send({ title: 'Hello' });
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('unavailable');
-    expect(store.postsById.size).toBe(0);
+    expect(store.allPosts()).toEqual({});
     bus = await startTestBus();
   });
 
@@ -69,7 +69,7 @@ describe('posts', () => {
   });
 
   it('is ready only after catching up, and rebuilds its posts from the log', async () => {
-    await connect(bus.url).publish({ id: 'PostCreated:p1', type: 'PostCreated', data: { id: 'p1', title: 'From the log' } });
+    await connectBus(bus.url).publish({ id: 'PostCreated:p1', type: 'PostCreated', data: { id: 'p1', title: 'From the log' } });
     const { app, subscriber } = posts(bus.url);
     expect((await request(app).get('/readyz')).status).toBe(503);
     expect((await request(app).get('/healthz')).status).toBe(200);
@@ -81,7 +81,7 @@ describe('posts', () => {
   it('applies a duplicate or replayed delivery once', async () => {
     const { app } = posts(bus.url);
     const event = { id: 'PostCreated:p1', seq: 1, type: 'PostCreated', data: { id: 'p1', title: 'T' }, at: new Date().toISOString() };
-    await connect(bus.url).publish({ id: event.id, type: event.type, data: event.data });
+    await connectBus(bus.url).publish({ id: event.id, type: event.type, data: event.data });
     expect((await request(app).post('/events').send(event)).body).toEqual({ ack: 1 });
     expect((await request(app).post('/events').send([event, event])).body).toEqual({ ack: 1 });
     expect(Object.keys((await request(app).get('/posts')).body)).toEqual(['p1']);

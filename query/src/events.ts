@@ -1,14 +1,9 @@
-import { on, z, type SubscriberOptions } from 'event-bus/client';
+import { on } from '@posts/bus-client';
+import { CommentCreated, CommentUpdated, PostCreated } from '@posts/contracts';
 import type { Store } from './store';
 
-const status = z.enum(['pending', 'approved', 'rejected']);
-const postCreated = z.object({ id: z.string().min(1), title: z.string() });
-const comment = z.object({ id: z.string().min(1), postId: z.string().min(1), content: z.string(), status });
-
-export function handlers(store: Store): SubscriberOptions['handlers'] {
-  return {
-    PostCreated: on(postCreated, (post) => store.addPost(post.id, post.title)),
-    CommentCreated: on(comment, (c) => store.addComment(c.postId, c)),
-    CommentUpdated: on(comment, (c) => store.updateComment(c.id, c.content, c.status)),
-  };
-}
+export const handlers = (store: Store) => [
+  on(PostCreated, (post) => store.addPost(post.id, post.title)),
+  on(CommentCreated, (c) => store.addComment(c.postId, c)),
+  on(CommentUpdated, (c) => store.updateComment(c.id, c.content, c.status)),
+];

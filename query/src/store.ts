@@ -1,9 +1,9 @@
-export type Status = 'pending' | 'approved' | 'rejected';
+import type { CommentStatus } from '@posts/contracts';
 
 export interface CommentView {
   id: string;
   content: string;
-  status: Status;
+  status: CommentStatus;
 }
 
 export interface PostView {
@@ -37,7 +37,7 @@ export function createStore() {
       cachedJson = null;
       version++;
     },
-    updateComment(id: string, content: string, status: Status) {
+    updateComment(id: string, content: string, status: CommentStatus) {
       const view = commentsById.get(id);
       if (!view) return;
       view.content = content;

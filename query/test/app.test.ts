@@ -1,6 +1,6 @@
 import pino from 'pino';
 import request from 'supertest';
-import { connect, type NewEvent } from 'event-bus/client';
+import { connectBus, type NewEvent } from '@posts/bus-client';
 import { startTestBus, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';
 import { handlers } from '../src/events';
@@ -10,7 +10,7 @@ const logger = pino({ level: 'silent' });
 
 function query(busUrl: string) {
   const store = createStore();
-  const subscriber = connect(busUrl, { logger }).subscribe({ handlers: handlers(store), logger });
+  const subscriber = connectBus(busUrl, { logger }).subscribe({ handlers: handlers(store), logger });
   return { subscriber, app: createApp({ subscriber, store, logger }) };
 }
 
@@ -27,7 +27,7 @@ describe('query', () => {
   afterEach(() => bus.close());
 
   it('builds the read model from events only: posts oldest first, each with its comments', async () => {
-    await connect(bus.url).publishAll([
+    await connectBus(bus.url).publishAll([
       post('p2', 'Second is first'),
       post('p1', 'First is second'),
       comment('CommentCreated', 'c1', 'p1', 'pending', 'Great post!'),
@@ -54,7 +54,7 @@ describe('query', () => {
   });
 
   it('applies pushed events in seq order, once, pulling what a gap hides', async () => {
-    await connect(bus.url).publishAll([post('p1'), comment('CommentCreated', 'c1', 'p1', 'pending'), comment('CommentUpdated', 'c1', 'p1', 'approved')]);
+    await connectBus(bus.url).publishAll([post('p1'), comment('CommentCreated', 'c1', 'p1', 'pending'), comment('CommentUpdated', 'c1', 'p1', 'approved')]);
     const { app } = query(bus.url);
     const [e1, e2, e3] = bus.events();
     expect((await request(app).post('/events').send(e3)).body).toEqual({ ack: 3 });
@@ -65,7 +65,7 @@ describe('query', () => {
   it('ignores unknown event types and malformed event data, and answers bad requests as JSON', async () => {
     const { app } = query(bus.url);
     const at = new Date().toISOString();
-    await connect(bus.url).publishAll([{ type: 'PostLiked', data: {} }, { type: 'PostCreated', data: { title: 'no id' } }, post('p1')]);
+    await connectBus(bus.url).publishAll([{ type: 'PostLiked', data: {} }, { type: 'PostCreated', data: { title: 'no id' } }, post('p1')]);
     const events = bus.events();
     expect((await request(app).post('/events').send(events)).body).toEqual({ ack: 3 });
     expect(Object.keys((await request(app).get('/posts')).body)).toEqual(['p1']);
@@ -75,13 +75,13 @@ describe('query', () => {
   });
 
   it('answers 304 to a poller that already has the current read model, and 200 once it changes', async () => {
-    await connect(bus.url).publish(post('p1'));
+    await connectBus(bus.url).publish(post('p1'));
     const { app, subscriber } = query(bus.url);
     await subscriber.start();
     const first = await request(app).get('/posts');
     expect(first.headers.etag).toBeDefined();
     expect((await request(app).get('/posts').set('if-none-match', first.headers.etag)).status).toBe(304);
-    await connect(bus.url).publish(post('p2'));
+    await connectBus(bus.url).publish(post('p2'));
     await subscriber.catchUp();
     const changed = await request(app).get('/posts').set('if-none-match', first.headers.etag);
     expect(changed.status).toBe(200);
