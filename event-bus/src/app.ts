@@ -1,9 +1,7 @@
-import express from 'express';
-import type { Logger } from 'pino';
+import { createServiceApp, type Logger } from '@posts/kit';
 import type { Delivery } from './delivery';
 import type { EventLog } from './log';
 import { eventRoutes } from './routes';
-import { errorHandler, health, notFound, requestLogger } from './service';
 
 export interface Deps {
   log: EventLog;
@@ -12,13 +10,6 @@ export interface Deps {
 }
 
 export function createApp({ log, deliveries, logger }: Deps) {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false); // hashing every body costs more than it saves here
-  app.use(eventRoutes(log, deliveries)); // first, unlogged: publishing is the hot path, and events carry their request ids
-  app.use(requestLogger(logger));
-  app.use(health(() => true));
-  app.use(notFound);
-  app.use(errorHandler(logger));
-  return app;
+  // The log's routes are internal traffic, unlogged: publishing is the hot path, and events carry their request ids.
+  return createServiceApp({ logger, isReady: () => true, internal: [eventRoutes(log, deliveries)] });
 }

@@ -1,10 +1,9 @@
 // One ordered delivery queue per subscriber: a slow or dead subscriber delays only itself.
 import http from 'node:http';
+import { LOG_ID_HEADER } from '@posts/bus-client/protocol';
+import { backoff, sleep } from '@posts/kit';
 import type { Logger } from 'pino';
-import { backoff } from './client';
 import type { EventLog } from './log';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface DeliveryOptions {
   /** Most events in one POST to a subscriber that takes batches: one that is behind gets pages, not one request each. */
@@ -136,7 +135,7 @@ export class Delivery {
           method: 'POST',
           agent: this.agent,
           timeout: this.options.timeoutMs ?? 15_000,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-log-id': this.log.firstId ?? '' },
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [LOG_ID_HEADER]: this.log.firstId ?? '' },
         },
         (res) => {
           const chunks: Buffer[] = [];

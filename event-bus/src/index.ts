@@ -1,7 +1,7 @@
 import { createApp } from './app';
 import { Delivery } from './delivery';
 import { EventLog } from './log';
-import { createLogger, env, loadConfig, serve, z } from './service';
+import { createLogger, env, loadConfig, serve, z } from '@posts/kit';
 
 const config = loadConfig(
   'event-bus',

@@ -12,8 +12,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 
-/** The most bytes one event's line may hold: small enough for every subscriber to take and react to. */
-export const MAX_EVENT_BYTES = 64 * 1024;
+export { MAX_EVENT_BYTES } from '@posts/bus-client/protocol';
 
 /** The file cannot be written now (a full disk, a failing one): nothing of the publish was stored. */
 export class LogUnavailableError extends Error {}

@@ -1,17 +1,9 @@
+import { LOG_HEAD_HEADER, LOG_ID_HEADER, MAX_EVENT_BYTES, publishSchema } from '@posts/bus-client/protocol';
+import { HttpError } from '@posts/kit';
 import express, { type ErrorRequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Delivery } from './delivery';
-import { EventTooLargeError, LogUnavailableError, MAX_EVENT_BYTES, UnstorableEventError, type EventLog } from './log';
-import { HttpError } from './service';
-
-const publication = z.strictObject({
-  id: z.string().trim().min(1).max(200).optional(),
-  type: z.string().trim().min(1).max(100),
-  data: z.record(z.string(), z.unknown()),
-  requestId: z.string().max(200).optional(),
-});
-// One event (the seed's wire format) or several, which share one write and one flush.
-const publishBody = z.union([publication, z.array(publication).min(1).max(1000)]);
+import { EventTooLargeError, LogUnavailableError, UnstorableEventError, type EventLog } from './log';
 
 const readQuery = z.object({
   after: z.coerce.number().int().min(0).optional(),
@@ -46,7 +38,7 @@ export function eventRoutes(log: EventLog, deliveries: Delivery[]): Router {
   const router = express.Router();
 
   router.post('/events', express.json({ limit: '1mb' }), async (req, res) => {
-    const body = publishBody.parse(req.body);
+    const body = publishSchema.parse(req.body);
     const results = await log.append(Array.isArray(body) ? body : [body], MAX_EVENT_BYTES);
     const stored = results.some((r) => !r.duplicate);
     res.status(stored ? 201 : 200).json(Array.isArray(body) ? results : { id: results[0].id, seq: results[0].seq });
@@ -56,9 +48,9 @@ export function eventRoutes(log: EventLog, deliveries: Delivery[]): Router {
     const { after, limit } = readQuery.parse(req.query);
     const head = log.head;
     const firstId = log.firstId;
-    if (firstId) res.setHeader('x-log-id', firstId);
+    if (firstId) res.setHeader(LOG_ID_HEADER, firstId);
     // A page may hold fewer events than asked (it is capped in bytes): readers go on to the head.
-    res.setHeader('x-log-head', String(head));
+    res.setHeader(LOG_HEAD_HEADER, String(head));
     res.type('application/json');
     if (after !== undefined || limit !== undefined) return void res.send(log.jsonAfter(after ?? 0, limit));
     // The whole log (a reader rebuilding itself from the start), a chunk at a time.
