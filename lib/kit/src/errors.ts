@@ -38,7 +38,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const answer = describe(err);
     if (answer.status >= 500) (req.log ?? logger).error({ err }, answer.message);
-    if (res.headersSent) return;
+    // Half an answer is out: cutting the connection is the only way left to say it failed.
+    if (res.headersSent) return void res.destroy();
     res.status(answer.status).json({ error: { code: answer.code, message: answer.message } });
   };
 }
@@ -53,9 +54,11 @@ function describe(err: unknown): Answer {
   const type = (err as { type?: string }).type;
   if (type === 'entity.too.large') return { status: 413, code: 'payload_too_large', message: 'The request body is too large.' };
   if (type === 'entity.parse.failed') return { status: 400, code: 'malformed_json', message: 'The request body is not valid JSON.' };
-  const status = (err as { status?: number }).status;
+  // Other 4xx errors (from Express and its parsers): their message only where they mark it as meant for the caller.
+  const { status, expose } = err as { status?: number; expose?: boolean };
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { status, code: 'bad_request', message: (err as Error).message || 'Bad request.' };
+    if (status === 404) return { status, code: 'not_found', message: 'Not found.' };
+    return { status, code: 'bad_request', message: (expose && (err as Error).message) || 'Bad request.' };
   }
   return { status: 500, code: 'internal', message: 'Something went wrong on our side.' };
 }

@@ -20,6 +20,13 @@ function app(ready = true) {
     .get('/exposed', () => {
       throw Object.assign(new Error('The thing is away.'), { expose: true, status: 503, code: 'away' });
     })
+    .get('/file', () => {
+      throw Object.assign(new Error("ENOENT: no such file or directory, stat '/srv/app/secret'"), { status: 404, expose: false });
+    })
+    .get('/half', (_req, res, next) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).write('[1,');
+      next(new Error('failed half way'));
+    })
     .get('/bug', () => {
       throw Object.assign(new Error('secret detail'), { status: 503, code: 'not_meant_for_callers' });
     });
@@ -54,5 +61,10 @@ describe('createServiceApp', () => {
     const bug = await request(a).get('/bug');
     expect(bug.body).toEqual({ error: { code: 'internal', message: 'Something went wrong on our side.' } }); // nothing unmeant leaks
     expect((await request(a).get('/nowhere')).body.error.code).toBe('not_found');
+    expect((await request(a).get('/file')).body).toEqual({ error: { code: 'not_found', message: 'Not found.' } }); // no path leaks
+  });
+
+  it('cuts a half-sent answer rather than leave it hanging', async () => {
+    await expect(request(app()).get('/half')).rejects.toThrow();
   });
 });
