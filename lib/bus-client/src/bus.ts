@@ -1,17 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
 import { EventRefusedError } from './errors';
+import type { EventType } from './event-type';
 import type { NewEvent, PubAck } from './protocol';
 import { Subscriber, type SubscriberOptions } from './subscriber';
 import type { BusTransport } from './transport';
-
-/** One kind of event, as the contracts define it: its type, its data's schema, and its id from its data. */
-export interface EventType<Data = unknown> {
-  readonly type: string;
-  readonly schema: z.ZodType<Data, unknown>;
-  idOf(data: Data): string;
-}
 
 export interface BusOptions {
   logger?: Logger;

@@ -1,7 +1,8 @@
 // The bus client SDK. Services publish events and apply the log through a Bus; how the log is
 // reached (the transport) is chosen by the URL's scheme, and no service sees it.
-export { Bus, type BusOptions, type EventType } from './bus';
+export { Bus, type BusOptions } from './bus';
 export { busUrl, connectBus } from './connect';
+export type { EventType } from './event-type';
 export { BusUnavailableError, describeError, EventRefusedError, InvalidDeliveryError, LogReplacedError, SeqAheadOfLogError } from './errors';
 export { HttpTransport, type HttpTransportOptions } from './http-transport';
 export type { BusEvent, NewEvent, PubAck } from './protocol';

@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { backoff, sleep } from '@posts/kit';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { EventType } from './bus';
+import type { EventType } from './event-type';
 import { describeError, InvalidDeliveryError, LogReplacedError, SeqAheadOfLogError } from './errors';
 import { deliverySchema, type BusEvent } from './protocol';
 import type { BusTransport, DeliveryTarget } from './transport';
