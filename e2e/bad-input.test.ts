@@ -4,12 +4,11 @@
 // take as it is (HTML, script and unicode text). Each refusal is the right 4xx with a JSON
 // error; after each group no process died or restarted, and the event log and the read model
 // hold exactly what the accepted requests made.
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { SERVICES, startSystem, type ServiceName, type System } from '../scripts/src/launcher';
+import { SERVICE_NAMES, type ServiceName, type System } from '@posts/runtime';
+import { settle, startTestSystem, type Comment, type ReadModel } from './support';
 
+// The services the bus delivers to (its subscribers): each takes events on POST /events.
 const BACKENDS = ['posts', 'comments', 'query', 'moderation'] as const;
 type Backend = (typeof BACKENDS)[number];
 
@@ -70,18 +69,8 @@ function send(port: number, method: string, urlPath: string, { body, headers = {
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `done(value)`; on the deadline returns the last value, for the assertion to show. */
-async function settle<T>(probe: () => Promise<T>, done: (value: T) => boolean, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (done(value) || Date.now() > deadline) return value;
-    await sleep(50);
-  }
-}
-
+// The answers' shapes are what the assertions check.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function parse(answer: Answer): any {
   try {
     return JSON.parse(answer.text);
@@ -98,12 +87,6 @@ function expectError(answer: Answer, status: number, code: string) {
   expect(body).toEqual({ error: { code, message: expect.any(String) } });
 }
 
-interface Comment {
-  id: string;
-  content: string;
-  status: string;
-}
-type ReadModel = Record<string, { id: string; title: string; comments: Comment[] }>;
 interface BusEvent {
   id: string;
   seq: number;
@@ -124,7 +107,6 @@ const LONE_SURROGATE = '"\\ud800 alone"';
 
 describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, nothing is stored', () => {
   let sys: System;
-  let dataDir: string;
   const pids = new Map<ServiceName, number | undefined>();
 
   /** What the accepted requests made: event ids in the log, and the read model. */
@@ -187,28 +169,24 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
     for (const [id, post] of Object.entries(expectedModel)) {
       expect(model[id].comments.map((c) => c.id)).toEqual(post.comments.map((c) => c.id));
     }
-    for (const name of SERVICES) {
+    for (const name of SERVICE_NAMES) {
       expect({ name, restarts: sys.restarts(name), pid: sys.pid(name) }).toEqual({ name, restarts: 0, pid: pids.get(name) });
     }
   }
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'posts-bad-input-'));
-    const env = Object.fromEntries(SERVICES.map((s) => [s, { LOG_LEVEL: 'warn' }]));
-    sys = await startSystem({ quiet: true, dataDir, env });
-    for (const name of SERVICES) pids.set(name, sys.pid(name));
+    sys = await startTestSystem('bad-input');
+    for (const name of SERVICE_NAMES) pids.set(name, sys.pid(name));
   }, 90_000);
 
   afterAll(async () => {
     await sys?.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   // ---------------------------------------------------------------- public: posts
 
   describe('POST /posts/create through the ingress', () => {
-    const post = (body: string | Buffer, headers?: http.OutgoingHttpHeaders, chunked = false) =>
-      ingress('POST', '/posts/create', { body, headers, chunked });
+    const post = (body: string | Buffer, headers?: http.OutgoingHttpHeaders, chunked = false) => ingress('POST', '/posts/create', { body, headers, chunked });
 
     it.each([
       ['cut-off JSON', '{"title": "x"'],
@@ -428,7 +406,11 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
       ['POST', '/events'],
       ['GET', '/events'],
     ])('answers 404 not_found to %s %s', async (method, urlPath) => {
-      expectError(await ingress(method, urlPath, method === 'GET' || method === 'DELETE' ? {} : { body: json({ title: 'x', content: 'x' }) }), 404, 'not_found');
+      expectError(
+        await ingress(method, urlPath, method === 'GET' || method === 'DELETE' ? {} : { body: json({ title: 'x', content: 'x' }) }),
+        404,
+        'not_found',
+      );
     });
 
     it('answers 404 not_found for a host other than posts.com', async () => {
@@ -637,7 +619,7 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
       expectError(await direct('moderation', 'GET', '/posts'), 404, 'not_found');
     });
 
-    it.each(SERVICES)('%s answers /healthz and /readyz with 200 JSON', async (service) => {
+    it.each(SERVICE_NAMES)('%s answers /healthz and /readyz with 200 JSON', async (service) => {
       for (const probe of ['/healthz', '/readyz']) {
         const answer = await direct(service, 'GET', probe);
         expect([probe, answer.status, answer.contentType]).toEqual([probe, 200, expect.stringMatching(/^application\/json/)]);

@@ -1,20 +1,18 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { System } from '@posts/runtime';
 import { chromium, type Browser, type Locator } from 'playwright-core';
-import { startSystem, type System } from '../scripts/src/launcher';
+import { startTestSystem } from './support';
 
 const SCREENSHOT = path.resolve(__dirname, '../artifacts/browser/blog.png');
 // Generous: these wait for moderation to go round the bus, they do not measure it.
 const WAIT = { timeout: 60_000 };
 
-let dataDir: string;
 let system: System | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'posts-browser-'));
-  system = await startSystem({ port: 0, dataDir, quiet: true });
+  system = await startTestSystem('browser');
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -24,13 +22,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await system?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function addComment(article: Locator, content: string, count: number): Promise<void> {
   await article.getByLabel('Comment').fill(content);
   await article.getByRole('button', { name: 'Add comment' }).click();
-  await article.getByRole('listitem').nth(count - 1).waitFor(WAIT);
+  await article
+    .getByRole('listitem')
+    .nth(count - 1)
+    .waitFor(WAIT);
 }
 
 test('create a post, comment on it, and watch moderation land without a reload', async () => {

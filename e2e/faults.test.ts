@@ -1,21 +1,10 @@
-// The promise of DESIGN.md, "How nothing gets lost", checked on the running system: all six
-// services as `npm start` runs them, writes streaming through the ingress while each service
-// in turn is killed and brought back by the launcher.
-import { mkdtempSync } from 'node:fs';
+// Nothing accepted is lost (each 201 ends in the read model once, settled; a refusal stores nothing),
+// checked on the running system: every service as `npm start` runs it, writes streaming through the
+// ingress while each service in turn is killed and brought back by the launcher.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { SERVICES, startSystem, type ServiceName, type System } from '../scripts/src/launcher';
-import { request } from '../scripts/src/load';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Answer {
-  status: number;
-  body: { error?: { code?: string; message?: string }; id?: string; [k: string]: unknown };
-}
-type ReadModel = Record<string, { id: string; title: string; comments: Array<{ id: string; content: string; status: string }> }>;
+import { request, SERVICE_NAMES, type ServiceName, type System } from '@posts/runtime';
+import { restart, sleep, startTestSystem, Writers, type ReadModel } from './support';
 
 /** A subscriber behind the bus that can be told to fail: records the seqs it acknowledged. */
 async function subscriberDouble() {
@@ -42,127 +31,6 @@ async function subscriberDouble() {
   return double;
 }
 
-/**
- * Writes posts and comments through the ingress from a few concurrent clients, as people
- * would, each write with its own Idempotency-Key. A write whose outcome is unclear (the
- * service died mid-request) is retried with the same key until it is answered; a write
- * refused for sure is remembered, to check it left nothing behind.
- */
-class Writers {
-  readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  readonly posts = new Map<string, string>(); // id → title
-  readonly comments = new Map<string, { postId: string; content: string; status: 'approved' | 'rejected' }>();
-  readonly refused: Array<{ kind: 'post' | 'comment'; text: string; status: number; code: string }> = [];
-  readonly unclear: Array<{ status: number; code: string }> = [];
-  readonly unexplained: Array<{ status: number; body: unknown }> = [];
-  private running = false;
-  private loops: Promise<void>[] = [];
-  private n = 0;
-
-  constructor(
-    private readonly base: URL,
-    readonly run: string,
-  ) {}
-
-  start(clients = 4) {
-    this.running = true;
-    this.loops = Array.from({ length: clients }, () => this.loop());
-  }
-
-  async stop() {
-    this.running = false;
-    await Promise.all(this.loops);
-  }
-
-  get accepted() {
-    return this.posts.size + this.comments.size;
-  }
-
-  private async loop() {
-    while (this.running) {
-      const i = this.n++;
-      const postIds = [...this.posts.keys()];
-      if (postIds.length < 3 || i % 10 === 0) await this.write('post', '/posts/create', { title: `${this.run} post ${i}` });
-      else {
-        const postId = postIds[i % postIds.length];
-        const content = i % 4 === 0 ? `${this.run} comment ${i}: Orange!` : `${this.run} comment ${i}: nice`;
-        await this.write('comment', `/posts/${postId}/comments`, { content }, postId);
-      }
-      await sleep(5);
-    }
-  }
-
-  private async write(kind: 'post' | 'comment', urlPath: string, body: { title?: string; content?: string }, postId?: string) {
-    const key = `${this.run}-${this.n}-${Math.random().toString(36).slice(2)}`;
-    const text = body.title ?? body.content!;
-    const deadline = Date.now() + 60_000;
-    for (let attempt = 0; Date.now() < deadline; attempt++) {
-      const res = await this.send(urlPath, body, key);
-      if (res.status === 201) {
-        if (kind === 'post') this.posts.set(res.body.id!, text);
-        else this.comments.set(res.body.id!, { postId: postId!, content: text, status: /orange/i.test(text) ? 'rejected' : 'approved' });
-        return;
-      }
-      const code = res.body?.error?.code;
-      if (typeof code !== 'string' || typeof res.body.error?.message !== 'string') {
-        this.unexplained.push(res);
-        return;
-      }
-      if (this.refusedForSure(res.status, code, res.body.error.message) && attempt === 0) {
-        this.refused.push({ kind, text, status: res.status, code });
-        return;
-      }
-      // Unclear (or refused on a retry, after an unclear first try): retry with the same key.
-      this.unclear.push({ status: res.status, code });
-      await sleep(100 + attempt * 50);
-    }
-    throw new Error(`a ${kind} write was never answered with 201 in 60 s`);
-  }
-
-  /** Refusals that say nothing was stored: the request never reached a service or the bus. */
-  private refusedForSure(status: number, code: string, message: string) {
-    if (status === 503 && code === 'unavailable') return true; // ingress: not running; service: bus unreachable
-    if (status === 503 && code === 'no_ready_endpoint') return true; // ingress: running but not ready, never reached
-    if (status === 502 && /ECONNREFUSED/.test(message)) return true; // ingress: nobody listening
-    return false;
-  }
-
-  private async send(urlPath: string, body: unknown, key: string): Promise<Answer> {
-    const payload = JSON.stringify(body);
-    return new Promise((resolve) => {
-      const req = http.request(
-        {
-          agent: this.agent,
-          host: this.base.hostname,
-          port: this.base.port,
-          method: 'POST',
-          path: urlPath,
-          headers: { host: 'posts.com', 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'idempotency-key': key },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: Answer['body'];
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              parsed = { raw: text };
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
-          });
-          res.on('error', () => resolve({ status: 0, body: { error: { code: 'connection_lost', message: 'ECONNRESET' } } }));
-        },
-      );
-      req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-      // The ingress itself stays up; a reset here is a lost connection, an unclear outcome.
-      req.on('error', (err) => resolve({ status: 0, body: { error: { code: 'connection_lost', message: err.message } } }));
-      req.end(payload);
-    });
-  }
-}
-
 describe('nothing is lost: faults on the running system', () => {
   let sys: System;
   let double: Awaited<ReturnType<typeof subscriberDouble>>;
@@ -175,10 +43,7 @@ describe('nothing is lost: faults on the running system', () => {
 
   beforeAll(async () => {
     double = await subscriberDouble();
-    sys = await startSystem({
-      quiet: true,
-      dataDir: mkdtempSync(path.join(os.tmpdir(), 'posts-faults-')),
-      env: Object.fromEntries(SERVICES.map((s) => [s, { LOG_LEVEL: 'warn' }])),
+    sys = await startTestSystem('faults', {
       extraSubscribers: [double.url],
       backoff: { initialMs: 200, maxMs: 2000, resetAfterMs: 5000 },
     });
@@ -194,9 +59,8 @@ describe('nothing is lost: faults on the running system', () => {
   /** Waits until the read model holds every accepted write once, settled, and checks it. */
   async function expectSettled(writers: Writers[]) {
     const deadline = Date.now() + 60_000;
-    let problems: string[] = [];
     for (;;) {
-      problems = [];
+      const problems: string[] = [];
       const { status, body: model } = (await get('/posts')) as { status: number; body: ReadModel };
       if (status === 200) {
         const count = new Map<string, number>();
@@ -238,10 +102,7 @@ describe('nothing is lost: faults on the running system', () => {
     all.push(writers);
     writers.start();
     while (writers.accepted < 20) await sleep(20);
-    const restarts = sys.restarts(victim);
-    sys.kill(victim, signal);
-    while (sys.restarts(victim) === restarts) await sleep(20);
-    await sys.waitReady(60_000);
+    await restart(sys, victim, signal);
     const before = writers.accepted;
     while (writers.accepted < before + 20) await sleep(20);
     await writers.stop();
@@ -250,7 +111,7 @@ describe('nothing is lost: faults on the running system', () => {
     await expectSettled(all);
   }
 
-  it.each(['posts', 'comments', 'moderation', 'query', 'event-bus', 'client'] as ServiceName[])(
+  it.each(SERVICE_NAMES)(
     'loses nothing when %s is killed with SIGKILL under writes',
     async (victim) => {
       await underWrites(victim, 'SIGKILL');

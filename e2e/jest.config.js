@@ -1,9 +1,2 @@
-/** The system test: real service processes on loopback, driven through their HTTP APIs. */
-module.exports = {
-  displayName: 'system',
-  testEnvironment: 'node',
-  roots: ['<rootDir>'],
-  testMatch: ['<rootDir>/system.test.ts', '<rootDir>/bad-input.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
-  testTimeout: 120_000,
-};
+/** The system test and the bad input suite: the whole system as `npm start` runs it (part of `npm test`). */
+module.exports = require('./jest.suites')('system', ['system.test.ts', 'bad-input.test.ts'], { testTimeout: 120_000 });

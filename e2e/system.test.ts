@@ -1,80 +1,23 @@
-// The five backend services as real processes on free loopback ports, driven only through
-// their HTTP APIs: the happy path, a killed moderator, a rebuilt read model, a restarted bus.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+// The system as `npm start` runs it, driven through the ingress (and a service's own port where a
+// test needs one process): the happy path, a request id through every log, a stopped moderator,
+// a rebuilt read model, a restarted bus, a SIGTERM with a request in flight.
+import { spawn } from 'node:child_process';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
+import { ROOT, type ServiceName, type System } from '@posts/runtime';
+import { everyService, logsBySource, restart, sleep, startTestSystem, until, type Comment, type ReadModel } from './support';
 
-const root = path.resolve(__dirname, '..');
-type Name = 'event-bus' | 'posts' | 'comments' | 'query' | 'moderation';
-const names: Name[] = ['event-bus', 'posts', 'comments', 'query', 'moderation'];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-interface Comment {
-  id: string;
-  content: string;
-  status: string;
-}
-type ReadModel = Record<string, { id: string; title: string; comments: Comment[] }>;
-
-describe('the five services as real processes', () => {
-  const ports = {} as Record<Name, number>;
-  const processes = new Map<Name, ChildProcess>();
-  const logPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'posts-system-')), 'events.ndjson');
-  const url = (name: Name, p = '') => `http://127.0.0.1:${ports[name]}${p}`;
-  const logs = Object.fromEntries(names.map((n) => [n, ''])) as Record<Name, string>;
+describe('the system as npm start runs it', () => {
+  let sys: System;
+  const logs = logsBySource();
+  const ingress = (p: string) => `http://127.0.0.1:${sys.ports.ingress}${p}`;
+  const direct = (name: ServiceName, p: string) => `http://127.0.0.1:${sys.ports[name]}${p}`;
   /** The JSON log lines of a service that carry `requestId`. */
-  const linesWith = (name: Name, requestId: string) =>
-    logs[name]
-      .split('\n')
+  const linesWith = (name: ServiceName, requestId: string) =>
+    logs
+      .of(name)
       .filter((line) => line.includes(requestId))
       .map((line) => JSON.parse(line));
-
-  function start(name: Name) {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PORT: String(ports[name]),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      EVENT_BUS_URL: url('event-bus'),
-      SUBSCRIBERS: (['posts', 'comments', 'query', 'moderation'] as Name[]).map((n) => url(n, '/events')).join(','),
-      EVENT_LOG_PATH: logPath,
-    };
-    const child = spawn(process.execPath, [path.join(root, name, 'dist/index.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (logs[name] += chunk));
-    processes.set(name, child);
-    return until(`${name} to be ready`, async () => ((await fetch(url(name, '/readyz'))).ok ? true : undefined));
-  }
-
-  async function kill(name: Name, signal: NodeJS.Signals = 'SIGKILL') {
-    const child = processes.get(name)!;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    await exited;
-    processes.delete(name);
-  }
 
   async function post(url: string, body: unknown) {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -82,34 +25,46 @@ describe('the five services as real processes', () => {
   }
   const getJson = async <T>(address: string) => (await (await fetch(address)).json()) as T;
 
-  const readModel = () => getJson<ReadModel>(url('query', '/posts'));
+  const readModel = () => getJson<ReadModel>(ingress('/posts'));
 
-  /** Waits until every comment in the read model has left "pending". */
+  /** Waits until the read model holds `count` comments, none of them still "pending". */
   const settled = (count: number) =>
-    until('every comment to be moderated', async () => {
-      const model = await readModel();
-      const comments = Object.values(model).flatMap((p) => p.comments);
-      return comments.length === count && comments.every((c) => c.status !== 'pending') ? model : undefined;
-    });
+    until(
+      'every comment to be moderated',
+      async () => {
+        const res = await fetch(ingress('/posts'));
+        if (!res.ok) return undefined;
+        const model = (await res.json()) as ReadModel;
+        const comments = Object.values(model).flatMap((p) => p.comments);
+        return comments.length === count && comments.every((c) => c.status !== 'pending') ? model : undefined;
+      },
+      30_000,
+      50,
+    );
 
   beforeAll(async () => {
-    for (const name of names) ports[name] = await freePort();
-    for (const name of names) await start(name);
+    sys = await startTestSystem('system', {
+      // Every line kept, at info: one test follows a request id through them.
+      quiet: false,
+      log: logs.log,
+      env: everyService({ LOG_LEVEL: 'info' }),
+      backoff: { initialMs: 100, maxMs: 1000, resetAfterMs: 10_000 },
+    });
   });
 
   afterAll(async () => {
-    await Promise.all([...processes.keys()].map((name) => kill(name)));
+    await sys?.stop();
   });
 
   let postId: string;
 
   it('takes a post and two comments to the read model with their moderated statuses', async () => {
-    const created = await post(url('posts', '/posts/create'), { title: 'Hello, posts.com' });
+    const created = await post(ingress('/posts/create'), { title: 'Hello, posts.com' });
     expect(created.status).toBe(201);
     postId = created.body.id;
 
-    const good = await post(url('comments', `/posts/${postId}/comments`), { content: 'Great post!' });
-    const bad = await post(url('comments', `/posts/${postId}/comments`), { content: 'Orange!' });
+    const good = await post(ingress(`/posts/${postId}/comments`), { content: 'Great post!' });
+    const bad = await post(ingress(`/posts/${postId}/comments`), { content: 'Orange!' });
     expect([good.status, good.body.status, bad.status, bad.body.status]).toEqual([201, 'pending', 201, 'pending']);
 
     const model = await settled(2);
@@ -121,7 +76,7 @@ describe('the five services as real processes', () => {
         { id: bad.body.id, content: 'Orange!', status: 'rejected' },
       ],
     });
-    const fromComments = await getJson<Comment[]>(url('comments', `/posts/${postId}/comments`));
+    const fromComments = await getJson<Comment[]>(ingress(`/posts/${postId}/comments`));
     expect(fromComments.map((c: Comment) => [c.id, c.status])).toEqual([
       [good.body.id, 'approved'],
       [bad.body.id, 'rejected'],
@@ -130,7 +85,7 @@ describe('the five services as real processes', () => {
 
   it("follows one comment's request id through every service's JSON logs", async () => {
     const requestId = `trace-${Date.now()}`;
-    const res = await fetch(url('comments', `/posts/${postId}/comments`), {
+    const res = await fetch(ingress(`/posts/${postId}/comments`), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-request-id': requestId },
       body: JSON.stringify({ content: 'follow me' }),
@@ -139,14 +94,24 @@ describe('the five services as real processes', () => {
     await settled(3);
     await sleep(200); // the last log lines are written just after the answers
     expect(linesWith('comments', requestId).map((l) => l.msg)).toEqual(expect.arrayContaining(['request completed', 'published']));
-    const published = (name: Name) => linesWith(name, requestId).filter((l) => l.msg === 'published').map((l) => l.type);
+    const published = (name: ServiceName) =>
+      linesWith(name, requestId)
+        .filter((l) => l.msg === 'published')
+        .map((l) => l.type);
     expect(published('comments').sort()).toEqual(['CommentCreated', 'CommentUpdated']);
     expect(published('moderation')).toEqual(['CommentModerated']);
   });
 
   it('refuses to start with a bad PORT or URL, naming the variable (exit 1)', async () => {
-    for (const [variable, value] of [['PORT', 'not-a-port'], ['PORT', '70000'], ['EVENT_BUS_URL', 'not a url']]) {
-      const child = spawn(process.execPath, [path.join(root, 'posts/dist/index.js')], { env: { ...process.env, [variable]: value }, stdio: ['ignore', 'ignore', 'pipe'] });
+    for (const [variable, value] of [
+      ['PORT', 'not-a-port'],
+      ['PORT', '70000'],
+      ['EVENT_BUS_URL', 'not a url'],
+    ]) {
+      const child = spawn(process.execPath, [path.join(ROOT, 'posts/dist/index.js')], {
+        env: { ...process.env, [variable]: value },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
       const code = await new Promise((resolve) => child.once('exit', resolve));
@@ -155,17 +120,18 @@ describe('the five services as real processes', () => {
     }
   });
 
-  it('settles every comment that was pending when moderation was killed, once it is back', async () => {
-    await kill('moderation');
+  it('settles every comment that was pending while moderation was down, once it is back', async () => {
+    await sys.stopService('moderation');
     const contents = ['one', 'two ORANGE', 'three', 'four orange.', 'five'];
     for (const content of contents) {
-      expect((await post(url('comments', `/posts/${postId}/comments`), { content })).status).toBe(201);
+      expect((await post(ingress(`/posts/${postId}/comments`), { content })).status).toBe(201);
     }
     await sleep(300);
     const whileDown = (await readModel())[postId].comments.slice(3);
     expect(whileDown.map((c) => c.status)).toEqual(['pending', 'pending', 'pending', 'pending', 'pending']);
 
-    await start('moderation');
+    sys.startService('moderation');
+    await sys.waitReady();
     const model = await settled(8);
     expect(model[postId].comments.slice(3).map((c) => [c.content, c.status])).toEqual([
       ['one', 'approved'],
@@ -178,49 +144,48 @@ describe('the five services as real processes', () => {
 
   it('rebuilds the same read model when query restarts', async () => {
     const before = await readModel();
-    await kill('query');
-    await start('query');
+    await restart(sys, 'query');
     expect(await readModel()).toEqual(before);
   });
 
-  it('keeps the log and the read model when the bus restarts with EVENT_LOG_PATH', async () => {
+  it('keeps the log and the read model when the bus restarts with its log file', async () => {
     const before = await readModel();
-    const eventsBefore = await (await fetch(url('event-bus', '/events'))).json();
-    await kill('event-bus');
-    await start('event-bus');
-    expect(await (await fetch(url('event-bus', '/events'))).json()).toEqual(eventsBefore);
+    const eventsBefore = await getJson(direct('event-bus', '/events'));
+    await restart(sys, 'event-bus');
+    expect(await getJson(direct('event-bus', '/events'))).toEqual(eventsBefore);
 
-    await kill('query');
-    await start('query');
+    await restart(sys, 'query');
     expect(await readModel()).toEqual(before);
 
     // And the system goes on: the log continues after the restart.
-    const later = await post(url('comments', `/posts/${postId}/comments`), { content: 'after the restart' });
+    const later = await post(ingress(`/posts/${postId}/comments`), { content: 'after the restart' });
     expect(later.status).toBe(201);
     const model = await settled(9);
     expect(model[postId].comments.at(-1)).toEqual({ id: later.body.id, content: 'after the restart', status: 'approved' });
-    const events = await getJson<Array<{ seq: number }>>(url('event-bus', '/events'));
+    const events = await getJson<Array<{ seq: number }>>(direct('event-bus', '/events'));
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
   });
 
   it('stops cleanly on SIGTERM (exit 0) when a request is in flight on a connection its client keeps open', async () => {
     // Like the ingress: a kept-alive connection, a request under way when SIGTERM comes, then quiet.
     const body = JSON.stringify({ title: 'Written across a SIGTERM' });
-    const socket = net.connect(ports.posts, '127.0.0.1');
+    const socket = net.connect(sys.ports.posts, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write(`POST /posts/create HTTP/1.1\r\nHost: posts.com\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
     socket.write(body.slice(0, 10));
     await sleep(100);
 
-    const child = processes.get('posts')!;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
+    // The launcher says how a service exited, among that service's lines.
+    const exits = () => logs.of('posts').filter((line) => line.startsWith('restarting posts '));
+    const exitsBefore = exits().length;
+    sys.kill('posts', 'SIGTERM');
     await sleep(100);
     const answer = new Promise<string>((resolve) => socket.once('data', (d) => resolve(d.toString())));
     socket.write(body.slice(10));
     expect(await answer).toMatch(/^HTTP\/1.1 201/); // what it held, it finished
-    expect(await exited).toBe(0); // not 1, the forced exit while the idle connection held it open
-    processes.delete('posts');
+    // Not 1, the forced exit while the idle connection held it open.
+    expect(await until('posts to exit', () => exits()[exitsBefore])).toMatch(/\(exit code 0\)$/);
     socket.destroy();
+    await sys.waitReady();
   });
 });

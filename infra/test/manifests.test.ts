@@ -8,8 +8,12 @@ import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import { imageName } from '../../scripts/src/images';
-import { PORTS, ROOT, SERVICES } from './dockerfile';
+import { imageName } from '../../scripts/ops/src/image-name';
+import { SERVICES as REGISTRY } from '../../scripts/runtime/src/registry';
+import { ROOT } from './dockerfile';
+
+const SERVICES: string[] = REGISTRY.map((s) => s.name);
+const PORTS: Record<string, number> = Object.fromEntries(REGISTRY.map((s) => [s.name, s.port]));
 
 const K8S = path.join(ROOT, 'infra', 'k8s');
 const MODEL_CLASSES: Record<string, new (data: never) => { validate(): void }> = {
@@ -76,7 +80,7 @@ describe('the files in infra/k8s', () => {
 describe.each(SERVICES)('%s', (svc) => {
   const port = PORTS[svc];
 
-  test('has its Deployment and ClusterIP Service with the seed names, in its own file', () => {
+  test('has its Deployment and ClusterIP Service named <service>-depl and <service>-srv, in its own file', () => {
     const inFile = objects.filter((o) => o.file === `${svc}-depl.yaml`).map((o) => `${o.obj.kind}/${o.obj.metadata.name}`);
     expect(inFile).toEqual(expect.arrayContaining([`Deployment/${svc}-depl`, `Service/${svc}-srv`, `NetworkPolicy/${svc}-netpol`]));
     const service = services.find((s) => s.metadata.name === `${svc}-srv`);
@@ -185,7 +189,7 @@ describe('the Ingress', () => {
     expect(ingress.spec.rules.map((r: any) => r.host)).toEqual(['posts.com']);
   });
 
-  test('keeps the seed routes', () => {
+  test('routes each API path to the service that answers it, and the rest to the UI', () => {
     expect(paths.map((p) => [p.path, p.backend.service.name])).toEqual([
       ['/posts/create', 'posts-srv'],
       ['/posts/([^/]+)/comments', 'comments-srv'],

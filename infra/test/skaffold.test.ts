@@ -2,14 +2,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { imageName } from '../../scripts/src/images';
-import { ROOT, SERVICES } from './dockerfile';
+import { imageName } from '../../scripts/ops/src/image-name';
+import { SERVICES } from '../../scripts/runtime/src/registry';
+import { ROOT } from './dockerfile';
 
 const skaffold = parse(fs.readFileSync(path.join(ROOT, 'skaffold.yaml'), 'utf8'));
 
-test('builds the six images from the repository root with their Dockerfiles, under the manifests\' names', () => {
+test("builds every service's image from the repository root with its Dockerfile, under the manifests' names", () => {
   expect(skaffold.build.artifacts.map((a: { image: string; context: string; docker: { dockerfile: string } }) => [a.image, a.context, a.docker.dockerfile])).toEqual(
-    SERVICES.map((s) => [imageName(s).replace(/:[^:/]+$/, ''), '.', `${s}/Dockerfile`]),
+    SERVICES.map(({ name }) => [imageName(name).replace(/:[^:/]+$/, ''), '.', `${name}/Dockerfile`]),
   );
   expect(skaffold.build.local.push).toBe(false);
 });

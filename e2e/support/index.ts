@@ -1,0 +1,5 @@
+// What the end-to-end suites share: waiting, the read model's shape, the writers, the system's start.
+export * from './read-model';
+export * from './system';
+export * from './wait';
+export * from './writers';

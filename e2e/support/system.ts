@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SERVICE_NAMES, startSystem, until, type ServiceName, type StartOptions, type System } from '@posts/runtime';
+
+/** The same variables for every service, as StartOptions.env. */
+export function everyService(vars: NodeJS.ProcessEnv): Record<ServiceName, NodeJS.ProcessEnv> {
+  return Object.fromEntries(SERVICE_NAMES.map((s) => [s, { ...vars }])) as Record<ServiceName, NodeJS.ProcessEnv>;
+}
+
+/**
+ * The whole system as `npm start` runs it, for one suite: a free ingress port, a fresh data folder that
+ * stop() removes, quiet logs and LOG_LEVEL=warn, unless `options` say otherwise.
+ */
+export async function startTestSystem(label: string, options: StartOptions = {}): Promise<System> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `posts-${label}-`));
+  const env = Object.fromEntries(SERVICE_NAMES.map((s) => [s, { LOG_LEVEL: 'warn', ...options.env?.[s] }]));
+  try {
+    const system = await startSystem({ quiet: true, dataDir, ...options, env });
+    return {
+      ...system,
+      async stop() {
+        await system.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Signals a service (default SIGKILL) and resolves once the launcher has started it again and it is ready. */
+export async function restart(system: System, name: ServiceName, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  const restarts = system.restarts(name);
+  system.kill(name, signal);
+  await until(`${name} restarted`, () => system.restarts(name) > restarts, 60_000, 20);
+  await system.waitReady(60_000);
+}
+
+/** A StartOptions.log that keeps every line by its source (`[posts] …` → posts), the launcher's too. */
+export function logsBySource() {
+  const lines = new Map<string, string[]>();
+  return {
+    log(line: string) {
+      const m = /^\[([^\]]+)\] +(.*)$/.exec(line);
+      if (!m) return;
+      const [, source, text] = m;
+      if (!lines.has(source)) lines.set(source, []);
+      lines.get(source)!.push(text);
+    },
+    of: (source: ServiceName | 'launcher'): string[] => lines.get(source) ?? [],
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * `npm run bench`: the performance figures, each beside its goal.
+ *
+ *   end to end at 10, 50 and 100 clients (50 is judged) → the bus with its log on disk →
+ *   catch-up of query from a 100,000-event log
+ *
+ * Prints the table, writes the raw results to bench/results/<timestamp>.json, the chart to
+ * docs/benchmarks.svg and the page docs/benchmarks.md. `--quick` runs small sizes for
+ * development and leaves docs/ alone.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT } from '@posts/runtime';
+import { fsType, runBusBench, type BusResult } from './bus';
+import { runCatchUpBench, type CatchUpResult } from './catch-up';
+import { runE2E } from './e2e';
+import { figuresOf } from './goals';
+import { benchmarksMd } from './report-markdown';
+import { chartSvg } from './report-svg';
+import { figuresText, scalingText } from './report-text';
+import type { BenchResults, Machine } from './results';
+import { FULL, QUICK } from './sizes';
+
+const quick = process.argv.includes('--quick');
+const SIZES = quick ? QUICK : FULL;
+
+function machine(workDir: string): Machine {
+  let osName = `${os.type()} ${os.release()}`;
+  try {
+    const pretty = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
+    if (pretty) osName = `${pretty} (${os.type()} ${os.release()})`;
+  } catch {
+    // not Linux, or no os-release: the kernel name will do
+  }
+  return {
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    os: osName,
+    fs: fsType(workDir),
+    loadAverageAtStart: Math.round(os.loadavg()[0] * 100) / 100,
+  };
+}
+
+const say = (line: string) => process.stdout.write(line + '\n');
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+async function main() {
+  const started = new Date();
+  const t0 = performance.now();
+  const resultsDir = path.join(ROOT, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  // Data folders on the repository's disk (gitignored), as `npm start` keeps its .data/: not a tmpfs /tmp whose fsync is free.
+  const workDir = mkdtempSync(path.join(resultsDir, '.work-'));
+  const onExit = () => rmSync(workDir, { recursive: true, force: true });
+  process.on('exit', onExit);
+
+  const m = machine(workDir);
+  say(
+    `posts.com bench${quick ? ' (--quick: small sizes, docs/ left alone)' : ''}: ${m.cpu}, ${m.cores} cores, Node ${m.node}, data on ${m.fs}, load average ${m.loadAverageAtStart}`,
+  );
+
+  const e2e: BenchResults['e2e'] = [];
+  for (const clients of SIZES.clients) {
+    say(`end to end: ${SIZES.posts} posts, ${SIZES.comments} comments from ${clients} clients …`);
+    try {
+      const result = await runE2E({ workDir, clients, posts: SIZES.posts, comments: SIZES.comments, settleTimeoutMs: 30_000 });
+      e2e.push({ clients, result });
+      say(
+        `  p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.settledPerSecond} settled/s, settled ${result.settleSeconds} s after the last write, ${result.errors} errors, ${result.lost} lost`,
+      );
+      say(
+        `  CPU s: ${Object.entries(result.cpuSeconds)
+          .map(([n, c]) => `${n} ${c}`)
+          .join(', ')} over ${Math.round((result.writeSeconds + result.settleSeconds) * 100) / 100} s`,
+      );
+    } catch (err) {
+      e2e.push({ clients, error: errorText(err) });
+      say(`  failed: ${errorText(err)}`);
+    }
+  }
+
+  say(`bus: ${SIZES.busEvents} publishes from ${SIZES.busPublishers} publishers, log on disk …`);
+  let bus: { result?: BusResult; error?: string };
+  try {
+    bus = { result: await runBusBench({ workDir, events: SIZES.busEvents, publishers: SIZES.busPublishers, fsyncProbeMs: 2000 }) };
+    const b = bus.result!;
+    say(
+      `  ${b.perSecond} events/s in ${b.seconds} s (bus CPU ${b.cpuSeconds.bus} s, publishers ${b.cpuSeconds.publishers} s); raw fsync ${b.rawFsyncPerSecond}/s; ratio ${b.ratio}`,
+    );
+  } catch (err) {
+    bus = { error: errorText(err) };
+    say(`  failed: ${errorText(err)}`);
+  }
+
+  say(`catch-up: query against a log of ${SIZES.catchUpEvents} events …`);
+  let catchUp: { result?: CatchUpResult; error?: string };
+  try {
+    catchUp = { result: await runCatchUpBench({ workDir, events: SIZES.catchUpEvents, readyTimeoutMs: 60_000 }) };
+    say(`  ready in ${catchUp.result!.readySeconds} s; RSS bus ${catchUp.result!.rssMB.bus} MB, query ${catchUp.result!.rssMB.query} MB`);
+  } catch (err) {
+    catchUp = { error: errorText(err) };
+    say(`  failed: ${errorText(err)}`);
+  }
+
+  const results: BenchResults = {
+    startedAt: started.toISOString(),
+    durationSeconds: Math.round((performance.now() - t0) / 100) / 10,
+    command: `npm run bench${quick ? ' -- --quick' : ''}`,
+    quick,
+    machine: m,
+    sizes: SIZES,
+    e2e,
+    bus,
+    catchUp,
+    figures: [],
+  };
+  results.figures = figuresOf(results);
+
+  const file = path.join(resultsDir, `${results.startedAt.replace(/:/g, '-')}${quick ? '-quick' : ''}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  if (!quick) {
+    const md = path.join(ROOT, 'docs', 'benchmarks.md');
+    writeFileSync(path.join(ROOT, 'docs', 'benchmarks.svg'), chartSvg(results));
+    writeFileSync(md, benchmarksMd(results, existsSync(md) ? readFileSync(md, 'utf8') : undefined));
+  }
+
+  const passed = results.figures.filter((f) => f.pass === true).length;
+  const judged = results.figures.filter((f) => f.pass !== null).length;
+  say('');
+  say(figuresText(results.figures));
+  say('');
+  say(`End to end against clients:\n${scalingText(e2e)}`);
+  say('');
+  say(`${passed} of ${judged} goals met in ${results.durationSeconds} s (after the build). Raw results: ${path.relative(ROOT, file)}`);
+  if (!quick) say('Chart and page: docs/benchmarks.svg, docs/benchmarks.md');
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,106 @@
+/** docs/benchmarks.md: the page a run rewrites, keeping the hand-written profile section as it is. */
+import { fmt } from './format';
+import type { BenchResults } from './results';
+import { SCALING_HEAD, scalingRows } from './scaling';
+import { WARMUP_COMMENTS } from './sizes';
+
+const PROFILE_START = '<!-- profile:start -->';
+const PROFILE_END = '<!-- profile:end -->';
+
+/** The text between the profile markers of the current page, kept as it is. */
+export function profileSection(existing: string | undefined): string {
+  if (!existing) return '\n';
+  const a = existing.indexOf(PROFILE_START);
+  const b = existing.indexOf(PROFILE_END);
+  return a >= 0 && b > a ? existing.slice(a + PROFILE_START.length, b) : '\n';
+}
+
+function mdTable(head: string[], rows: string[][], right: number[] = []): string {
+  const sep = head.map((_, i) => (right.includes(i) ? '---:' : '---'));
+  return [head, sep, ...rows].map((r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`).join('\n');
+}
+
+/** The whole page for a run; `existing` is the current page, whose profile section is kept. */
+export function benchmarksMd(r: BenchResults, existing: string | undefined): string {
+  const passed = r.figures.filter((f) => f.pass === true).length;
+  const judged = r.figures.filter((f) => f.pass !== null).length;
+  const m = r.machine;
+  const e50 = r.e2e.find((e) => e.clients === r.sizes.judgedClients)?.result;
+  const cpuRows = e50
+    ? Object.entries(e50.cpuSeconds)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, s]) => [name, fmt(s, 2), `${fmt((100 * s) / (e50.writeSeconds + e50.settleSeconds), 0)} %`])
+    : [];
+  return `# Benchmarks
+
+Figures of the last run of \`npm run bench\` (${r.startedAt.replace('T', ' ').slice(0, 16)} UTC, ${fmt(r.durationSeconds)} s after the build):
+**${passed} of ${judged} goals met.** This page and [the chart](benchmarks.svg) are rewritten by every run; the raw
+results are in \`bench/results/<timestamp>.json\` (not committed).
+
+\`\`\`sh
+npm ci && npm run bench
+\`\`\`
+
+## The figures
+
+${mdTable(
+  ['', 'figure', 'measured', 'goal', ''],
+  r.figures.map((f, i) => [
+    i > 0 && r.figures[i - 1].group === f.group ? '' : `**${f.group}**`,
+    f.name,
+    f.value,
+    f.goal,
+    f.pass === null ? '' : f.pass ? 'PASS' : '**MISS**',
+  ]),
+  [2],
+)}
+
+## Load against clients
+
+![Write latency p50/p90/p99 and settled throughput against concurrent clients](benchmarks.svg)
+
+${mdTable(SCALING_HEAD, scalingRows(r.e2e), [1, 2, 3, 4, 5, 6, 7, 8, 9])}
+
+Each run: ${fmt(r.sizes.posts)} posts, then ${fmt(r.sizes.comments)} comments (every fifth containing "orange") from N
+concurrent keep-alive clients, then \`GET /posts\` polled every 20 ms until every accepted comment is there once with
+its final status. The ${r.sizes.judgedClients}-client run is the one judged against the goals.
+${cpuRows.length ? `\nCPU seconds per process during the ${r.sizes.judgedClients}-client run (first comment to settled; % of one core over that time):\n\n${mdTable(['process', 'CPU s', 'of one core'], cpuRows, [1, 2])}\n` : ''}
+## The machine
+
+| | |
+|---|---|
+| CPU | ${m.cpu} |
+| cores | ${m.cores} |
+| memory | ${fmt(m.memoryGB, 1)} GB |
+| Node | ${m.node} |
+| OS | ${m.os} |
+| data folders on | ${m.fs} |
+| load average at start | ${fmt(m.loadAverageAtStart, 2)} |
+
+## How it measures
+
+- **Black-box.** Only HTTP answers and \`/proc\` (CPU time, \`VmRSS\`, \`VmHWM\`). Every run starts from an empty data
+  folder under \`bench/results/\` (the repository's disk, as \`npm start\`'s \`.data/\`), removed afterwards.
+- **End to end** goes through the local ingress of \`npm start\` (the same launcher code, all six services, the bus's
+  log on disk). The clients run in a process of their own, as browsers would. Latency is one comment's
+  \`POST /posts/:id/comments\`, request to last byte of the answer; settled throughput is accepted comments ÷
+  (write time + settle time). Right after start, before the measured run, the same clients write ${fmt(WARMUP_COMMENTS)}
+  comments on a post of their own (checked too, not judged): a freshly started Node system answers its first
+  second slowly (cold JIT, new connections), and that first second is reported in its own row rather than folded
+  into the steady state's p99.
+- **Bus:** \`node event-bus/dist/index.js\` with \`EVENT_LOG_PATH\` and no subscribers; ${fmt(r.sizes.busEvents)} single-event
+  publishes from ${r.sizes.busPublishers} keep-alive connections. Right after the last 201 the bus is SIGKILLed and the file
+  must hold every acknowledged event, with \`seq\` 1, 2, 3 … Then a \`write\`(≈200 bytes) + \`fdatasync\` loop in the same
+  folder gives the raw flush rate; the ratio is publishes per second ÷ flushes per second.
+- **Catch-up:** a log of ${fmt(r.sizes.catchUpEvents)} events (posts, and per comment its \`CommentCreated\`,
+  \`CommentModerated\` and \`CommentUpdated\`) is written to a file; the bus starts on it with query as its subscriber,
+  then query is timed from spawn to its first 200 on \`/readyz\`. RSS of both is read once query is ready and has
+  served one \`GET /posts\`${r.catchUp.result ? ` (${fmt(r.catchUp.result.firstGetPostsMs)} ms, ${fmt(r.catchUp.result.getPostsMB, 1)} MB)` : ''}.
+- No timing assertions run in \`npm test\`, and the bench is not part of \`.ci/run\`: figures from a shared or busy
+  machine are noise, so compare runs on the same quiet machine.
+
+## What the profile showed
+
+${PROFILE_START}${profileSection(existing)}${PROFILE_END}
+`;
+}

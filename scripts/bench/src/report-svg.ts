@@ -1,0 +1,105 @@
+/** The chart of docs/benchmarks.svg: latency and settled throughput against clients, hand-written SVG (no dependencies). */
+import { fmt } from './format';
+import type { BenchResults } from './results';
+
+/** An axis maximum of four equal, round steps (1, 2, 2.5 or 5 × 10^k) that holds `v`. */
+function niceAxis(v: number): { max: number; step: number } {
+  const raw = (v > 0 ? v : 1) / 4;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * p).find((st) => st >= raw)!;
+  return { max: step * 4, step };
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+interface Series {
+  label: string;
+  color: string;
+  points: Array<[number, number]>;
+  width?: number;
+  labels?: boolean;
+}
+
+function panel(o: { x: number; title: string; unit: string; clients: number[]; series: Series[]; goal: { value: number; label: string } }): string {
+  const W = 310,
+    H = 232,
+    left = 48,
+    right = 30,
+    top = 44,
+    bottom = 36;
+  const plotW = W - left - right,
+    plotH = H - top - bottom;
+  const all = o.series.flatMap((s) => s.points.map((p) => p[1]));
+  const { max: yMax, step } = niceAxis(Math.max(o.goal.value * 1.1, ...all) * 1.05);
+  const xMax = Math.max(...o.clients) * 1.04;
+  const X = (c: number) => left + (c / xMax) * plotW;
+  const Y = (v: number) => top + plotH - (v / yMax) * plotH;
+  const parts: string[] = [`<g transform="translate(${o.x},0)">`];
+  parts.push(`<text x="${left}" y="15" class="t">${esc(o.title)}</text>`);
+  for (let v = 0; v <= yMax + step / 2; v += step) {
+    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" class="grid"/>`);
+    parts.push(`<text x="${left - 5}" y="${(Y(v) + 3.5).toFixed(1)}" class="a" text-anchor="end">${fmt(v)}</text>`);
+  }
+  for (const c of o.clients) {
+    parts.push(`<text x="${X(c).toFixed(1)}" y="${top + plotH + 14}" class="a" text-anchor="middle">${c}</text>`);
+  }
+  parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 30}" class="a" text-anchor="middle">concurrent clients</text>`);
+  parts.push(`<text x="11" y="${top + plotH / 2}" class="a" text-anchor="middle" transform="rotate(-90 11 ${top + plotH / 2})">${esc(o.unit)}</text>`);
+  parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${Y(o.goal.value).toFixed(1)}" y2="${Y(o.goal.value).toFixed(1)}" class="goal"/>`);
+  for (const s of o.series) {
+    if (s.points.length === 0) continue;
+    const d = s.points.map(([c, v], i) => `${i ? 'L' : 'M'}${X(c).toFixed(1)},${Y(v).toFixed(1)}`).join('');
+    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}"/>`);
+    for (const [c, v] of s.points) {
+      parts.push(`<circle cx="${X(c).toFixed(1)}" cy="${Y(v).toFixed(1)}" r="3" fill="${s.color}"/>`);
+      if (s.labels)
+        parts.push(`<text x="${(X(c) + 5).toFixed(1)}" y="${(Y(v) - 6).toFixed(1)}" class="a v" fill="${s.color}">${fmt(v, v < 10 ? 1 : 0)}</text>`);
+    }
+  }
+  // Legend under the title: the series, then the goal (dashed).
+  let lx = left;
+  for (const s of o.series) {
+    parts.push(`<line x1="${lx}" x2="${lx + 12}" y1="29" y2="29" stroke="${s.color}" stroke-width="3"/>`);
+    parts.push(`<text x="${lx + 15}" y="32.5" class="a">${esc(s.label)}</text>`);
+    lx += 22 + s.label.length * 6.2;
+  }
+  parts.push(`<line x1="${lx}" x2="${lx + 16}" y1="29" y2="29" class="goal"/>`);
+  parts.push(`<text x="${lx + 19}" y="32.5" class="a g">${esc(o.goal.label)}</text>`);
+  parts.push('</g>');
+  return parts.join('\n');
+}
+
+export function chartSvg(r: BenchResults): string {
+  const ok = r.e2e.filter((e) => e.result).map((e) => e.result!);
+  const clients = r.e2e.map((e) => e.clients);
+  const latency = panel({
+    x: 0,
+    title: 'Write latency',
+    unit: 'ms',
+    clients,
+    series: [
+      { label: 'p50', color: '#9ecae1', points: ok.map((e) => [e.clients, e.latencyMs.p50]) },
+      { label: 'p90', color: '#4292c6', points: ok.map((e) => [e.clients, e.latencyMs.p90]) },
+      { label: 'p99', color: '#08306b', points: ok.map((e) => [e.clients, e.latencyMs.p99]), width: 2.5, labels: true },
+    ],
+    goal: { value: 100, label: 'goal: p99 ≤ 100 ms' },
+  });
+  const throughput = panel({
+    x: 320,
+    title: 'Settled throughput',
+    unit: 'comments/s',
+    clients,
+    series: [{ label: 'settled/s', color: '#d94801', points: ok.map((e) => [e.clients, e.settledPerSecond]), width: 2.5, labels: true }],
+    goal: { value: 400, label: 'goal: ≥ 400/s' },
+  });
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="630" height="232" viewBox="0 0 630 232" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif">`,
+    `<title>posts.com end to end: write latency and settled throughput against concurrent clients (${esc(r.startedAt.slice(0, 10))})</title>`,
+    `<style>.t{font-size:13px;font-weight:600;fill:#222}.v{font-weight:600}.a{font-size:10.5px;fill:#444}.g{fill:#777}.grid{stroke:#e6e6e6;stroke-width:1}.goal{stroke:#888;stroke-width:1.2;stroke-dasharray:5 4}</style>`,
+    `<rect width="630" height="232" fill="#fff"/>`,
+    latency,
+    throughput,
+    `</svg>`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,32 @@
+/** A run for the terminal: the figures beside their goals, and the end-to-end runs against clients. */
+import type { BenchResults, Figure } from './results';
+import { SCALING_HEAD, scalingRows } from './scaling';
+
+const verdict = (f: Figure) => (f.pass === null ? '' : f.pass ? 'PASS' : 'MISS');
+
+/** The figures as an aligned plain-text table. */
+export function figuresText(figures: Figure[]): string {
+  const rows = figures.map((f) => [f.group, f.name, f.value, f.goal, verdict(f)]);
+  const head = ['', 'figure', 'measured', 'goal', ''];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => (i === 2 ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  let lastGroup = '';
+  const body = rows.map((r) => {
+    const shown = [...r];
+    if (r[0] === lastGroup) shown[0] = '';
+    lastGroup = r[0];
+    return line(shown);
+  });
+  return [line(head), ...body].join('\n');
+}
+
+/** The end-to-end runs as an aligned plain-text table. */
+export function scalingText(e2e: BenchResults['e2e']): string {
+  const rows = scalingRows(e2e);
+  const widths = SCALING_HEAD.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [SCALING_HEAD, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i])).join('  ')).join('\n');
+}

@@ -1,0 +1,39 @@
+/** What one bench run records: the machine, the sizes, each measurement, and the figures judged from them. */
+import type { BusResult } from './bus';
+import type { CatchUpResult } from './catch-up';
+import type { E2EResult } from './e2e';
+import type { Sizes } from './sizes';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGB: number;
+  node: string;
+  os: string;
+  /** The filesystem the bench's data folders (and the bus's log) were on. */
+  fs: string;
+  /** 1-minute load average when the bench started: other work on the machine skews the figures. */
+  loadAverageAtStart: number;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  durationSeconds: number;
+  command: string;
+  quick: boolean;
+  machine: Machine;
+  sizes: Sizes;
+  e2e: Array<{ clients: number; result?: E2EResult; error?: string }>;
+  bus: { result?: BusResult; error?: string };
+  catchUp: { result?: CatchUpResult; error?: string };
+  figures: Figure[];
+}
+
+export interface Figure {
+  group: string;
+  name: string;
+  value: string;
+  goal: string;
+  /** null: reported, no goal. */
+  pass: boolean | null;
+}

@@ -1,0 +1,25 @@
+/** How much each part of the bench does: the full run, and `--quick` (small, for development). */
+export interface Sizes {
+  posts: number;
+  comments: number;
+  clients: number[];
+  /** The end-to-end run judged against the goals. */
+  judgedClients: number;
+  busEvents: number;
+  busPublishers: number;
+  catchUpEvents: number;
+}
+
+export const FULL: Sizes = {
+  posts: 20,
+  comments: 5_000,
+  clients: [10, 50, 100],
+  judgedClients: 50,
+  busEvents: 20_000,
+  busPublishers: 50,
+  catchUpEvents: 100_000,
+};
+export const QUICK: Sizes = { posts: 5, comments: 500, clients: [10, 50, 100], judgedClients: 50, busEvents: 2_000, busPublishers: 50, catchUpEvents: 10_000 };
+
+/** Comments written right after start, before the measured run: JIT, connections, heaps warm up. */
+export const WARMUP_COMMENTS = 1000;

@@ -1,0 +1,70 @@
+import type { E2EResult } from '../src/e2e';
+import type { BenchResults } from '../src/results';
+import { QUICK } from '../src/sizes';
+
+const load = { accepted: 500, errors: 0, errorsByStatus: {}, lost: 0, duplicated: 0, wrongStatus: 0, stillPending: 0, writeSeconds: 1.2, settleSeconds: 0.08 };
+
+function e2e(clients: number, p99: number, settledPerSecond: number): E2EResult {
+  const latencyMs = { p50: p99 / 4, p90: p99 / 2, p99, max: p99 * 2 };
+  return {
+    ...load,
+    clients,
+    settledPerSecond,
+    latencyMs,
+    posts: QUICK.posts,
+    comments: QUICK.comments,
+    startSeconds: 2.5,
+    cpuSeconds: { comments: 0.6, 'event-bus': 0.3 },
+    warmup: { ...load, clients, settledPerSecond, latencyMs: { ...latencyMs, p99: p99 * 3 } },
+  };
+}
+
+/** A quick run in which every goal is met but the bus's throughput, and the 100-client run failed. */
+export function results(): BenchResults {
+  return {
+    startedAt: '2026-11-24T09:44:00.000Z',
+    durationSeconds: 27,
+    command: 'npm run bench -- --quick',
+    quick: true,
+    machine: { cpu: 'AMD EPYC', cores: 2, memoryGB: 23.5, node: 'v20.20.2', os: 'Debian', fs: 'ext4', loadAverageAtStart: 0.5 },
+    sizes: QUICK,
+    e2e: [
+      { clients: 10, result: e2e(10, 24, 1002) },
+      { clients: 50, result: e2e(50, 59.2, 1743) },
+      { clients: 100, error: 'not ready after 60s: query\nrecent logs: …' },
+    ],
+    bus: {
+      result: {
+        events: 2000,
+        publishers: 50,
+        accepted: 2000,
+        errors: 0,
+        errorsByStatus: {},
+        seconds: 0.5,
+        perSecond: 4000,
+        latencyMs: { p50: 5, p99: 20, max: 30 },
+        missingOnDisk: 0,
+        outOfOrder: 0,
+        rawFsyncPerSecond: 7000,
+        ratio: 0.6,
+        fsType: 'ext4',
+        cpuSeconds: { bus: 0.4, publishers: 0.2 },
+      },
+    },
+    catchUp: {
+      result: {
+        events: 10_000,
+        posts: 100,
+        comments: 3300,
+        logMB: 2.5,
+        busReadySeconds: 0.2,
+        readySeconds: 0.3,
+        firstGetPostsMs: 34,
+        getPostsMB: 0.5,
+        rssMB: { bus: 80, query: 70 },
+        peakRssMB: { bus: 90, query: 75 },
+      },
+    },
+    figures: [],
+  };
+}

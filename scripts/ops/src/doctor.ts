@@ -1,0 +1,309 @@
+/**
+ * `npm run doctor`: checks this machine's setup for the cluster path (README, "Deploy to Kubernetes")
+ * and says, for each failure, what to do. Every input can be replaced, so tests drive it with
+ * stand-in commands: DOCTOR_HOST, DOCTOR_HOSTS_FILE, DOCTOR_URL, KUBECTL, DOCKER, IMAGE_PREFIX, IMAGE_TAG
+ * (or --host=, --hosts-file=, --url=).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { SERVICE_NAMES } from '@posts/runtime';
+import { imageName } from './image-name';
+
+export type Status = 'ok' | 'warn' | 'fail' | 'skip';
+export interface Check {
+  name: string;
+  status: Status;
+  detail: string;
+  fix?: string;
+}
+
+export interface Config {
+  host: string;
+  hostsFile: string;
+  url: string;
+  kubectl: string;
+  docker: string;
+  imagePrefix?: string;
+  imageTag?: string;
+  /** The environment the commands run in (its PATH finds them). */
+  env: NodeJS.ProcessEnv;
+}
+
+export function configFrom(env: NodeJS.ProcessEnv, argv: string[] = []): Config {
+  const arg = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const host = arg('host') || env.DOCTOR_HOST || 'posts.com';
+  const defaultHosts = process.platform === 'win32' ? 'C:\\Windows\\System32\\drivers\\etc\\hosts' : '/etc/hosts';
+  return {
+    host,
+    hostsFile: arg('hosts-file') || env.DOCTOR_HOSTS_FILE || defaultHosts,
+    url: arg('url') || env.DOCTOR_URL || `http://${host}/posts`,
+    kubectl: env.KUBECTL || 'kubectl',
+    docker: env.DOCKER || 'docker',
+    imagePrefix: env.IMAGE_PREFIX || undefined,
+    imageTag: env.IMAGE_TAG || undefined,
+    env,
+  };
+}
+
+interface Run {
+  missing: boolean;
+  ok: boolean;
+  out: string;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Run {
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', timeout: 20_000 });
+  const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() || (r.error?.message ?? '');
+  return { missing, ok: !r.error && r.status === 0, out };
+}
+
+const firstLine = (s: string): string => s.split('\n')[0].slice(0, 200);
+
+const INGRESS_INSTALL: Record<string, string> = {
+  kind: 'kubectl apply -f https://raw.githubusercontent.com/kubernetes/ingress-nginx/main/deploy/static/provider/kind/deploy.yaml',
+  minikube: 'minikube addons enable ingress',
+  other: 'kubectl apply -f https://raw.githubusercontent.com/kubernetes/ingress-nginx/main/deploy/static/provider/cloud/deploy.yaml',
+};
+
+function clusterKind(context: string): 'kind' | 'minikube' | 'other' {
+  if (context.startsWith('kind-')) return 'kind';
+  if (context === 'minikube') return 'minikube';
+  return 'other';
+}
+
+/** kubectl present, its context reachable, the nginx ingress class installed, the app applied. */
+function clusterChecks(c: Config): { checks: Check[]; context: string } {
+  const version = run(c.kubectl, ['version', '--client'], c.env);
+  if (version.missing || !version.ok) {
+    const why = version.missing ? `${c.kubectl} not found on PATH` : `${c.kubectl} does not run: ${firstLine(version.out)}`;
+    return {
+      context: '',
+      checks: [
+        {
+          name: 'kubectl',
+          status: 'fail',
+          detail: why,
+          fix: 'Install kubectl: Docker Desktop ships it once Kubernetes is enabled (Settings → Kubernetes); otherwise see kubernetes.io/docs/tasks/tools.',
+        },
+        { name: 'cluster', status: 'skip', detail: 'needs kubectl' },
+        { name: 'ingress controller', status: 'skip', detail: 'needs kubectl' },
+        { name: 'posts.com applied', status: 'skip', detail: 'needs kubectl' },
+      ],
+    };
+  }
+  const checks: Check[] = [{ name: 'kubectl', status: 'ok', detail: firstLine(version.out) }];
+  const skipRest = (why: string): { checks: Check[]; context: string } => ({
+    context: '',
+    checks: [...checks, { name: 'ingress controller', status: 'skip', detail: why }, { name: 'posts.com applied', status: 'skip', detail: why }],
+  });
+
+  const current = run(c.kubectl, ['config', 'current-context'], c.env);
+  if (!current.ok || current.out === '') {
+    checks.push({
+      name: 'cluster',
+      status: 'fail',
+      detail: 'kubectl has no current context',
+      fix: 'Start a cluster: enable Kubernetes in Docker Desktop, or `kind create cluster --config <file with port 80 mapped>`, or `minikube start`; then `kubectl config use-context <name>`.',
+    });
+    return skipRest('needs a cluster');
+  }
+  const context = firstLine(current.out);
+  const ready = run(c.kubectl, ['get', '--raw', '/readyz', '--request-timeout=5s'], c.env);
+  if (!ready.ok) {
+    checks.push({
+      name: 'cluster',
+      status: 'fail',
+      detail: `context ${context} does not answer: ${firstLine(ready.out)}`,
+      fix: `Start that cluster (Docker Desktop running with Kubernetes enabled; \`kind get clusters\`; \`minikube start\`), or switch: \`kubectl config get-contexts\`, \`kubectl config use-context docker-desktop\`.`,
+    });
+    return { ...skipRest('needs a reachable cluster'), context };
+  }
+  checks.push({ name: 'cluster', status: 'ok', detail: `context ${context} answers` });
+
+  const ingressClass = run(c.kubectl, ['get', 'ingressclass', 'nginx', '-o', 'name'], c.env);
+  checks.push(
+    ingressClass.ok
+      ? { name: 'ingress controller', status: 'ok', detail: 'ingress class nginx installed' }
+      : {
+          name: 'ingress controller',
+          status: 'fail',
+          detail: 'no ingress class nginx: no ingress-nginx controller in this cluster',
+          fix: `Install it: \`${INGRESS_INSTALL[clusterKind(context)]}\`, then wait: \`kubectl wait -n ingress-nginx --for=condition=ready pod -l app.kubernetes.io/component=controller --timeout=120s\`.`,
+        },
+  );
+  const applied = run(c.kubectl, ['get', 'ingress', 'ingress-srv', '-o', 'name'], c.env);
+  checks.push(
+    applied.ok
+      ? { name: 'posts.com applied', status: 'ok', detail: 'ingress ingress-srv exists' }
+      : {
+          name: 'posts.com applied',
+          status: 'fail',
+          detail: 'no ingress ingress-srv in the current namespace',
+          fix: 'Deploy: `kubectl apply -f infra/k8s`, then `kubectl get pods` until all six are Running and READY 1/1.',
+        },
+  );
+  return { checks, context };
+}
+
+/** Every service's image in the local Docker engine under the configured prefix. */
+function imageCheck(c: Config, context: string): Check {
+  const name = 'images';
+  const info = run(c.docker, ['info', '--format', '{{.ServerVersion}}'], c.env);
+  if (info.missing) return { name, status: 'skip', detail: `${c.docker} not found on PATH, so the local images cannot be listed` };
+  if (!info.ok)
+    return {
+      name,
+      status: 'fail',
+      detail: `the Docker engine does not answer: ${firstLine(info.out)}`,
+      fix: 'Start Docker Desktop (or your Docker engine) and run `npm run doctor` again.',
+    };
+  const images = SERVICE_NAMES.map((s) => imageName(s, c.imagePrefix, c.imageTag));
+  const missing = images.filter((image) => !run(c.docker, ['image', 'inspect', '--format', '{{.Id}}', image], c.env).ok);
+  const kind = clusterKind(context);
+  const load =
+    kind === 'kind'
+      ? ` Then load them into kind: \`kind load docker-image ${images.join(' ')}\`.`
+      : kind === 'minikube'
+        ? ` Then load them into minikube: \`minikube image load ${images.join(' ')}\`.`
+        : '';
+  if (missing.length > 0) {
+    return {
+      name,
+      status: 'fail',
+      detail: `missing from the local Docker engine: ${missing.join(', ')}`,
+      fix: `Build them: \`npm run images\` (IMAGE_PREFIX and IMAGE_TAG must match the manifests).${load}`,
+    };
+  }
+  return {
+    name,
+    status: 'ok',
+    detail: `all six present (${images[0].replace(/\/[^/]*$/, '/*')})${load ? '; kind/minikube need them loaded after each build' : ''}`,
+  };
+}
+
+function isThisMachine(address: string): boolean {
+  if (address === '::1' || address.startsWith('127.')) return true;
+  return Object.values(os.networkInterfaces()).some((list) => (list ?? []).some((i) => i.address === address));
+}
+
+/** `<address> posts.com` in the hosts file, pointing at this machine. */
+function hostsCheck(c: Config, context: string): Check {
+  const name = 'hosts file';
+  const line = `127.0.0.1 ${c.host}`;
+  const how =
+    process.platform === 'win32' ? `open Notepad as Administrator, edit ${c.hostsFile}, add \`${line}\`` : `\`echo "${line}" | sudo tee -a ${c.hostsFile}\``;
+  const minikube = clusterKind(context) === 'minikube' ? ' (minikube: use the address `minikube ip` prints, or 127.0.0.1 with `minikube tunnel` running)' : '';
+  let text: string;
+  try {
+    text = fs.readFileSync(c.hostsFile, 'utf8');
+  } catch (err) {
+    return { name, status: 'fail', detail: `cannot read ${c.hostsFile}: ${(err as Error).message}`, fix: `Create it with the line \`${line}\`.` };
+  }
+  const addresses = text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/#.*/, '').trim().split(/\s+/))
+    .filter((fields) => fields.length > 1 && fields.slice(1).some((h) => h.toLowerCase() === c.host.toLowerCase()))
+    .map((fields) => fields[0]);
+  if (addresses.length === 0) {
+    return { name, status: 'fail', detail: `${c.host} is not in ${c.hostsFile}`, fix: `Add the line \`${line}\`${minikube}: ${how}.` };
+  }
+  if (!isThisMachine(addresses[0])) {
+    return {
+      name,
+      status: 'warn',
+      detail: `${c.host} points at ${addresses[0]}, not at this machine`,
+      fix: `Right only if ${addresses[0]} is your cluster's ingress address${minikube}; for Docker Desktop and kind the line is \`${line}\`.`,
+    };
+  }
+  return { name, status: 'ok', detail: `${c.host} → ${addresses[0]}` };
+}
+
+/** GET the public read model through the ingress. */
+async function urlCheck(c: Config): Promise<Check> {
+  const name = 'posts.com answers';
+  let res: Response;
+  try {
+    res = await fetch(c.url, { redirect: 'manual', signal: AbortSignal.timeout(8000) });
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    const code = e.cause?.code ?? e.name;
+    const fix: Record<string, string> = {
+      ENOTFOUND: `${c.host} does not resolve: add \`127.0.0.1 ${c.host}\` to the hosts file.`,
+      ECONNREFUSED:
+        'Nothing listens on port 80: the ingress controller is not installed or not exposed. Docker Desktop: `kubectl get svc -n ingress-nginx` should show EXTERNAL-IP localhost (if it stays <pending>, another program holds port 80). kind: create the cluster with port 80 mapped (README). minikube: run `minikube tunnel`.',
+      TimeoutError: 'No answer within 8 s: a firewall, a stopped `minikube tunnel`, or an address in the hosts file that is not the cluster.',
+    };
+    return { name, status: 'fail', detail: `GET ${c.url} failed: ${code}`, fix: fix[code] ?? 'See the README troubleshooting section.' };
+  }
+  const server = res.headers.get('server') ?? '';
+  const body = await res.text();
+  if (res.status === 200) {
+    try {
+      JSON.parse(body);
+      return { name, status: 'ok', detail: `GET ${c.url} → 200` };
+    } catch {
+      return {
+        name,
+        status: 'fail',
+        detail: `GET ${c.url} → 200 but not JSON (server: ${server || 'unknown'})`,
+        fix: 'Another program answers on port 80 (a local web server, IIS, a proxy): stop it or move it, so the ingress controller gets the port.',
+      };
+    }
+  }
+  if (!/nginx/i.test(server)) {
+    return {
+      name,
+      status: 'fail',
+      detail: `GET ${c.url} → ${res.status} from ${server || 'an unknown server'}, not the ingress controller`,
+      fix: 'Another program holds port 80 (a local web server, IIS, AirPlay receiver, a proxy): stop it; `sudo lsof -i :80` (macOS/Linux) or `netstat -ano | findstr :80` (Windows) shows which.',
+    };
+  }
+  if (res.status === 404) {
+    return {
+      name,
+      status: 'fail',
+      detail: `GET ${c.url} → 404 from the ingress controller: no rule matched`,
+      fix: `Apply the Ingress (\`kubectl apply -f infra/k8s\`) and check \`kubectl get ingress ingress-srv\`: CLASS nginx and HOSTS ${c.host}. A regex path refused by the admission webhook shows up in the apply output.`,
+    };
+  }
+  if (res.status >= 500) {
+    return {
+      name,
+      status: 'fail',
+      detail: `GET ${c.url} → ${res.status}: the ingress reached no ready pod`,
+      fix: 'Check `kubectl get pods` (all six READY 1/1); for one that is not, `kubectl describe pod <name>` (ErrImageNeverPull/ErrImagePull: build or load the images) and `kubectl logs deploy/query-depl`.',
+    };
+  }
+  return { name, status: 'fail', detail: `GET ${c.url} → ${res.status}`, fix: 'See the README troubleshooting section.' };
+}
+
+export async function doctor(c: Config): Promise<Check[]> {
+  const cluster = clusterChecks(c);
+  return [...cluster.checks, imageCheck(c, cluster.context), hostsCheck(c, cluster.context), await urlCheck(c)];
+}
+
+const MARK: Record<Status, string> = { ok: '✔', warn: '!', fail: '✘', skip: '-' };
+
+export function report(checks: Check[]): string {
+  const lines = checks.map((k) => {
+    const head = `${MARK[k.status]} ${k.name.padEnd(20)} ${k.status === 'skip' ? `skipped: ${k.detail}` : k.detail}`;
+    return k.fix && k.status !== 'ok' ? `${head}\n    → ${k.fix}` : head;
+  });
+  const failed = checks.filter((k) => k.status === 'fail').length;
+  lines.push('', failed === 0 ? 'All set for the cluster path.' : `${failed} check(s) failed; fix them in order, top first.`);
+  return lines.join('\n');
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const checks = await doctor(configFrom(env, argv));
+  console.log(report(checks));
+  return checks.some((k) => k.status === 'fail') ? 1 : 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), process.env).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,216 @@
+/** `npm run doctor` against stand-in kubectl/docker scripts on a temporary PATH and a tiny local server. */
+import fs from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Check, Config, configFrom, doctor, main, report } from '../src/doctor';
+import { SERVICE_NAMES } from '@posts/runtime';
+import { imageName } from '../src/image-name';
+
+interface Setup {
+  kubectl?: { context?: string | null; reachable?: boolean; ingressClass?: boolean; applied?: boolean } | null;
+  docker?: { engine?: boolean; images?: string[] } | null;
+  hosts?: string;
+  answer?: { status: number; server?: string; body?: string } | 'closed';
+}
+
+const ALL_IMAGES = SERVICE_NAMES.map((s) => imageName(s));
+let dir: string;
+let server: http.Server | undefined;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doctor-'));
+});
+afterEach(async () => {
+  if (server) await new Promise((done) => server!.close(done));
+  server = undefined;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function script(name: string, body: string): void {
+  // Shell builtins only: the stand-ins run with a PATH holding nothing else.
+  fs.writeFileSync(path.join(dir, 'bin', name), `#!/bin/sh\n${body}\necho "unexpected: $*" >&2\nexit 3\n`, { mode: 0o755 });
+}
+
+async function setUp(s: Setup): Promise<Config> {
+  fs.mkdirSync(path.join(dir, 'bin'));
+  const k = s.kubectl === null ? null : { context: 'docker-desktop', reachable: true, ingressClass: true, applied: true, ...s.kubectl };
+  if (k) {
+    script(
+      'kubectl',
+      `case "$*" in
+  "version --client") echo "Client Version: v1.34.0"; exit 0;;
+  "config current-context") ${k.context ? `echo ${k.context}; exit 0` : 'echo "error: current-context is not set" >&2; exit 1'};;
+  "get --raw /readyz --request-timeout=5s") ${k.reachable ? 'echo ok; exit 0' : 'echo "The connection to the server 127.0.0.1:6443 was refused" >&2; exit 1'};;
+  "get ingressclass nginx -o name") ${k.ingressClass ? 'echo ingressclass.networking.k8s.io/nginx; exit 0' : 'echo "Error from server (NotFound)" >&2; exit 1'};;
+  "get ingress ingress-srv -o name") ${k.applied ? 'echo ingress.networking.k8s.io/ingress-srv; exit 0' : 'echo "Error from server (NotFound)" >&2; exit 1'};;
+esac`,
+    );
+  }
+  const d = s.docker === null ? null : { engine: true, images: ALL_IMAGES, ...s.docker };
+  if (d) {
+    const present = d.images.map((i) => `  "image inspect --format {{.Id}} ${i}") echo sha256:1; exit 0;;`).join('\n');
+    script(
+      'docker',
+      `case "$*" in
+  "info --format {{.ServerVersion}}") ${d.engine ? 'echo 28.0.0; exit 0' : 'echo "Cannot connect to the Docker daemon" >&2; exit 1'};;
+${present}
+  "image inspect"*) echo "Error: No such image" >&2; exit 1;;
+esac`,
+    );
+  }
+  const hostsFile = path.join(dir, 'hosts');
+  fs.writeFileSync(hostsFile, s.hosts ?? '127.0.0.1 localhost\n# blog\n127.0.0.1   posts.com\n');
+
+  const answer = s.answer ?? { status: 200, server: 'nginx', body: '{}' };
+  server = http.createServer((_req, res) => {
+    if (answer === 'closed') return;
+    res.writeHead(answer.status, { server: answer.server ?? 'nginx', 'content-type': 'application/json' });
+    res.end(answer.body ?? '{}');
+  });
+  await new Promise<void>((ready) => server!.listen(0, '127.0.0.1', ready));
+  const port = (server.address() as AddressInfo).port;
+  if (answer === 'closed') {
+    // A port that was just free: nothing listens there any more.
+    await new Promise((done) => server!.close(done));
+    server = undefined;
+  }
+  return configFrom({ PATH: path.join(dir, 'bin'), DOCTOR_HOSTS_FILE: hostsFile, DOCTOR_URL: `http://127.0.0.1:${port}/posts` });
+}
+
+const byName = (checks: Check[], name: string): Check => {
+  const found = checks.find((c) => c.name === name);
+  if (!found) throw new Error(`no check ${name}`);
+  return found;
+};
+const statuses = (checks: Check[]): Record<string, string> => Object.fromEntries(checks.map((c) => [c.name, c.status]));
+
+test('a healthy setup passes every check and exits 0', async () => {
+  const checks = await doctor(await setUp({}));
+  expect(statuses(checks)).toEqual({
+    kubectl: 'ok',
+    cluster: 'ok',
+    'ingress controller': 'ok',
+    'posts.com applied': 'ok',
+    images: 'ok',
+    'hosts file': 'ok',
+    'posts.com answers': 'ok',
+  });
+  expect(report(checks)).toMatch(/All set/);
+});
+
+test('main exits 1 when a check fails, 0 when none does', async () => {
+  const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  try {
+    const ok = await setUp({});
+    expect(await main([], { ...ok.env, DOCTOR_HOSTS_FILE: ok.hostsFile, DOCTOR_URL: ok.url })).toBe(0);
+    expect(await main([`--hosts-file=${path.join(dir, 'nope')}`], { ...ok.env, DOCTOR_URL: ok.url })).toBe(1);
+    expect(log.mock.calls.join('\n')).toMatch(/cannot read .*nope/);
+  } finally {
+    log.mockRestore();
+  }
+});
+
+test('kubectl missing: says how to install it and skips the cluster checks with the reason', async () => {
+  const checks = await doctor(await setUp({ kubectl: null }));
+  expect(byName(checks, 'kubectl')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/Install kubectl/) });
+  for (const n of ['cluster', 'ingress controller', 'posts.com applied']) expect(byName(checks, n)).toMatchObject({ status: 'skip', detail: 'needs kubectl' });
+});
+
+test('no current context: says how to start a cluster', async () => {
+  const checks = await doctor(await setUp({ kubectl: { context: null } }));
+  expect(byName(checks, 'cluster')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/enable Kubernetes in Docker Desktop/) });
+  expect(byName(checks, 'ingress controller').status).toBe('skip');
+});
+
+test('a context that does not answer: names it and says how to start or switch', async () => {
+  const checks = await doctor(await setUp({ kubectl: { context: 'kind-posts', reachable: false } }));
+  expect(byName(checks, 'cluster')).toMatchObject({
+    status: 'fail',
+    detail: expect.stringMatching(/kind-posts does not answer: The connection/),
+    fix: expect.stringMatching(/use-context/),
+  });
+  expect(byName(checks, 'ingress controller')).toMatchObject({ status: 'skip', detail: 'needs a reachable cluster' });
+});
+
+test.each([
+  ['docker-desktop', /provider\/cloud\/deploy\.yaml/],
+  ['kind-posts', /provider\/kind\/deploy\.yaml/],
+  ['minikube', /minikube addons enable ingress/],
+])('no nginx ingress class on %s: says how to install ingress-nginx there', async (context, install) => {
+  const checks = await doctor(await setUp({ kubectl: { context, ingressClass: false } }));
+  expect(byName(checks, 'ingress controller')).toMatchObject({ status: 'fail', fix: expect.stringMatching(install) });
+});
+
+test('the app not applied: says kubectl apply -f infra/k8s', async () => {
+  const checks = await doctor(await setUp({ kubectl: { applied: false } }));
+  expect(byName(checks, 'posts.com applied')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/kubectl apply -f infra\/k8s/) });
+});
+
+test('docker missing: the image check is skipped with the reason', async () => {
+  const checks = await doctor(await setUp({ docker: null }));
+  expect(byName(checks, 'images')).toMatchObject({ status: 'skip', detail: expect.stringMatching(/docker not found/) });
+});
+
+test('the Docker engine down: says to start it', async () => {
+  const checks = await doctor(await setUp({ docker: { engine: false } }));
+  expect(byName(checks, 'images')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/Start Docker Desktop/) });
+});
+
+test('an image missing: names it and says npm run images (and kind load on kind)', async () => {
+  const checks = await doctor(await setUp({ kubectl: { context: 'kind-posts' }, docker: { images: ALL_IMAGES.filter((i) => !i.includes('/query:')) } }));
+  expect(byName(checks, 'images')).toMatchObject({
+    status: 'fail',
+    detail: 'missing from the local Docker engine: posts-com/query:latest',
+    fix: expect.stringMatching(/npm run images.*kind load docker-image posts-com\/event-bus:latest/),
+  });
+});
+
+test('images under another prefix: looks for that prefix', async () => {
+  const config = await setUp({});
+  const checks = await doctor({ ...config, imagePrefix: 'ghcr.io/me' });
+  expect(byName(checks, 'images').detail).toMatch(/ghcr\.io\/me\/event-bus:latest/);
+});
+
+test('the hosts line missing: gives the line and how to add it', async () => {
+  const checks = await doctor(await setUp({ hosts: '127.0.0.1 localhost\n# 127.0.0.1 posts.com\n127.0.0.1 posts.com.example\n' }));
+  expect(byName(checks, 'hosts file')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/127\.0\.0\.1 posts\.com/) });
+});
+
+test('the hosts line pointing elsewhere: warns, with minikube advice on minikube', async () => {
+  const checks = await doctor(await setUp({ kubectl: { context: 'minikube' }, hosts: '10.9.8.7 www.posts.com posts.com\n' }));
+  expect(byName(checks, 'hosts file')).toMatchObject({
+    status: 'warn',
+    detail: expect.stringMatching(/points at 10\.9\.8\.7/),
+    fix: expect.stringMatching(/minikube ip/),
+  });
+});
+
+test('nothing on port 80: says the ingress controller is not exposed', async () => {
+  const checks = await doctor(await setUp({ answer: 'closed' }));
+  expect(byName(checks, 'posts.com answers')).toMatchObject({
+    status: 'fail',
+    detail: expect.stringMatching(/ECONNREFUSED/),
+    fix: expect.stringMatching(/Nothing listens on port 80/),
+  });
+});
+
+test('another program on port 80: says so', async () => {
+  const checks = await doctor(await setUp({ answer: { status: 404, server: 'Microsoft-IIS/10.0', body: 'Not Found' } }));
+  expect(byName(checks, 'posts.com answers')).toMatchObject({
+    status: 'fail',
+    detail: expect.stringMatching(/Microsoft-IIS/),
+    fix: expect.stringMatching(/Another program holds port 80/),
+  });
+});
+
+test('a 404 from the ingress controller: points at the Ingress class and host', async () => {
+  const checks = await doctor(await setUp({ answer: { status: 404, server: 'nginx', body: '<html>404</html>' } }));
+  expect(byName(checks, 'posts.com answers')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/CLASS nginx and HOSTS posts\.com/) });
+});
+
+test('a 503 from the ingress controller: points at the pods', async () => {
+  const checks = await doctor(await setUp({ answer: { status: 503, server: 'nginx' } }));
+  expect(byName(checks, 'posts.com answers')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/kubectl get pods/) });
+});

@@ -1,0 +1,36 @@
+import http from 'node:http';
+
+export interface Answer {
+  /** 0 when there was no answer (refused, reset, timed out). */
+  status: number;
+  body: string;
+}
+
+/**
+ * One request with `Host: posts.com` (the ingress routes by it; a service ignores it) and `body` as JSON.
+ * Never rejects: a request that gets no answer resolves with status 0.
+ */
+export function request(agent: http.Agent | false, base: URL, method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<Answer> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve) => {
+    const req = http.request(
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        method,
+        path,
+        headers: { host: 'posts.com', ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', () => resolve({ status: 0, body: '' }));
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.end(payload);
+  });
+}

@@ -1,0 +1,384 @@
+/**
+ * The local ingress: routes like ingress-nginx with `use-regex`, from the same YAML the cluster applies,
+ * so local and cluster routing cannot drift apart; and, as kube-proxy, only to processes whose readiness
+ * probe (from the same YAML) passes.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { deploymentsOf, readManifests, servicesOf, type Doc } from './manifests';
+
+export interface Route {
+  /** The path as written in the Ingress. */
+  path: string;
+  /** `^<path>`, case-insensitive: what ingress-nginx writes as `location ~* "^<path>"`. */
+  regex: RegExp;
+  service: string;
+  servicePort: number;
+  /** The workspace that serves it: the Service's `selector.app`. */
+  workspace: string;
+}
+
+/** A container's `readinessProbe` (httpGet), as the kubelet runs it. */
+export interface ReadinessProbe {
+  path: string;
+  periodMs: number;
+  timeoutMs: number;
+  /** Consecutive passes that make a not-ready process ready. */
+  successThreshold: number;
+  /** Consecutive failures that make a ready process not ready. */
+  failureThreshold: number;
+}
+
+export interface RouteTable {
+  /** Lower-case host → routes, longest path first. */
+  hosts: Map<string, Route[]>;
+  /** Bytes, from `proxy-body-size`; undefined = no limit. */
+  bodyLimit?: number;
+  /** Workspace (its pods' `app` label) → its Deployment's readiness probe. Without one it is ready while running, as in Kubernetes. */
+  probes: Map<string, ReadinessProbe>;
+}
+
+/** Hosts that reach the Ingress's first host locally, so `http://localhost:8080` just works. */
+export const LOCAL_ALIASES = ['localhost', '127.0.0.1', '::1'];
+
+/** Size as nginx writes it (`1m`, `512k`, `100`); `0` means no limit, as in nginx. */
+export function parseSize(size: string): number | undefined {
+  const m = /^(\d+)([kKmMgG]?)$/.exec(size.trim());
+  if (!m) throw new Error(`bad proxy-body-size: ${size}`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const bytes = Number(m[1]) * unit;
+  return bytes === 0 ? undefined : bytes;
+}
+
+/** A Deployment's readiness probe, with Kubernetes' defaults for what the manifest leaves out. */
+function readinessProbe(deployment: Doc): ReadinessProbe | undefined {
+  const name = deployment.metadata?.name;
+  // One container per pod here: the pod is ready when that container is.
+  const probe = deployment.spec?.template?.spec?.containers?.[0]?.readinessProbe;
+  if (!probe) return undefined;
+  const urlPath = probe.httpGet?.path;
+  if (typeof urlPath !== 'string') throw new Error(`Deployment ${name}: the local ingress only implements httpGet readiness probes`);
+  return {
+    path: urlPath,
+    periodMs: Number(probe.periodSeconds ?? 10) * 1000,
+    timeoutMs: Number(probe.timeoutSeconds ?? 1) * 1000,
+    successThreshold: Number(probe.successThreshold ?? 1),
+    failureThreshold: Number(probe.failureThreshold ?? 3),
+  };
+}
+
+/** ingress-nginx sorts by descending path length (ties: descending path) before writing first-match regex locations. */
+function byNginxOrder(a: Route, b: Route): number {
+  return b.path.length - a.path.length || (a.path < b.path ? 1 : a.path > b.path ? -1 : 0);
+}
+
+/** Builds the routing table from every Ingress, Service and Deployment in `k8sDir` (multi-document files; other kinds ignored). */
+export function loadRoutes(k8sDir: string, aliases: string[] = LOCAL_ALIASES): RouteTable {
+  const docs = readManifests(k8sDir);
+  const services = servicesOf(docs);
+  const table: RouteTable = { hosts: new Map(), probes: new Map() };
+  for (const [app, deployment] of deploymentsOf(docs)) {
+    const probe = readinessProbe(deployment);
+    if (probe) table.probes.set(app, probe);
+  }
+  for (const ingress of docs.filter((d) => d.kind === 'Ingress')) {
+    const annotations = ingress.metadata?.annotations ?? {};
+    if (annotations['nginx.ingress.kubernetes.io/use-regex'] !== 'true') {
+      throw new Error(`Ingress ${ingress.metadata?.name}: the local ingress only implements use-regex routing`);
+    }
+    const size = annotations['nginx.ingress.kubernetes.io/proxy-body-size'];
+    if (size !== undefined) table.bodyLimit = parseSize(String(size));
+    for (const rule of ingress.spec?.rules ?? []) {
+      const host = String(rule.host ?? '').toLowerCase();
+      const routes = table.hosts.get(host) ?? [];
+      for (const p of rule.http?.paths ?? []) {
+        const name = p.backend?.service?.name;
+        const port = Number(p.backend?.service?.port?.number);
+        const service = services.get(name);
+        if (!service) throw new Error(`Ingress backend ${name} has no Service in ${k8sDir}`);
+        if (!service.ports.includes(port)) throw new Error(`Service ${name} has no port ${port}`);
+        routes.push({ path: p.path, regex: new RegExp(`^${p.path}`, 'i'), service: name, servicePort: port, workspace: service.app });
+      }
+      table.hosts.set(host, routes.sort(byNginxOrder));
+    }
+  }
+  const first = table.hosts.keys().next().value;
+  if (first === undefined) throw new Error(`no Ingress rules in ${k8sDir}`);
+  for (const alias of aliases) if (!table.hosts.has(alias)) table.hosts.set(alias, table.hosts.get(first)!);
+  return table;
+}
+
+/** `Host` header → bare lower-case host name (`Posts.com:8080` → `posts.com`, `[::1]:8080` → `::1`). */
+export function hostName(header: string | undefined): string {
+  const h = (header ?? '').trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1).split(']')[0];
+  const colon = h.indexOf(':');
+  return colon === -1 ? h : h.slice(0, colon);
+}
+
+/** The route for a request, or undefined (unknown host or no path matches: ingress-nginx answers 404). */
+export function matchRoute(table: RouteTable, host: string | undefined, url: string): Route | undefined {
+  const routes = table.hosts.get(hostName(host));
+  if (!routes) return undefined;
+  const q = url.indexOf('?');
+  const p = q === -1 ? url : url.slice(0, q);
+  return routes.find((r) => r.regex.test(p));
+}
+
+/** A workspace's running process. */
+export interface Endpoint {
+  port: number;
+  /** Which start of the process: a new one (a restart) is not ready until its probe passes again, as a new container. */
+  instance: number;
+}
+
+interface ProbeState {
+  instance: number;
+  ready: boolean;
+  successes: number;
+  failures: number;
+  probing?: Promise<void>;
+}
+
+/** One httpGet probe as the kubelet makes it: any 2xx or 3xx within the timeout passes. */
+function httpProbe(port: number, probe: ReadinessProbe): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: probe.path, agent: false, timeout: probe.timeoutMs }, (res) => {
+      res.resume();
+      const status = res.statusCode ?? 0;
+      resolve(status >= 200 && status < 400);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * What kube-proxy routes to: each workspace's running process, and whether it passed its readiness probe.
+ * Probes run in the background on their period, never per request.
+ */
+export class Endpoints {
+  private readonly states = new Map<string, ProbeState>();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly probes: Map<string, ReadinessProbe>,
+    /** The workspace's process, or undefined while it is down or waiting to be restarted. */
+    readonly running: (workspace: string) => Endpoint | undefined,
+  ) {}
+
+  /** Probes every workspace now and then on its period, until stop(). */
+  start(): void {
+    this.stop();
+    for (const [workspace, probe] of this.probes) {
+      void this.probe(workspace);
+      // Unref'd: probing alone never keeps a process alive.
+      this.timers.push(setInterval(() => void this.probe(workspace), probe.periodMs).unref());
+    }
+  }
+
+  stop(): void {
+    this.timers.splice(0).forEach(clearInterval);
+  }
+
+  /** True when the workspace's current process passed its probe (or it has none and is running). */
+  ready(workspace: string, endpoint = this.running(workspace)): boolean {
+    if (!endpoint) return false;
+    if (!this.probes.has(workspace)) return true;
+    const state = this.states.get(workspace);
+    return state?.instance === endpoint.instance && state.ready;
+  }
+
+  /** Probes the workspace's current process once (joining a probe already under way); counts as any periodic probe. */
+  probe(workspace: string): Promise<void> {
+    const probe = this.probes.get(workspace);
+    const endpoint = this.running(workspace);
+    if (!probe || !endpoint) return Promise.resolve();
+    const state = this.stateOf(workspace, endpoint.instance);
+    state.probing ??= httpProbe(endpoint.port, probe).then((passed) => {
+      state.probing = undefined;
+      countResult(state, passed, probe);
+    });
+    return state.probing;
+  }
+
+  /** The instance's probe results so far; a new instance starts not ready, with none. */
+  private stateOf(workspace: string, instance: number): ProbeState {
+    const known = this.states.get(workspace);
+    if (known?.instance === instance) return known;
+    const fresh: ProbeState = { instance, ready: false, successes: 0, failures: 0 };
+    this.states.set(workspace, fresh);
+    return fresh;
+  }
+}
+
+/** As the kubelet: readiness flips only after `successThreshold` passes or `failureThreshold` failures in a row. */
+function countResult(state: ProbeState, passed: boolean, probe: ReadinessProbe): void {
+  if (passed) {
+    state.failures = 0;
+    state.successes++;
+    if (state.successes >= probe.successThreshold) state.ready = true;
+  } else {
+    state.successes = 0;
+    state.failures++;
+    if (state.failures >= probe.failureThreshold) state.ready = false;
+  }
+}
+
+export interface IngressOptions {
+  table: RouteTable;
+  /** Where each workspace runs and whether it is ready; probed while the ingress listens. */
+  endpoints: Endpoints;
+  /** Upstream response timeout, as nginx's proxy_read_timeout (default 60 s). */
+  timeoutMs?: number;
+}
+
+// Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1).
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
+
+function forwardHeaders(headers: http.IncomingHttpHeaders, keep: string[] = []): http.OutgoingHttpHeaders {
+  const named = String(headers.connection ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((s) => s.trim());
+  const out: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined || ((HOP_BY_HOP.has(k) || named.includes(k)) && !keep.includes(k))) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+function requestHeaders(req: http.IncomingMessage, keep?: string[]): http.OutgoingHttpHeaders {
+  const headers = forwardHeaders(req.headers, keep);
+  const ip = req.socket.remoteAddress ?? '';
+  // As ingress-nginx by default: the client's address replaces X-Forwarded-For (compute-full-forwarded-for off).
+  headers['x-request-id'] = req.headers['x-request-id'] || randomUUID().replace(/-/g, '');
+  headers['x-real-ip'] = ip;
+  headers['x-forwarded-for'] = ip;
+  headers['x-forwarded-host'] = req.headers.host ?? '';
+  headers['x-forwarded-port'] = String(req.socket.localPort ?? '');
+  headers['x-forwarded-proto'] = 'http';
+  headers['x-forwarded-scheme'] = 'http';
+  return headers;
+}
+
+function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function socketError(socket: Duplex, status: number, reason: string): void {
+  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  socket.destroy();
+}
+
+/** The proxy server (not listening yet). Bodies stream both ways; nothing is read from disk per request. */
+export function createIngress(options: IngressOptions): http.Server {
+  const { table, endpoints } = options;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  // Idle upstream connections close after 4 s, before Node's default 5 s server keep-alive can race a reuse.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 4000 });
+
+  const server = http.createServer((req, res) => {
+    const route = matchRoute(table, req.headers.host, req.url ?? '/');
+    if (!route) return sendError(res, 404, 'not_found', `no route for ${hostName(req.headers.host) || '(no host)'}${req.url}`);
+    const endpoint = endpoints.running(route.workspace);
+    if (!endpoint) return sendError(res, 503, 'unavailable', `${route.workspace} is not running (restarting?)`);
+    if (!endpoints.ready(route.workspace, endpoint)) {
+      return sendError(res, 503, 'no_ready_endpoint', `${route.workspace} is not ready: its readiness probe has not passed yet`);
+    }
+    const { port } = endpoint;
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (table.bodyLimit !== undefined && length > table.bodyLimit) {
+      return sendError(res, 413, 'payload_too_large', `body over ${table.bodyLimit} bytes`);
+    }
+
+    const headers = requestHeaders(req);
+    const bodyless = !req.headers['transfer-encoding'] && length === 0;
+    const retriable = bodyless && (req.method === 'GET' || req.method === 'HEAD');
+    const forward = (retry: boolean) => {
+      const upReq = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent, timeout: timeoutMs });
+      upReq.on('response', (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, forwardHeaders(upRes.headers));
+        upRes.pipe(res);
+        upRes.on('error', () => res.destroy());
+      });
+      upReq.on('timeout', () => upReq.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
+      upReq.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive connection the backend closed just as we reused it: nginx retries such reads too.
+        if (retry && upReq.reusedSocket && err.code === 'ECONNRESET' && !res.headersSent) return forward(false);
+        if (err.code === 'ETIMEDOUT') sendError(res, 504, 'gateway_timeout', `${route.workspace} did not answer in time`);
+        else sendError(res, 502, 'bad_gateway', `${route.workspace} is unreachable (${err.code ?? err.message})`);
+      });
+      // The client went away before the answer was complete: stop the upstream work too.
+      res.on('close', () => {
+        if (!res.writableFinished) upReq.destroy();
+      });
+      if (bodyless) upReq.end();
+      else req.pipe(upReq);
+    };
+    forward(retriable);
+  });
+
+  // WebSocket (and other) upgrades, e.g. Vite's HMR in dev mode: a raw tunnel once the backend says 101.
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const route = matchRoute(table, req.headers.host, req.url ?? '/');
+    if (!route) return socketError(socket, 404, 'Not Found');
+    const endpoint = endpoints.running(route.workspace);
+    if (!endpoint || !endpoints.ready(route.workspace, endpoint)) return socketError(socket, 503, 'Service Unavailable');
+    const upReq = http.request({
+      host: '127.0.0.1',
+      port: endpoint.port,
+      method: req.method,
+      path: req.url,
+      headers: requestHeaders(req, ['connection', 'upgrade']),
+    });
+    upReq.on('upgrade', (upRes, upSocket, upHead) => {
+      const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}`];
+      for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
+      socket.write(lines.join('\r\n') + '\r\n\r\n');
+      if (upHead.length > 0) socket.write(upHead);
+      if (head.length > 0) upSocket.write(head);
+      upSocket.on('error', () => socket.destroy());
+      socket.on('close', () => upSocket.destroy());
+      upSocket.on('close', () => socket.destroy());
+      upSocket.pipe(socket).pipe(upSocket);
+    });
+    upReq.on('response', (upRes) => {
+      // The backend refused the upgrade: pass its plain answer on and close.
+      const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}`];
+      for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
+      socket.write(lines.join('\r\n') + '\r\n\r\n');
+      upRes.pipe(socket);
+    });
+    upReq.on('error', () => socketError(socket, 502, 'Bad Gateway'));
+    upReq.end();
+  });
+
+  server.keepAliveTimeout = 75_000; // nginx's keepalive_timeout
+  server.headersTimeout = 80_000;
+  server.on('listening', () => endpoints.start());
+  server.on('close', () => {
+    endpoints.stop();
+    agent.destroy();
+  });
+  return server;
+}

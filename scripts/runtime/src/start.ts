@@ -1,0 +1,38 @@
+/**
+ * `npm start` / `npm run dev` / `npm run clean:data`: the whole blog on one port (PORT, default 8080).
+ */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { startSystem } from './launcher';
+import { ROOT } from './root';
+
+const args = process.argv.slice(2);
+const dataDir = path.resolve(process.env.DATA_DIR ?? path.join(ROOT, '.data'));
+
+async function main(): Promise<void> {
+  if (args.includes('--clean-data')) {
+    // Only the file the launcher put there: DATA_DIR may point at a folder that holds other things.
+    const file = path.join(dataDir, 'events.ndjson');
+    rmSync(file, { force: true });
+    console.log(`removed ${file}: the next start begins with an empty blog`);
+    return;
+  }
+  const unknown = args.filter((a) => a !== '--dev');
+  if (unknown.length > 0) throw new Error(`unknown argument ${unknown.join(' ')} (use --dev or --clean-data)`);
+
+  const port = Number(process.env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${process.env.PORT}`);
+  const system = await startSystem({
+    port,
+    dataDir,
+    dev: args.includes('--dev'),
+    // A Ctrl-C is the normal way to stop: exit cleanly once everything is down.
+    onSignal: () => process.exit(0),
+  });
+  console.log(`\nposts.com is running at ${system.url}\n  try: curl -H 'Host: posts.com' localhost:${system.ports.ingress}/posts   (Ctrl-C stops it)\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`npm start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,152 @@
+/**
+ * One process kept running, as the kubelet keeps a container with `restartPolicy: Always`: restarted
+ * after a crash with a doubling backoff, its whole process group signalled together.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import readline from 'node:readline';
+import type { Readable } from 'node:stream';
+import { sleep } from './wait';
+
+export interface Backoff {
+  /** First restart delay (default 500 ms), doubled after each crash... */
+  initialMs: number;
+  /** ...up to this cap (default 10 s)... */
+  maxMs: number;
+  /** ...and back to the first delay once a process stayed up this long (default 10 s). */
+  resetAfterMs: number;
+}
+
+export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 10_000, resetAfterMs: 10_000 };
+
+export interface ProcessSpec {
+  name: string;
+  command: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Signals a whole process group; false when the group is gone. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pipeLines(stream: Readable, write: (line: string) => void): void {
+  readline.createInterface({ input: stream, crlfDelay: Infinity }).on('line', write);
+}
+
+const seconds = (ms: number) => `${ms / 1000}s`;
+
+/**
+ * A process kept running: each start gets its own process group, so it and whatever it spawns
+ * (npm → nodemon → ts-node in dev mode) are signalled together, and a Ctrl-C to the terminal
+ * reaches only the launcher, which then stops everything in order.
+ */
+export class Supervisor {
+  private child?: ChildProcess;
+  private pgid?: number;
+  private stopping = false;
+  private restartTimer?: NodeJS.Timeout;
+  private delay: number;
+  private startedAt = 0;
+  private starts = 0;
+  private exitWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly spec: ProcessSpec,
+    private readonly log: (line: string) => void,
+    private readonly backoff: Backoff = DEFAULT_BACKOFF,
+  ) {
+    this.delay = backoff.initialMs;
+  }
+
+  /** Starts the process; after stop(), starts it again. Every start is a new instance (see restarts()). */
+  start(): void {
+    if (this.child) throw new Error(`${this.spec.name} is already running`);
+    clearTimeout(this.restartTimer);
+    this.stopping = false;
+    this.starts++;
+    const { name, command, args, cwd, env } = this.spec;
+    const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.pgid = child.pid;
+    this.startedAt = Date.now();
+    pipeLines(child.stdout!, this.log);
+    pipeLines(child.stderr!, this.log);
+    child.on('error', (err) => {
+      this.log(`cannot start ${name}: ${err.message}`);
+      if (child.pid === undefined) this.onExit(child, 127, null); // spawn failed: there will be no 'exit'
+    });
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.child = undefined;
+    this.exitWaiters.splice(0).forEach((wake) => wake());
+    if (this.stopping) return; // stop() watches the rest of the group
+    // Whatever the leader left behind (nodemon's child in dev mode) must not hold the port for the next start.
+    if (this.pgid !== undefined) signalGroup(this.pgid, 'SIGKILL');
+    this.pgid = undefined;
+
+    // Reported as the kubelet does: a death by signal is 128 + its number (137 for SIGKILL).
+    const exitCode = code ?? 128 + (signal ? os.constants.signals[signal] : 0);
+    if (Date.now() - this.startedAt >= this.backoff.resetAfterMs) this.delay = this.backoff.initialMs;
+    this.log(`restarting ${this.spec.name} in ${seconds(this.delay)} (exit code ${exitCode})`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      this.start();
+    }, this.delay);
+    this.delay = Math.min(this.delay * 2, this.backoff.maxMs);
+  }
+
+  /** True while a started process is alive (not while it waits for a restart). */
+  running(): boolean {
+    return this.child !== undefined;
+  }
+
+  pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts after the first one: restarts after a crash, and starts after a stop(). */
+  restarts(): number {
+    return Math.max(0, this.starts - 1);
+  }
+
+  /** Signals the process group; unless stopping, the exit counts as a crash and restarts. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.child && this.pgid !== undefined) signalGroup(this.pgid, signal);
+  }
+
+  /** SIGTERM to the group, then SIGKILL for whatever is still there after `graceMs`. No restart after this until start(). */
+  async stop(graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const pgid = this.pgid;
+    if (pgid === undefined) return;
+    const exited = this.child ? new Promise<void>((resolve) => this.exitWaiters.push(resolve)) : Promise.resolve();
+    signalGroup(pgid, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (signalGroup(pgid, 0) && Date.now() < deadline) await sleep(50);
+    if (signalGroup(pgid, 'SIGKILL')) {
+      this.log(`${this.spec.name} did not stop within ${seconds(graceMs)}; killed`);
+      const killedBy = Date.now() + 2000; // SIGKILL is not instant: wait until the group is really gone
+      while (signalGroup(pgid, 0) && Date.now() < killedBy) await sleep(20);
+    }
+    await exited;
+  }
+
+  /** For process 'exit' handlers, which cannot wait: kill at once. */
+  killNow(): void {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    if (this.pgid !== undefined) signalGroup(this.pgid, 'SIGKILL');
+  }
+}
