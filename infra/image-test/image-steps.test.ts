@@ -1,8 +1,8 @@
 /**
  * `npm run test:images`: with no Docker engine here, carries out one service's Dockerfile step by step
- * in a temporary folder (each stage a folder standing for `/`, COPY honouring .dockerignore, RUN
- * through sh), starts the final stage's CMD in its WORKDIR and asks it for /healthz. A file the image
- * needs but the Dockerfile leaves out makes this fail. IMAGE_TEST_SERVICES picks the services
+ * in a temporary folder (each stage a folder standing for `/`, COPY honouring .dockerignore, COPY
+ * --from reading an earlier stage's folder, RUN through sh), starts the final stage's CMD in its
+ * WORKDIR and asks it for /healthz. A file the image needs but the Dockerfile leaves out makes this fail. IMAGE_TEST_SERVICES picks the services
  * (posts, a backend with the bus SDK, and client, the Vite build); IMAGE_TEST_CONTEXT another build
  * context (the repository root).
  */
@@ -12,10 +12,13 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { dockerignore, readStages, ROOT, Stage } from '../test/dockerfile';
+import { WORKSPACES } from '../test/workspaces';
 
 const SERVICES = (process.env.IMAGE_TEST_SERVICES || 'posts,client').split(',');
 const CONTEXT = path.resolve(process.env.IMAGE_TEST_CONTEXT || ROOT);
-const ignored = dockerignore(path.join(CONTEXT, '.dockerignore'));
+const context = dockerignore(path.join(CONTEXT, '.dockerignore'));
+/** A context path as .dockerignore sees it: relative, with `/`. */
+const inContext = (p: string): string => path.relative(CONTEXT, p).split(path.sep).join('/');
 
 interface Built {
   root: string;
@@ -38,11 +41,11 @@ function copyInto(from: string, to: string, filter: (src: string) => boolean): v
   }
 }
 
-function build(stages: Stage[], work: string): Built {
+/** Every stage's folder and state, the final stage last. */
+function build(stages: Stage[], work: string): Built[] {
   const roots: string[] = [];
   const names: Record<string, number> = {};
-  let last: Built | undefined;
-  stages.forEach((stage, index) => {
+  return stages.map((stage, index) => {
     const root = path.join(work, `stage-${index}`);
     fs.mkdirSync(root);
     roots.push(root);
@@ -75,8 +78,9 @@ function build(stages: Stage[], work: string): Built {
               from = inStage(sourceRoot, src);
             } else {
               from = path.join(CONTEXT, src);
-              if (ignored(path.posix.normalize(src))) throw new Error(`COPY ${src}: excluded by .dockerignore`);
-              filter = (p) => !ignored(path.relative(CONTEXT, p).split(path.sep).join('/'));
+              if (context.ignores(path.posix.normalize(src))) throw new Error(`COPY ${src}: excluded by .dockerignore`);
+              // An ignored folder is still entered when a `!` rule may bring back something inside it.
+              filter = (p) => (fs.lstatSync(p).isDirectory() ? !context.prunes(inContext(p)) : !context.ignores(inContext(p)));
             }
             if (!fs.existsSync(from)) throw new Error(`COPY ${src}: not in the ${fromStage ? `stage ${fromStage}` : 'build context'}`);
             const isDirDest = dest.endsWith('/') || sources.length > 1 || fs.statSync(from).isDirectory();
@@ -102,9 +106,8 @@ function build(stages: Stage[], work: string): Built {
           throw new Error(`${step.keyword}: not replayed here; teach this test about it`);
       }
     }
-    last = state;
+    return state;
   });
-  return last!;
 }
 
 const freePort = (): Promise<number> =>
@@ -129,13 +132,15 @@ async function healthz(port: number, child: ChildProcess): Promise<number> {
 
 describe.each(SERVICES)('%s/Dockerfile, carried out step by step', (SERVICE) => {
   let work: string;
+  let stages: Built[];
   let built: Built;
   let child: ChildProcess | undefined;
 
   beforeAll(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), `image-${SERVICE}-`));
     fs.chmodSync(work, 0o755);
-    built = build(readStages(path.join(CONTEXT, SERVICE, 'Dockerfile')), work);
+    stages = build(readStages(path.join(CONTEXT, SERVICE, 'Dockerfile')), work);
+    built = stages[stages.length - 1];
   });
   afterAll(async () => {
     if (child && child.exitCode === null) {
@@ -143,6 +148,13 @@ describe.each(SERVICES)('%s/Dockerfile, carried out step by step', (SERVICE) => 
       await new Promise((r) => child!.once('exit', r));
     }
     fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  test("the first stage holds every workspace's package.json and the lockfile, and no other file", () => {
+    const root = inStage(stages[0].root, stages[0].cwd);
+    const files = (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => !fs.statSync(path.join(root, f)).isDirectory());
+    expect(files.filter((f) => !/(^|\/)package(-lock)?\.json$/.test(f))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', ...WORKSPACES.map((w) => `${w.folder}/package.json`)]));
   });
 
   test('the final stage holds the compiled output and production dependencies only', () => {

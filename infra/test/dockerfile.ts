@@ -4,10 +4,6 @@ import path from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
-export const SERVICES = ['event-bus', 'posts', 'comments', 'query', 'moderation', 'client'];
-export const PORTS: Record<string, number> = {
-  posts: 4000, comments: 4001, query: 4002, moderation: 4003, 'event-bus': 4005, client: 3000,
-};
 
 export interface Step {
   keyword: string;
@@ -44,8 +40,15 @@ export function readStages(file: string): Stage[] {
   return stages;
 }
 
-/** `.dockerignore` patterns (Go filepath.Match with `**`, as BuildKit reads them) as a path test. */
-export function dockerignore(file = path.join(ROOT, '.dockerignore')): (relPath: string) => boolean {
+export interface DockerIgnore {
+  /** Whether a path (relative, `/`-separated) stays out of the build context. */
+  ignores(relPath: string): boolean;
+  /** Whether nothing under a folder can be in the context, so a walk need not enter it. */
+  prunes(relDir: string): boolean;
+}
+
+/** `.dockerignore` patterns (Go filepath.Match with `**`, as BuildKit reads them); the last rule that matches wins. */
+export function dockerignore(file = path.join(ROOT, '.dockerignore')): DockerIgnore {
   const rules = fs
     .readFileSync(file, 'utf8')
     .split('\n')
@@ -64,9 +67,14 @@ export function dockerignore(file = path.join(ROOT, '.dockerignore')): (relPath:
       // A pattern that names a folder excludes everything inside it too.
       return { negate, re: new RegExp(`^${source}(?:/.*)?$`) };
     });
-  return (relPath) => {
-    let ignored = false;
-    for (const rule of rules) if (rule.re.test(relPath)) ignored = !rule.negate;
-    return ignored;
+  // An exclusion after the last `!` rule can be undone by nothing, so its folders need no walk.
+  const final = rules.slice(rules.map((r) => r.negate).lastIndexOf(true) + 1);
+  return {
+    ignores(relPath) {
+      let ignored = false;
+      for (const rule of rules) if (rule.re.test(relPath)) ignored = !rule.negate;
+      return ignored;
+    },
+    prunes: (relDir) => final.some((rule) => rule.re.test(relDir)),
   };
 }
