@@ -1,8 +1,5 @@
 /** Component tests run in jsdom; server tests opt into node with a docblock. Type checking is `npm run typecheck`. */
-module.exports = {
-  displayName: 'client',
+module.exports = require('../jest.workspace')('client', __dirname, {
   testEnvironment: 'jsdom',
-  roots: ['<rootDir>/test'],
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
-  transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
-};
+});

@@ -3,13 +3,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 
-// Runs the real entry point from source, so the test needs no build first.
+// Runs the real entry point from source, the kit too, so the test needs no build first.
 const ENTRY = path.join(__dirname, '..', 'src', 'server', 'index.ts');
+const KIT_FROM_SOURCE = path.join(__dirname, 'kit-from-source.js');
 
 const started: ChildProcess[] = [];
 
 function startServer(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ENTRY], {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', KIT_FROM_SOURCE, ENTRY], {
     env: { ...process.env, TS_NODE_PROJECT: path.join(__dirname, '..', 'tsconfig.json'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -26,22 +27,10 @@ function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
 }
 
-function logLine(child: ChildProcess, msg: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const line = buffered.split('\n').find((candidate) => candidate.includes(`"msg":"${msg}"`));
-      if (line) resolve(JSON.parse(line));
-    });
-    child.on('exit', () => reject(new Error(`exited before logging "${msg}": ${buffered}`)));
-  });
-}
-
-/** Everything the process wrote to stdout so far. */
-function collectOutput(child: ChildProcess): string[] {
+/** Everything the process wrote to stdout (its log) or stderr (why it could not start) so far. */
+function collectOutput(child: ChildProcess, stream: 'stdout' | 'stderr' = 'stdout'): string[] {
   const output: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child[stream]?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   return output;
 }
 
@@ -66,17 +55,18 @@ async function answering(url: string): Promise<void> {
 
 jest.setTimeout(30_000);
 
-it('exits 1 with a clear message on a bad PORT', async () => {
+it('exits 1 naming the variable on a bad PORT', async () => {
   const child = startServer({ PORT: 'not-a-port' });
-  const output = collectOutput(child);
+  const errors = collectOutput(child, 'stderr');
   expect(await exitOf(child)).toBe(1);
-  expect(output.join('')).toContain('PORT must be a whole number');
+  expect(errors.join('')).toMatch(/^client: invalid configuration\n\s+PORT: /);
 });
 
 it('serves /healthz and exits 0 on SIGTERM', async () => {
-  const child = startServer({ PORT: '0', HOST: '127.0.0.1' });
+  const port = await freePort();
+  const child = startServer({ PORT: String(port), HOST: '127.0.0.1' });
   const exited = exitOf(child);
-  const { port } = await logLine(child, 'listening');
+  await answering(`http://127.0.0.1:${port}/healthz`);
   const res = await fetch(`http://127.0.0.1:${port}/healthz`);
   expect(res.status).toBe(200);
   child.kill('SIGTERM');
@@ -84,10 +74,10 @@ it('serves /healthz and exits 0 on SIGTERM', async () => {
 });
 
 it('exits 1 naming the variable on a bad LOG_LEVEL', async () => {
-  const child = startServer({ PORT: '0', LOG_LEVEL: 'nonsense' });
-  const output = collectOutput(child);
+  const child = startServer({ PORT: String(await freePort()), LOG_LEVEL: 'nonsense' });
+  const errors = collectOutput(child, 'stderr');
   expect(await exitOf(child)).toBe(1);
-  expect(output.join('')).toMatch(/invalid configuration: LOG_LEVEL must be one of .*nonsense/);
+  expect(errors.join('')).toMatch(/^client: invalid configuration\n\s+LOG_LEVEL: /);
 });
 
 it('with LOG_LEVEL=warn, writes warnings but no info lines, for requests or otherwise', async () => {
@@ -101,5 +91,6 @@ it('with LOG_LEVEL=warn, writes warnings but no info lines, for requests or othe
   expect(await exited).toBe(0);
 
   const lines = output.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line));
-  expect(lines).toEqual([expect.objectContaining({ level: 'warn', msg: 'request', path: '/nothing-here', status: 404 })]);
+  // pino's level 40 is warn.
+  expect(lines).toEqual([expect.objectContaining({ level: 40, service: 'client', msg: 'request completed', url: '/nothing-here', status: 404 })]);
 });

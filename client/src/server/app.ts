@@ -1,14 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import type { Log } from './log';
+import { errorHandler, health, HttpError, notFound, requestLogger, type Logger } from '@posts/kit';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 
 export interface AppDeps {
   /** The Vite build: index.html plus hashed files under assets/. */
   staticDir: string;
-  /** One structured log line per request; silent when not given (tests). */
-  log?: Log;
+  logger: Logger;
 }
 
 /** Hashed file names change with their content, so browsers may keep them for a year without asking. */
@@ -29,21 +27,16 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function createApp({ staticDir, log = () => {} }: AppDeps): express.Express {
+export function createApp({ staticDir, logger }: AppDeps): express.Express {
   const indexHtml = path.join(staticDir, 'index.html');
+  const notBuilt = () => new HttpError(503, 'not_ready', 'The UI has not been built: index.html is missing.');
   const app = express();
   app.disable('x-powered-by');
-  app.use(requestLog(log));
   app.use(securityHeaders);
-
-  app.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
-  });
-  app.get('/readyz', (_req, res) => {
-    // Ready only once the UI is built: a server without index.html can answer nothing useful.
-    if (existsSync(indexHtml)) res.set('Cache-Control', 'no-store').json({ status: 'ready' });
-    else sendError(res, 503, 'not_ready', 'The UI has not been built: index.html is missing.');
-  });
+  // Before health, so probes carry a request id too; it logs no line for them.
+  app.use(requestLogger(logger));
+  // Ready only once the UI is built: a server without index.html can answer nothing useful.
+  app.use(health(() => existsSync(indexHtml)));
 
   app.use(
     express.static(staticDir, {
@@ -60,15 +53,15 @@ export function createApp({ staticDir, log = () => {} }: AppDeps): express.Expre
   app.get(/.*/, (req, res, next) => {
     if (!wantsPage(req)) return next();
     res.set('Cache-Control', REVALIDATE);
+    // sendFile's own error would show the file's path to the browser.
     res.sendFile(indexHtml, (error) => {
-      if (error) next(error);
+      if (error) next(res.headersSent ? error : notBuilt());
     });
   });
 
-  app.use((req, res) => {
-    sendError(res, 404, 'not_found', `Nothing at ${req.method} ${req.path}.`);
-  });
-  app.use(errorHandler(log));
+  app.use(notFound);
+  app.use(uncachedErrors);
+  app.use(errorHandler(logger));
   return app;
 }
 
@@ -87,45 +80,9 @@ const securityHeaders: RequestHandler = (_req, res, next) => {
   next();
 };
 
-function requestLog(log: Log): RequestHandler {
-  return (req, res, next) => {
-    // Reuse the ingress's id so one request can be followed across services.
-    const incoming = req.get('x-request-id');
-    const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', requestId);
-    // Probes come every few seconds and say nothing new, as in the other services' logs.
-    if (req.path === '/healthz' || req.path === '/readyz') return next();
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
-      log({ level, msg: 'request', requestId, method: req.method, path: req.path, status: res.statusCode, ms });
-    });
-    next();
-  };
-}
-
-function errorHandler(log: Log): ErrorRequestHandler {
-  return (error: unknown, req, res, _next) => {
-    const status = statusOf(error);
-    if (status >= 500) log({ level: 'error', msg: 'request failed', path: req.path, error: String(error) });
-    if (res.headersSent) {
-      res.destroy(); // the answer is already half sent: cutting it is the only honest thing left
-      return;
-    }
-    if (status === 404) sendError(res, 404, 'not_found', `Nothing at ${req.method} ${req.path}.`);
-    else if (status < 500) sendError(res, status, 'bad_request', 'The request could not be understood.');
-    else sendError(res, 500, 'internal', 'Something went wrong on our side. Please try again.');
-  };
-}
-
-/** The HTTP status an error asks for (express.static and sendFile set one), else 500. */
-function statusOf(error: unknown): number {
-  if (typeof error !== 'object' || error === null) return 500;
-  const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
-  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
-}
-
-function sendError(res: Response, status: number, code: string, message: string): void {
-  res.status(status).set('Cache-Control', 'no-store').json({ error: { code, message } });
-}
+/** An error is never cached; one after the headers went out can only cut the half-sent answer. */
+const uncachedErrors: ErrorRequestHandler = (error, _req, res, next) => {
+  if (res.headersSent) res.destroy();
+  else res.set('Cache-Control', 'no-store');
+  next(error);
+};
