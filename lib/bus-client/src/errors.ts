@@ -1,4 +1,4 @@
-// The SDK's errors carry their own answer (status, code, `expose`), so a service's error
+// The SDK's errors carry their own answer (status, code, `answerable`), so a service's error
 // handler answers them well without knowing the bus.
 
 /**
@@ -7,7 +7,7 @@
  * died), which only a retry with the same id can settle.
  */
 export class BusUnavailableError extends Error {
-  readonly expose = true;
+  readonly answerable = true;
   readonly status = 503;
   readonly code: 'unavailable' | 'outcome_unknown';
   constructor(
@@ -28,21 +28,21 @@ export class EventRefusedError extends Error {}
 
 /** A delivery that is not events. */
 export class InvalidDeliveryError extends Error {
-  readonly expose = true;
+  readonly answerable = true;
   readonly status = 400;
   readonly code = 'invalid_event';
 }
 
 /** A delivery claims seqs the log does not have: nothing of it is applied. */
 export class SeqAheadOfLogError extends Error {
-  readonly expose = true;
+  readonly answerable = true;
   readonly status = 409;
   readonly code = 'seq_ahead_of_log';
 }
 
 /** Events from another log than the one the state was built from. */
 export class LogReplacedError extends Error {
-  readonly expose = true;
+  readonly answerable = true;
   readonly status = 409;
   readonly code = 'log_replaced';
 }

@@ -4,11 +4,11 @@ import { z } from 'zod';
 
 /**
  * An error answered as it is: `{error: {code, message}}` with `status`. Any error that carries
- * `status`, `code` and `expose: true` is answered the same way, so a library's errors need
+ * `status`, `code` and `answerable: true` is answered the same way, so a library's errors need
  * nothing from here to reach the caller well.
  */
 export class HttpError extends Error {
-  readonly expose = true;
+  readonly answerable = true;
   constructor(
     readonly status: number,
     readonly code: string,
@@ -25,8 +25,8 @@ interface Answer {
 }
 
 function isAnswer(err: unknown): err is Error & Answer {
-  const e = err as Partial<Answer> & { expose?: unknown };
-  return err instanceof Error && e.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 600 && typeof e.code === 'string';
+  const e = err as Partial<Answer> & { answerable?: unknown };
+  return err instanceof Error && e.answerable === true && typeof e.status === 'number' && e.status >= 400 && e.status < 600 && typeof e.code === 'string';
 }
 
 export const notFound: RequestHandler = (req, _res, next) => {

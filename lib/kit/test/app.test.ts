@@ -18,7 +18,7 @@ function app(ready = true) {
       throw new HttpError(418, 'teapot', 'I am a teapot.');
     })
     .get('/exposed', () => {
-      throw Object.assign(new Error('The thing is away.'), { expose: true, status: 503, code: 'away' });
+      throw Object.assign(new Error('The thing is away.'), { answerable: true, status: 503, code: 'away' });
     })
     .get('/file', () => {
       throw Object.assign(new Error("ENOENT: no such file or directory, stat '/srv/app/secret'"), { status: 404, expose: false });
@@ -26,6 +26,10 @@ function app(ready = true) {
     .get('/half', (_req, res, next) => {
       res.writeHead(200, { 'content-type': 'application/json' }).write('[1,');
       next(new Error('failed half way'));
+    })
+    .get('/parser', () => {
+      // What body-parser makes of a broken gzip body: meant for the caller, but its code is zlib's.
+      throw Object.assign(new Error('incorrect header check'), { expose: true, status: 400, code: 'Z_DATA_ERROR' });
     })
     .get('/bug', () => {
       throw Object.assign(new Error('secret detail'), { status: 503, code: 'not_meant_for_callers' });
@@ -57,6 +61,7 @@ describe('createServiceApp', () => {
     expect((await request(a).post('/things').set('content-type', 'application/json').send('{')).body.error.code).toBe('malformed_json');
     expect((await request(a).post('/things').send({ name: 'x'.repeat(70_000) })).status).toBe(413);
     expect((await request(a).get('/teapot')).body).toEqual({ error: { code: 'teapot', message: 'I am a teapot.' } });
+    expect((await request(a).get('/parser')).body).toEqual({ error: { code: 'bad_request', message: 'incorrect header check' } });
     expect((await request(a).get('/exposed')).body).toEqual({ error: { code: 'away', message: 'The thing is away.' } });
     const bug = await request(a).get('/bug');
     expect(bug.body).toEqual({ error: { code: 'internal', message: 'Something went wrong on our side.' } }); // nothing unmeant leaks
