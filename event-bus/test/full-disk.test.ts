@@ -14,7 +14,7 @@ function mountSmallDisk(): string {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { stdio: 'pipe' });
   } catch (err) {
     rmdirSync(dir);
-    throw new Error(`cannot mount a tmpfs: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`);
+    throw new Error(`cannot mount a tmpfs: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`, { cause: err });
   }
   return dir;
 }
