@@ -38,7 +38,7 @@ describe('event bus HTTP API', () => {
     expect(again.body).toEqual({ id: 'x1', seq: 1 });
   });
 
-  it("takes the seed's wire format {type, data} and makes the id", async () => {
+  it("takes the course's wire format {type, data} and makes the id", async () => {
     const { app } = bus();
     const res = await request(app).post('/events').send({ type: 'PostCreated', data: { id: 'p', title: 't' } });
     expect(res.status).toBe(201);
