@@ -76,10 +76,7 @@ describe('the list of posts', () => {
 
   it('keeps the server order, oldest post first', async () => {
     await renderApp([firstPost, quietPost]);
-    expect(screen.getAllByRole('article').map((post) => within(post).getByRole('heading').textContent)).toEqual([
-      'First post',
-      'Quiet post',
-    ]);
+    expect(screen.getAllByRole('article').map((post) => within(post).getByRole('heading').textContent)).toEqual(['First post', 'Quiet post']);
   });
 
   it('says the service is unavailable when GET /posts answers 503, and recovers on the next poll', async () => {
@@ -179,7 +176,12 @@ describe('creating a post', () => {
 
     expect(await screen.findByRole('article', { name: 'Hello world' })).toBeInTheDocument();
     expect(title).toHaveValue('');
-    expect(backend.calls).toContainEqual({ method: 'POST', url: '/posts/create', body: { title: 'Hello world' }, idempotencyKey: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(backend.calls).toContainEqual({
+      method: 'POST',
+      url: '/posts/create',
+      body: { title: 'Hello world' },
+      idempotencyKey: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
 
     await advance(FAST_POLL_MS); // the read model still lags: the post must not vanish
     expect(screen.getByRole('article', { name: 'Hello world' })).toBeInTheDocument();
@@ -232,7 +234,12 @@ describe('adding a comment', () => {
 
     expect(await within(post).findByRole('listitem')).toHaveTextContent(PENDING);
     expect(input).toHaveValue('');
-    expect(backend.calls).toContainEqual({ method: 'POST', url: '/posts/p2/comments', body: { content: 'First!' }, idempotencyKey: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(backend.calls).toContainEqual({
+      method: 'POST',
+      url: '/posts/p2/comments',
+      body: { content: 'First!' },
+      idempotencyKey: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
 
     backend.moderate('comment-1', 'approved');
     await advance(FAST_POLL_MS);

@@ -47,7 +47,13 @@ function freePort(): Promise<number> {
 async function answering(url: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (await fetch(url).then(() => true, () => false)) return;
+    if (
+      await fetch(url).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     if (Date.now() > deadline) throw new Error(`${url} never answered`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -90,7 +96,11 @@ it('with LOG_LEVEL=warn, writes warnings but no info lines, for requests or othe
   child.kill('SIGTERM');
   expect(await exited).toBe(0);
 
-  const lines = output.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const lines = output
+    .join('')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
   // pino's level 40 is warn.
   expect(lines).toEqual([expect.objectContaining({ level: 40, service: 'client', msg: 'request completed', url: '/nothing-here', status: 404 })]);
 });

@@ -16,7 +16,6 @@ function comments(busUrl: string) {
   return { subscriber, store, app: createApp({ bus, subscriber, store, logger }) };
 }
 
-
 describe('comments', () => {
   let bus: TestBus;
   let publisher: Bus;
@@ -80,9 +79,7 @@ describe('comments', () => {
     await request(app).post('/events').send(events[2]);
     await until(() => bus.events().some((e) => e.type === 'CommentUpdated'));
     await subscriber.catchUp();
-    expect(bus.events().filter((e) => e.type === 'CommentUpdated')).toEqual([
-      expect.objectContaining({ id: `CommentUpdated:${created.id}`, data: verdict }),
-    ]);
+    expect(bus.events().filter((e) => e.type === 'CommentUpdated')).toEqual([expect.objectContaining({ id: `CommentUpdated:${created.id}`, data: verdict })]);
     expect((await request(app).get('/posts/p1/comments')).body).toEqual([verdict]);
   });
 
@@ -123,7 +120,13 @@ describe('comments', () => {
   it('refuses a delivery that is not events or is ahead of the log, and ignores unknown types', async () => {
     const { app } = comments(bus.url);
     expect((await request(app).post('/events').send({ hello: 'world' })).status).toBe(400);
-    expect((await request(app).post('/events').send({ id: 'x', seq: 50, type: 'PostCreated', data: { id: 'p9' }, at })).status).toBe(409);
+    expect(
+      (
+        await request(app)
+          .post('/events')
+          .send({ id: 'x', seq: 50, type: 'PostCreated', data: { id: 'p9' }, at })
+      ).status,
+    ).toBe(409);
     const unknown = await request(app).post('/events').send({ id: 'x', seq: 1, type: 'PostLiked', data: {}, at });
     expect(unknown.status).toBe(200);
     expect((await request(app).get('/posts/p9/comments')).status).toBe(404);

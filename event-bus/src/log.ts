@@ -122,7 +122,10 @@ export class EventLog extends EventEmitter {
     const { size } = await this.file!.stat();
     if (size > end) {
       await this.file!.truncate(end);
-      logger?.warn({ file: filePath, line: firstBadLine || lineNumber + 1, bytes: size - end }, 'cut a torn end off the event log (a write a crash cut short, never acknowledged)');
+      logger?.warn(
+        { file: filePath, line: firstBadLine || lineNumber + 1, bytes: size - end },
+        'cut a torn end off the event log (a write a crash cut short, never acknowledged)',
+      );
     }
     this.durable = this.assigned;
   }
@@ -213,7 +216,7 @@ export class EventLog extends EventEmitter {
   async writeJson(head: number, write: (chunk: string | Buffer) => Promise<void>, chunkBytes = 64 * 1024): Promise<void> {
     await write(head === 0 ? '[]' : '[');
     let buffer = Buffer.alloc(0); // reused: a new one per chunk is memory the GC returns late
-    for (let start = 0; start < head; ) {
+    for (let start = 0; start < head;) {
       const { end, from } = this.range(start, head - start, chunkBytes);
       const close = end === head ? ']' : ',';
       if (this.file) {
@@ -304,7 +307,7 @@ export class EventLog extends EventEmitter {
     const bytes = Buffer.from(lines.join('\n') + '\n');
     try {
       // A full disk takes only what fits: go on until every byte is out, or the write fails.
-      for (let done = 0; done < bytes.length; ) done += (await file.write(bytes, done)).bytesWritten;
+      for (let done = 0; done < bytes.length;) done += (await file.write(bytes, done)).bytesWritten;
       await file.datasync();
     } catch (err) {
       // Cut at once, so a crash now cannot keep a refused event; if this fails, the next write cuts.

@@ -54,14 +54,16 @@ export function eventRoutes(log: EventLog, deliveries: Delivery[]): Router {
     res.type('application/json');
     if (after !== undefined || limit !== undefined) return void res.send(log.jsonAfter(after ?? 0, limit));
     // The whole log (a reader rebuilding itself from the start), a chunk at a time.
-    log.writeJson(head, (chunk) => writeChunk(res, chunk)).then(
-      () => res.end(),
-      (err) => {
-        if (err === READER_LEFT) return;
-        res.destroy(); // the array is cut short: the reader must not take it for the whole log
-        next(err);
-      },
-    );
+    log
+      .writeJson(head, (chunk) => writeChunk(res, chunk))
+      .then(
+        () => res.end(),
+        (err) => {
+          if (err === READER_LEFT) return;
+          res.destroy(); // the array is cut short: the reader must not take it for the whole log
+          next(err);
+        },
+      );
   });
 
   router.get('/subscriptions', (_req, res) => {

@@ -30,17 +30,23 @@ function dataOfLineBytes(bytes: number, id: string) {
 describe('event bus HTTP API', () => {
   it('stores a publish and answers 201 {id, seq}; the same id again is 200 with the first seq', async () => {
     const { app } = bus();
-    const first = await request(app).post('/events').send({ id: 'x1', type: 'PostCreated', data: { id: 'p', title: 't' } });
+    const first = await request(app)
+      .post('/events')
+      .send({ id: 'x1', type: 'PostCreated', data: { id: 'p', title: 't' } });
     expect(first.status).toBe(201);
     expect(first.body).toEqual({ id: 'x1', seq: 1 });
-    const again = await request(app).post('/events').send({ id: 'x1', type: 'PostCreated', data: { id: 'p', title: 't' } });
+    const again = await request(app)
+      .post('/events')
+      .send({ id: 'x1', type: 'PostCreated', data: { id: 'p', title: 't' } });
     expect(again.status).toBe(200);
     expect(again.body).toEqual({ id: 'x1', seq: 1 });
   });
 
   it("takes the course's wire format {type, data} and makes the id", async () => {
     const { app } = bus();
-    const res = await request(app).post('/events').send({ type: 'PostCreated', data: { id: 'p', title: 't' } });
+    const res = await request(app)
+      .post('/events')
+      .send({ type: 'PostCreated', data: { id: 'p', title: 't' } });
     expect(res.status).toBe(201);
     expect(res.body.id).toEqual(expect.any(String));
   });
@@ -49,7 +55,10 @@ describe('event bus HTTP API', () => {
     const { app } = bus();
     const res = await request(app)
       .post('/events')
-      .send([{ id: 'a', type: 'T', data: {} }, { id: 'b', type: 'T', data: {} }]);
+      .send([
+        { id: 'a', type: 'T', data: {} },
+        { id: 'b', type: 'T', data: {} },
+      ]);
     expect(res.status).toBe(201);
     expect(res.body).toEqual([
       { id: 'a', seq: 1, duplicate: false },
@@ -76,7 +85,9 @@ describe('event bus HTTP API', () => {
     ['an empty batch', []],
   ])('refuses a publish with %s, storing nothing', async (_name, body) => {
     const { app, log } = bus();
-    const res = await request(app).post('/events').send(body as object);
+    const res = await request(app)
+      .post('/events')
+      .send(body as object);
     expect(res.status).toBe(400);
     expect(res.body.error).toEqual({ code: 'invalid_request', message: expect.any(String) });
     expect(log.head).toBe(0);
@@ -87,7 +98,9 @@ describe('event bus HTTP API', () => {
     const malformed = await request(app).post('/events').set('content-type', 'application/json').send('{"type":');
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('malformed_json');
-    const huge = await request(app).post('/events').send({ type: 'T', data: { text: 'x'.repeat(2 * 1024 * 1024) } });
+    const huge = await request(app)
+      .post('/events')
+      .send({ type: 'T', data: { text: 'x'.repeat(2 * 1024 * 1024) } });
     expect(huge.status).toBe(413);
     expect(huge.body.error.code).toBe('payload_too_large');
     const unknown = await request(app).get('/nope');
@@ -97,10 +110,14 @@ describe('event bus HTTP API', () => {
 
   it('takes an event whose stored line is 64 KiB, and refuses one a byte over with 413 event_too_large', async () => {
     const { app, log } = bus();
-    const atLimit = await request(app).post('/events').send({ id: 'e1', type: 'T', data: dataOfLineBytes(MAX_EVENT_BYTES, 'e1') });
+    const atLimit = await request(app)
+      .post('/events')
+      .send({ id: 'e1', type: 'T', data: dataOfLineBytes(MAX_EVENT_BYTES, 'e1') });
     expect(atLimit.status).toBe(201);
     expect(Buffer.byteLength(log.linesAfter(0)[0])).toBe(MAX_EVENT_BYTES);
-    const over = await request(app).post('/events').send({ id: 'e2', type: 'T', data: dataOfLineBytes(MAX_EVENT_BYTES + 1, 'e2') });
+    const over = await request(app)
+      .post('/events')
+      .send({ id: 'e2', type: 'T', data: dataOfLineBytes(MAX_EVENT_BYTES + 1, 'e2') });
     expect(over.status).toBe(413);
     expect(over.body.error).toEqual({ code: 'event_too_large', message: expect.stringMatching(/^event 0 /) });
     expect(log.head).toBe(1);
@@ -108,7 +125,9 @@ describe('event bus HTTP API', () => {
 
   it('counts bytes, not characters: refuses 22,000 euro signs (66,000 bytes)', async () => {
     const { app, log } = bus();
-    const res = await request(app).post('/events').send({ type: 'T', data: { text: '€'.repeat(22_000) } });
+    const res = await request(app)
+      .post('/events')
+      .send({ type: 'T', data: { text: '€'.repeat(22_000) } });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('event_too_large');
     expect(log.head).toBe(0);
@@ -124,7 +143,13 @@ describe('event bus HTTP API', () => {
     expect(res.body.error).toEqual({ code: 'event_too_large', message: expect.stringMatching(/^event 2 /) });
     expect(log.head).toBe(0);
     // Nothing of it was kept: its ids are new, and the next event takes seq 1.
-    expect((await request(app).post('/events').send([small(0)])).body).toEqual([{ id: 's0', seq: 1, duplicate: false }]);
+    expect(
+      (
+        await request(app)
+          .post('/events')
+          .send([small(0)])
+      ).body,
+    ).toEqual([{ id: 's0', seq: 1, duplicate: false }]);
   });
 
   it('answers 503 log_unavailable while the log cannot be written, keeps serving reads, and takes publishes again after', async () => {
@@ -213,7 +238,9 @@ describe('event bus HTTP API', () => {
       await handle.close();
       read.mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }));
       try {
-        const res = await request(createApp({ log, deliveries: [], logger })).get('/events').catch((err: Error) => err);
+        const res = await request(createApp({ log, deliveries: [], logger }))
+          .get('/events')
+          .catch((err: Error) => err);
         expect(String(res)).toBe('Error: aborted'); // no answer, rather than one that parses as a shorter log
         expect(logged).toEqual([expect.objectContaining({ level: 50, err: expect.objectContaining({ message: 'EIO: i/o error, read' }) })]);
       } finally {

@@ -42,7 +42,10 @@ export async function startBusProcess(logPath: string): Promise<BusProcess> {
   for (;;) {
     const gone = await Promise.race([exited, sleep(20, undefined)]);
     if (gone !== undefined) throw new Error(`the bus exited (${gone}) before it was ready:\n${output}`);
-    const ready = await fetch(`${url}/readyz`).then((res) => res.ok, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (res) => res.ok,
+      () => false,
+    );
     if (ready) break;
   }
   return {

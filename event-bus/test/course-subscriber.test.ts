@@ -60,9 +60,12 @@ const ids = (events: ReturnType<TestBus['events']>, type: string) => events.filt
 // As a comments service publishes them: one after another (each within the bus's linger
 // window of the last delivery), or many at once.
 const shapes: Array<[string, (publish: (i: number) => Promise<unknown>) => Promise<unknown>]> = [
-  ['one after another', async (publish) => {
-    for (let i = 0; i < 20; i++) await publish(i);
-  }],
+  [
+    'one after another',
+    async (publish) => {
+      for (let i = 0; i < 20; i++) await publish(i);
+    },
+  ],
   ['all at once', (publish) => Promise.all(Array.from({ length: 20 }, (_, i) => publish(i)))],
 ];
 

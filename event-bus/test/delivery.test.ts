@@ -33,7 +33,6 @@ async function subscriber(answer: (batch: Array<{ seq: number }>) => number = ()
   };
 }
 
-
 async function publish(bus: TestBus, n: number) {
   for (let i = 0; i < n; i++) await bus.log.append([{ type: 'T', data: { i } }]);
 }

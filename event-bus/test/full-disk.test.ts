@@ -76,7 +76,11 @@ onSmallDisk('the bus on a full disk', () => {
   });
 
   async function publish(id = `e${++n}`) {
-    const res = await fetch(`${bus!.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id, type: 'T', data: { text } }) });
+    const res = await fetch(`${bus!.url}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id, type: 'T', data: { text } }),
+    });
     return { id, status: res.status, body: (await res.json()) as { seq?: number; error?: { code: string; message: string } } };
   }
   async function events(): Promise<Stored[]> {

@@ -25,7 +25,10 @@ async function wholeJson(log: EventLog, chunkBytes: number) {
 describe('EventLog', () => {
   it('numbers events 1, 2, 3 … and stores a known id once', async () => {
     const log = EventLog.inMemory();
-    const first = await log.append([{ id: 'a', type: 'T', data: {} }, { type: 'T', data: { n: 2 } }]);
+    const first = await log.append([
+      { id: 'a', type: 'T', data: {} },
+      { type: 'T', data: { n: 2 } },
+    ]);
     const again = await log.append([{ id: 'a', type: 'T', data: { other: true } }]);
     expect(first.map((r) => r.seq)).toEqual([1, 2]);
     expect(first[1].id).toEqual(expect.any(String));
@@ -142,11 +145,19 @@ describe('EventLog', () => {
       expect(await log.append([{ id: 'b', type: 'T', data: {} }])).toEqual([{ id: 'b', seq: 2, duplicate: false }]);
       expect(await log.append([{ id: 'c', type: 'T', data: {} }])).toEqual([{ id: 'c', seq: 3, duplicate: false }]);
       expect(states).toEqual(['unwritable', 'writable']);
-      expect(parse(log.linesAfter(0)).map((e) => [e.id, e.seq])).toEqual([['a', 1], ['b', 2], ['c', 3]]);
+      expect(parse(log.linesAfter(0)).map((e) => [e.id, e.seq])).toEqual([
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+      ]);
       await log.close();
 
       const reopened = await EventLog.open(file);
-      expect(parse(reopened.linesAfter(0)).map((e) => [e.id, e.seq])).toEqual([['a', 1], ['b', 2], ['c', 3]]);
+      expect(parse(reopened.linesAfter(0)).map((e) => [e.id, e.seq])).toEqual([
+        ['a', 1],
+        ['b', 2],
+        ['c', 3],
+      ]);
       await reopened.close();
     });
 

@@ -48,16 +48,18 @@ onLinux('GET /events of a long log', () => {
     let first = '';
     let last = '';
     await new Promise<void>((resolve, reject) => {
-      http.get(`${bus.url}/events`, (res) => {
-        res.on('data', (chunk: Buffer) => {
-          if (first.length < 20) first += chunk.toString('utf8', 0, 20);
-          last = chunk.toString('utf8', chunk.length - 20);
-          received += chunk.length;
-          peak = Math.max(peak, rss(bus.pid));
-        });
-        res.on('end', resolve);
-        res.on('error', reject);
-      }).on('error', reject);
+      http
+        .get(`${bus.url}/events`, (res) => {
+          res.on('data', (chunk: Buffer) => {
+            if (first.length < 20) first += chunk.toString('utf8', 0, 20);
+            last = chunk.toString('utf8', chunk.length - 20);
+            received += chunk.length;
+            peak = Math.max(peak, rss(bus.pid));
+          });
+          res.on('end', resolve);
+          res.on('error', reject);
+        })
+        .on('error', reject);
     });
     expect(received).toBe(size + 1); // `[`, each line with a comma for its newline, `]` for the last
     expect(first).toMatch(/^\[\{"id":"e1","seq":1,/);

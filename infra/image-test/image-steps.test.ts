@@ -172,7 +172,14 @@ describe.each(SERVICES)('%s/Dockerfile, carried out step by step', (SERVICE) => 
     const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
     child = spawn(built.cmd[0], built.cmd.slice(1), {
       cwd: inStage(built.root, built.cwd),
-      env: { PATH: process.env.PATH ?? '', ...built.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', EVENT_BUS_URL: `http://127.0.0.1:${deadBus}` },
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...built.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        EVENT_BUS_URL: `http://127.0.0.1:${deadBus}`,
+      },
       stdio: 'inherit',
       ...asNobody,
     });

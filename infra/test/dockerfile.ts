@@ -60,7 +60,12 @@ export function dockerignore(file = path.join(ROOT, '.dockerignore')): DockerIgn
       const source = pattern
         .split('/')
         .map((part) =>
-          part === '**' ? '.*' : part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'),
+          part === '**'
+            ? '.*'
+            : part
+                .replace(/[.+^${}()|\\]/g, '\\$&')
+                .replace(/\*/g, '[^/]*')
+                .replace(/\?/g, '[^/]'),
         )
         .join('/')
         .replace(/\.\*\//g, '(?:.*/)?');

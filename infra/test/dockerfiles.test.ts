@@ -7,7 +7,11 @@ import { dependenciesOf, WORKSPACE_FOLDERS, workspaceFolder } from './workspaces
 
 const NAMES: string[] = SERVICES.map((s) => s.name);
 const context = dockerignore();
-const runs = (stage: Stage): string => stage.steps.filter((s) => s.keyword === 'RUN').map((s) => s.text).join('\n');
+const runs = (stage: Stage): string =>
+  stage.steps
+    .filter((s) => s.keyword === 'RUN')
+    .map((s) => s.text)
+    .join('\n');
 const copies = (stage: Stage): Step[] => stage.steps.filter((s) => s.keyword === 'COPY' || s.keyword === 'ADD');
 const sources = (step: Step): string[] => step.args.slice(0, -1);
 /** The workspaces named by `--workspace x` / `--workspace=x` in a command, as folders. */
@@ -24,7 +28,17 @@ test('every service in the registry is a workspace with a Dockerfile, and every 
 });
 
 test('.dockerignore keeps local installs, build output, data and history out of the build context', () => {
-  const ignored = ['node_modules/x', 'posts/node_modules/x', 'posts/dist/index.js', 'lib/kit/dist/index.js', 'lib/kit/tsconfig.tsbuildinfo', '.git/HEAD', 'event-bus/.data/events.ndjson', '.env', 'node_modules/x/package.json'];
+  const ignored = [
+    'node_modules/x',
+    'posts/node_modules/x',
+    'posts/dist/index.js',
+    'lib/kit/dist/index.js',
+    'lib/kit/tsconfig.tsbuildinfo',
+    '.git/HEAD',
+    'event-bus/.data/events.ndjson',
+    '.env',
+    'node_modules/x/package.json',
+  ];
   for (const p of ignored) expect({ p, ignored: context.ignores(p) }).toEqual({ p, ignored: true });
   for (const p of ['package.json', 'package-lock.json', 'tsconfig.base.json', 'posts/src/index.ts', 'lib/kit/src/index.ts', 'client/package.json']) {
     expect({ p, ignored: context.ignores(p) }).toEqual({ p, ignored: false });
@@ -82,16 +96,28 @@ describe.each(SERVICES.map((s) => [s.name, s.port] as const))('%s/Dockerfile', (
   });
 
   test('builds the libraries it depends on, each after those it uses, then itself', () => {
-    const built = builders.flatMap((stage) => workspacesIn(runs(stage).split('\n').filter((l) => /npm run build/.test(l)).join('\n')));
+    const built = builders.flatMap((stage) =>
+      workspacesIn(
+        runs(stage)
+          .split('\n')
+          .filter((l) => /npm run build/.test(l))
+          .join('\n'),
+      ),
+    );
     expect(sorted(built)).toEqual(sorted(needed));
     expect(built[built.length - 1]).toBe(svc);
     for (const folder of built) {
-      for (const used of dependenciesOf(folder)) expect({ folder, usedBuiltFirst: built.indexOf(used) < built.indexOf(folder) }).toEqual({ folder, usedBuiltFirst: true });
+      for (const used of dependenciesOf(folder))
+        expect({ folder, usedBuiltFirst: built.indexOf(used) < built.indexOf(folder) }).toEqual({ folder, usedBuiltFirst: true });
     }
   });
 
   test('copies from the build context only the base tsconfig and the folders of what it builds', () => {
-    const fromContext = builders.flatMap((stage) => copies(stage).filter((s) => !s.flags.from).flatMap(sources));
+    const fromContext = builders.flatMap((stage) =>
+      copies(stage)
+        .filter((s) => !s.flags.from)
+        .flatMap(sources),
+    );
     expect(sorted(fromContext)).toEqual(sorted(['tsconfig.base.json', ...needed.map((folder) => `${folder}/`)]));
   });
 

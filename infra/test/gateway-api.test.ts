@@ -66,8 +66,16 @@ test('every backendRef is a Service and port of infra/k8s', () => {
 });
 
 test.each([
-  '/posts/create', '/posts', '/posts/', '/posts/5f2c9a/comments', '/posts/abc/comments/',
-  '/', '/index.html', '/assets/index-abc.js', '/favicon.ico', '/about',
+  '/posts/create',
+  '/posts',
+  '/posts/',
+  '/posts/5f2c9a/comments',
+  '/posts/abc/comments/',
+  '/',
+  '/index.html',
+  '/assets/index-abc.js',
+  '/favicon.ico',
+  '/about',
 ])('%s goes to the same Service as through the Ingress', (p) => {
   expect(viaRoute(p)).toBeDefined();
   expect(viaRoute(p)).toBe(viaIngress(p));

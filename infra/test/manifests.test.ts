@@ -46,8 +46,7 @@ const deploymentOf = (svc: string): Obj => {
 const containerOf = (svc: string): any => deploymentOf(svc).spec.template.spec.containers[0];
 const envOf = (svc: string): Record<string, string> =>
   Object.fromEntries((containerOf(svc).env ?? []).map((e: { name: string; value: string }) => [e.name, e.value]));
-const matches = (selector: Record<string, string>, labels: Record<string, string> = {}): boolean =>
-  Object.entries(selector).every(([k, v]) => labels[k] === v);
+const matches = (selector: Record<string, string>, labels: Record<string, string> = {}): boolean => Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 describe('the files in infra/k8s', () => {
   test('are plain YAML that `kubectl apply -f infra/k8s` applies as they are (no kustomization)', () => {
@@ -148,7 +147,9 @@ describe.each(SERVICES)('%s', (svc) => {
   });
 
   test('every env var that names another service resolves to an existing Service and its port', () => {
-    const urls = Object.values(envOf(svc)).flatMap((v) => v.split(',')).filter((v) => /^https?:\/\//.test(v));
+    const urls = Object.values(envOf(svc))
+      .flatMap((v) => v.split(','))
+      .filter((v) => /^https?:\/\//.test(v));
     for (const raw of urls) {
       const url = new URL(raw);
       const target = services.find((s) => s.metadata.name === url.hostname);
@@ -175,7 +176,9 @@ describe('the event bus', () => {
   });
 
   test('delivers to every backend', () => {
-    const subscribers = envOf('event-bus').SUBSCRIBERS.split(',').map((u) => new URL(u).hostname);
+    const subscribers = envOf('event-bus')
+      .SUBSCRIBERS.split(',')
+      .map((u) => new URL(u).hostname);
     expect(subscribers.sort()).toEqual(['comments-srv', 'moderation-srv', 'posts-srv', 'query-srv']);
   });
 });
@@ -239,9 +242,7 @@ describe('the NetworkPolicies', () => {
 
   test('the bus accepts only the four backends', () => {
     const [rule] = policyFor('event-bus').ingress;
-    expect(rule.from).toEqual([
-      { podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['posts', 'comments', 'query', 'moderation'] }] } },
-    ]);
+    expect(rule.from).toEqual([{ podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['posts', 'comments', 'query', 'moderation'] }] } }]);
   });
 
   test.each(['posts', 'comments', 'query'])('%s accepts the bus and the ingress controller', (svc) => {

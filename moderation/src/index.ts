@@ -22,4 +22,11 @@ const store = createStore();
 const moderate = createModerator(config.BANNED_WORDS);
 const subscriber = bus.subscribe({ handlers: handlers(store), react: react(bus, store, moderate), logger });
 
-runService(createApp({ subscriber, logger }), { name: 'moderation', port: config.PORT, host: config.HOST, logger, start: () => subscriber.start(), drain: () => subscriber.stop() });
+runService(createApp({ subscriber, logger }), {
+  name: 'moderation',
+  port: config.PORT,
+  host: config.HOST,
+  logger,
+  start: () => subscriber.start(),
+  drain: () => subscriber.stop(),
+});

@@ -26,7 +26,6 @@ const created = (id: string, content: string): NewEvent => ({
 
 const verdicts = (bus: TestBus) => bus.events().filter((e) => e.type === 'CommentModerated');
 
-
 describe('moderation service', () => {
   let bus: TestBus;
   beforeEach(async () => (bus = await startTestBus()));

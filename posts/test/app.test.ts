@@ -61,7 +61,9 @@ describe('posts', () => {
     const { app } = posts(bus.url);
     const malformed = await request(app).post('/posts/create').set('content-type', 'application/json').send('{"title":');
     expect([malformed.status, malformed.body.error.code]).toEqual([400, 'malformed_json']);
-    const huge = await request(app).post('/posts/create').send({ title: 'x'.repeat(100_000) });
+    const huge = await request(app)
+      .post('/posts/create')
+      .send({ title: 'x'.repeat(100_000) });
     expect([huge.status, huge.body.error.code]).toEqual([413, 'payload_too_large']);
     const unknown = await request(app).delete('/posts/create');
     expect([unknown.status, unknown.body.error.code]).toEqual([404, 'not_found']);

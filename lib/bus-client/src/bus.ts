@@ -73,7 +73,10 @@ export class Bus {
       if (outcome.status === 'fulfilled') return outcome.value;
       this.reactionsRefused++;
       const { id, requestId } = events[i];
-      this.options.logger?.error({ eventId: id, type: type.type, requestId, cause: (outcome.reason as Error).message }, 'reaction refused by the bus; not retried');
+      this.options.logger?.error(
+        { eventId: id, type: type.type, requestId, cause: (outcome.reason as Error).message },
+        'reaction refused by the bus; not retried',
+      );
       return null;
     });
   }
@@ -95,7 +98,10 @@ export class Bus {
         .then(
           (acks) => {
             batch.forEach((b, i) => b.resolve(acks[i]));
-            this.logPublished(batch.map((b) => b.event), acks);
+            this.logPublished(
+              batch.map((b) => b.event),
+              acks,
+            );
           },
           (err) => {
             // One refused event must not fail the others that shared its request: alone,
@@ -115,6 +121,8 @@ export class Bus {
   private logPublished(events: NewEvent[], acks: PubAck[]): void {
     const logger = this.options.logger;
     if (!logger?.isLevelEnabled('info')) return;
-    events.forEach((e, i) => logger.info({ requestId: e.requestId, eventId: e.id, type: e.type, seq: acks[i]?.seq, duplicate: acks[i]?.duplicate }, 'published'));
+    events.forEach((e, i) =>
+      logger.info({ requestId: e.requestId, eventId: e.id, type: e.type, seq: acks[i]?.seq, duplicate: acks[i]?.duplicate }, 'published'),
+    );
   }
 }

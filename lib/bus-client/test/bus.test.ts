@@ -55,7 +55,9 @@ describe('bus SDK', () => {
     const acks = await client.publishReactions(Reaction, [{ data: { n: 1 } }, { data: { n: 2 } }, { data: { n: 3 } }]);
     expect(acks).toEqual([expect.objectContaining({ id: 'ok-1' }), null, expect.objectContaining({ id: 'ok-3' })]);
     expect(client.reactionsRefused).toBe(1);
-    expect(errors).toEqual([expect.objectContaining({ msg: 'reaction refused by the bus; not retried', cause: expect.stringMatching(/HTTP 400 invalid_request: 0.id: /) })]);
+    expect(errors).toEqual([
+      expect.objectContaining({ msg: 'reaction refused by the bus; not retried', cause: expect.stringMatching(/HTTP 400 invalid_request: 0.id: /) }),
+    ]);
     expect(bus.events().map((e) => e.id)).toEqual(['ok-1', 'ok-3']);
   });
 

@@ -22,7 +22,11 @@ export type Comment = z.infer<typeof comment>;
 export const PostCreated = defineEvent('PostCreated', z.object({ id: z.string().min(1), title: z.string() }), (post) => `PostCreated:${post.id}`);
 
 /** A new comment is pending; a publisher that leaves the status out means that too. */
-export const CommentCreated = defineEvent('CommentCreated', comment.extend({ status: comment.shape.status.default('pending') }), (c) => `CommentCreated:${c.id}`);
+export const CommentCreated = defineEvent(
+  'CommentCreated',
+  comment.extend({ status: comment.shape.status.default('pending') }),
+  (c) => `CommentCreated:${c.id}`,
+);
 
 /** Moderation's verdict: one per comment, however often it is paid. */
 export const CommentModerated = defineEvent('CommentModerated', comment, (c) => `CommentModerated:${c.id}`);

@@ -9,7 +9,12 @@ describe('event contracts', () => {
   });
 
   it('read tolerantly: extra fields are dropped, a missing comment status means pending', () => {
-    expect(CommentCreated.schema.parse({ id: 'c1', postId: 'p1', content: 'hi', extra: 1 })).toEqual({ id: 'c1', postId: 'p1', content: 'hi', status: 'pending' });
+    expect(CommentCreated.schema.parse({ id: 'c1', postId: 'p1', content: 'hi', extra: 1 })).toEqual({
+      id: 'c1',
+      postId: 'p1',
+      content: 'hi',
+      status: 'pending',
+    });
     expect(CommentModerated.schema.safeParse({ id: 'c1', postId: 'p1', content: 'hi', status: 'maybe' }).success).toBe(false);
   });
 });

@@ -8,13 +8,23 @@ export const env = {
     z
       .string()
       .default(defaultUrls.join(','))
-      .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+      .transform((value) =>
+        value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.url({ protocol: /^https?$/ }))),
   list: (defaultItems: string[]) =>
     z
       .string()
       .default(defaultItems.join(','))
-      .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean)),
+      .transform((value) =>
+        value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
   host: () => z.string().min(1).default('0.0.0.0'),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };

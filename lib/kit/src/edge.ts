@@ -16,7 +16,11 @@ export const text = (max: number) =>
 /** JSON bodies for public routes: small, objects only. */
 export const publicJson = (limit = '64kb') => express.json({ limit, strict: true });
 
-const idempotencyKey = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII');
+const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII');
 
 /**
  * The id of a resource a request creates. With an `Idempotency-Key` header it is derived

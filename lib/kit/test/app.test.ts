@@ -59,7 +59,13 @@ describe('createServiceApp', () => {
     const a = app();
     expect((await request(a).post('/things').send({ name: '' })).body.error.code).toBe('invalid_request');
     expect((await request(a).post('/things').set('content-type', 'application/json').send('{')).body.error.code).toBe('malformed_json');
-    expect((await request(a).post('/things').send({ name: 'x'.repeat(70_000) })).status).toBe(413);
+    expect(
+      (
+        await request(a)
+          .post('/things')
+          .send({ name: 'x'.repeat(70_000) })
+      ).status,
+    ).toBe(413);
     expect((await request(a).get('/teapot')).body).toEqual({ error: { code: 'teapot', message: 'I am a teapot.' } });
     expect((await request(a).get('/parser')).body).toEqual({ error: { code: 'bad_request', message: 'incorrect header check' } });
     expect((await request(a).get('/exposed')).body).toEqual({ error: { code: 'away', message: 'The thing is away.' } });

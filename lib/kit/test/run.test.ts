@@ -12,7 +12,11 @@ it('exits 1 with a clear line when it cannot listen', async () => {
     const express = require('express');
     runService(express(), { name: 'demo', port: ${port}, host: '127.0.0.1', logger: createLogger('demo', 'silent') });
   `;
-  const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { encoding: 'utf8', timeout: 30_000, cwd: path.join(__dirname, '..') });
+  const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    cwd: path.join(__dirname, '..'),
+  });
   taken.close();
   expect(run.status).toBe(1);
   expect(run.stderr.trim()).toMatch(/^demo: cannot start: listen EADDRINUSE/);
