@@ -1,9 +1,10 @@
 // The bad input suite: every public and internal endpoint of the running system fed what it
 // must refuse (malformed JSON, wrong types, missing and extra fields, empty and huge text,
-// bodies over the limit, events from the future, unknown ids and event types) and what it must
-// take as it is (HTML, script and unicode text). Each refusal is the right 4xx with a JSON
-// error; after each group no process died or restarted, and the event log and the read model
-// hold exactly what the accepted requests made.
+// control and bidirectional formatting characters, bodies over the limit, events from the
+// future, unknown ids and event types) and what it must take as it is (HTML, script and
+// unicode text). Each refusal is the right 4xx with a JSON error; after each group no process
+// died or restarted, and the event log and the read model hold exactly what the accepted
+// requests made.
 import http from 'node:http';
 import { SERVICE_NAMES, type ServiceName, type System } from '@posts/runtime';
 import { settle, startTestSystem, type Comment, type ReadModel } from './support';
@@ -131,14 +132,14 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
     return post.id as string;
   }
 
-  async function addComment(postId: string, content: string) {
+  async function addComment(postId: string, content: string, expectedContent = content) {
     const answer = await ingress('POST', `/posts/${postId}/comments`, { body: json({ content }) });
     expect(answer.status).toBe(201);
     const comment = parse(answer);
-    expect(comment).toEqual({ id: expect.any(String), postId, content, status: 'pending' });
+    expect(comment).toEqual({ id: expect.any(String), postId, content: expectedContent, status: 'pending' });
     for (const type of ['CommentCreated', 'CommentModerated', 'CommentUpdated']) expectedEventIds.add(`${type}:${comment.id}`);
     // None of this suite's comments holds a banned word.
-    expectedModel[postId].comments.push({ id: comment.id, content, status: 'approved' });
+    expectedModel[postId].comments.push({ id: comment.id, content: expectedContent, status: 'approved' });
     return comment.id as string;
   }
 
@@ -227,6 +228,23 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
     });
 
     it.each([
+      ['NUL', 'Hello\u0000', 'character 6 is U+0000 (a control character)'],
+      ['ESC', 'a\u001b[2J', 'character 2 is U+001B (a control character)'],
+      ['DEL', 'a\u007f', 'character 2 is U+007F (a control character)'],
+      ['a C1 control', 'a\u009b', 'character 2 is U+009B (a control character)'],
+      ['a bidirectional embedding', 'a\u202Ab', 'character 2 is U+202A (a bidirectional embedding)'],
+      ['a bidirectional override', '🎉 Great \u202Eevil', 'character 9 is U+202E (a bidirectional override)'],
+      ['a bidirectional isolate', 'a\u2066b', 'character 2 is U+2066 (a bidirectional isolate)'],
+      ['a tab inside', 'a\tb', 'character 2 is U+0009 (a tab)'],
+      ['a line break inside', 'a\nb', 'character 2 is U+000A (a line break)'],
+      ['a CRLF inside', 'a\r\nb', 'character 2 is U+000D (a carriage return)'],
+    ])('answers 400 invalid_request for a title holding %s, naming the character and its position', async (_what, title, problem) => {
+      const answer = await post(json({ title }));
+      expectError(answer, 400, 'invalid_request');
+      expect(parse(answer).error.message).toBe(`title: ${problem}, which is not allowed`);
+    });
+
+    it.each([
       ['text/plain', 'text/plain'],
       ['a form', 'application/x-www-form-urlencoded'],
     ])('answers 400 invalid_request for JSON sent as %s', async (_what, contentType) => {
@@ -307,6 +325,21 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
       expectError(await comment(body), 400, 'invalid_request');
     });
 
+    it.each([
+      ['NUL', 'Hello\u0000', 'character 6 is U+0000 (a control character)'],
+      ['ESC', 'a\u001b[2J', 'character 2 is U+001B (a control character)'],
+      ['DEL', 'a\u007f', 'character 2 is U+007F (a control character)'],
+      ['a C1 control', 'a\u0085b', 'character 2 is U+0085 (a control character)'],
+      ['a bidirectional embedding', 'a\u202Bb', 'character 2 is U+202B (a bidirectional embedding)'],
+      ['a bidirectional override', 'Great post \u202Eevil', 'character 12 is U+202E (a bidirectional override)'],
+      ['a bidirectional isolate', 'a\u2069b', 'character 2 is U+2069 (a bidirectional isolate)'],
+      ['a lone carriage return', 'a\rb', 'character 2 is U+000D (a carriage return)'],
+    ])('answers 400 invalid_request for content holding %s, naming the character and its position', async (_what, content, problem) => {
+      const answer = await comment(json({ content }));
+      expectError(answer, 400, 'invalid_request');
+      expect(parse(answer).error.message).toBe(`content: ${problem}, which is not allowed`);
+    });
+
     it('answers 413 payload_too_large for a body over 64 KB', async () => {
       expectError(await comment(json({ content: 'x'.repeat(70_000) })), 413, 'payload_too_large');
     });
@@ -352,7 +385,7 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
       ['quotes and backslashes', `"double" 'single' \`back\` \\ \\n \\u0041`],
       ['emoji with ZWJ sequences and skin tones', '🎉 👩‍👩‍👧‍👦 👍🏽 🏳️‍🌈'],
       ['right-to-left Arabic and Hebrew', 'مرحبا بالعالم — שלום עולם'],
-      ['bidi controls', '\u202Eevil\u202C \u2067isolate\u2069'],
+      ['bidirectional marks (LRM, RLM, ALM)', 'abc\u200E שלום\u200F \u061Cمرحبا'],
       ['combining marks, not normalized', 'e\u0301 n\u0303 Z\u0324\u0354\u0367\u0311a\u0308\u0356'],
       ['the same letter precomposed', '\u00e9 \u00f1'],
       ['CJK', '你好，世界 こんにちは 안녕하세요'],
@@ -380,6 +413,12 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
 
     it('trims surrounding whitespace, and nothing else', async () => {
       await createPost('  \t padded <b>title</b> \n ', 'padded <b>title</b>');
+    });
+
+    it('takes tabs and line breaks inside a comment, and stores a CRLF as LF', async () => {
+      const postId = await createPost('Comments over several lines');
+      await addComment(postId, 'one\ttab\ntwo');
+      await addComment(postId, 'three\r\nfour', 'three\nfour');
     });
 
     it('shows every accepted text in GET /posts exactly as sent, once', async () => {

@@ -201,6 +201,20 @@ describe('creating a post', () => {
     expect(screen.queryByRole('article')).not.toBeInTheDocument();
   });
 
+  it('shows why a title was refused under the title field, with its position in the field, keeping the text', async () => {
+    const user = await renderApp([]);
+    const field = screen.getByLabelText('Title');
+    await user.click(field);
+    await user.paste('  Hi \u202Eevil');
+    await user.click(screen.getByRole('button', { name: 'Create post' }));
+
+    const message = 'title: character 6 is U+202E (a bidirectional override), which is not allowed';
+    expect(await screen.findByRole('alert')).toHaveTextContent(message);
+    expect(field).toHaveAccessibleDescription(message);
+    expect(field).toHaveValue('  Hi \u202Eevil');
+    expect(screen.queryByRole('article')).not.toBeInTheDocument();
+  });
+
   it('keeps the text and says to try again when the service is unavailable', async () => {
     const user = await renderApp([]);
     backend.failNext('POST /posts/create', { status: 503, body: { error: { code: 'unavailable', message: 'bus down' } } });
@@ -255,6 +269,22 @@ describe('adding a comment', () => {
 
     expect(await within(post).findByRole('alert')).toHaveTextContent('Post p2 does not exist');
     expect(within(post).getByLabelText('Comment')).toHaveValue('Hello');
+    expect(within(post).queryByRole('listitem')).not.toBeInTheDocument();
+  });
+
+  it('shows why a comment was refused under its field, keeping the text', async () => {
+    const user = await renderApp([quietPost]);
+    const post = article('Quiet post');
+    const field = within(post).getByLabelText('Comment');
+    await user.click(field);
+    await user.paste('Nice\u0000');
+    await user.click(within(post).getByRole('button', { name: 'Add comment' }));
+
+    const message = 'content: character 5 is U+0000 (a control character), which is not allowed';
+    expect(await within(post).findByRole('alert')).toHaveTextContent(message);
+    expect(field).toHaveAccessibleDescription(message);
+    expect(field).toHaveValue('Nice\u0000');
+    expect(screen.getByLabelText('Title')).not.toHaveAccessibleDescription(); // the other form is untouched
     expect(within(post).queryByRole('listitem')).not.toBeInTheDocument();
   });
 

@@ -1,6 +1,11 @@
+import { text } from '@posts/kit';
 import type { Comment, Post } from '../src/web/api';
 
 type Answer = { status: number; body?: unknown } | 'network-error';
+
+// The services' own rule for user text, so the page is tested against what they refuse.
+const title = text(200);
+const content = text(1000, { multiline: true });
 
 interface FakeResponse {
   ok: boolean;
@@ -34,7 +39,9 @@ export function fakeBackend(initial: Post[] = []) {
       return answer(200, Object.fromEntries(posts.map((post) => [post.id, post])));
     }
     if (method === 'POST' && url === '/posts/create') {
-      const post: Post = { id: `post-${nextId++}`, title: body.title, comments: [] };
+      const parsed = title.safeParse(body.title);
+      if (!parsed.success) return refusal('title', parsed.error);
+      const post: Post = { id: `post-${nextId++}`, title: parsed.data, comments: [] };
       write(() => posts.push(post));
       return answer(201, { id: post.id, title: post.title });
     }
@@ -42,7 +49,9 @@ export function fakeBackend(initial: Post[] = []) {
     if (method === 'POST' && commentRoute) {
       const post = posts.find((candidate) => candidate.id === decodeURIComponent(commentRoute[1]));
       if (!post) return answer(404, { error: { code: 'not_found', message: 'Post not found' } });
-      const comment: Comment = { id: `comment-${nextId++}`, content: body.content, status: 'pending' };
+      const parsed = content.safeParse(body.content);
+      if (!parsed.success) return refusal('content', parsed.error);
+      const comment: Comment = { id: `comment-${nextId++}`, content: parsed.data, status: 'pending' };
       write(() => post.comments.push(comment));
       return answer(201, { ...comment, postId: post.id });
     }
@@ -67,6 +76,11 @@ export function fakeBackend(initial: Post[] = []) {
     },
     getPostsCalls: () => calls.filter((call) => call.method === 'GET' && call.url === '/posts').length,
   };
+}
+
+/** A 400 as the services answer one: the field's name, then what is wrong with it. */
+function refusal(field: string, error: { issues: { message: string }[] }): FakeResponse {
+  return answer(400, { error: { code: 'invalid_request', message: `${field}: ${error.issues[0].message}` } });
 }
 
 function answer(status: number, body: unknown): FakeResponse {

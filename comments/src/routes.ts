@@ -5,7 +5,8 @@ import { HttpError, newResourceId, publicJson, text, z } from '@posts/kit';
 import type { Comment, Store } from './store';
 
 const postId = z.string().min(1).max(100);
-const newComment = z.strictObject({ content: text(LONGEST_COMMENT) });
+// Comments may run over lines; titles may not.
+const newComment = z.strictObject({ content: text(LONGEST_COMMENT, { multiline: true }) });
 
 const withoutRequestId = ({ requestId: _, ...comment }: Comment) => comment;
 

@@ -67,6 +67,29 @@ describe('comments', () => {
     expect(bus.events()).toHaveLength(1);
   });
 
+  it.each([
+    ['NUL', 'Hello\u0000', 'character 6 is U+0000 (a control character)'],
+    ['ESC', 'Hi \u001b[31m', 'character 4 is U+001B (a control character)'],
+    ['DEL', 'Hi\u007f', 'character 3 is U+007F (a control character)'],
+    ['a C1 control', 'Hi\u0085', 'character 3 is U+0085 (a control character)'],
+    ['a bidirectional override', 'Great post \u202Eevil', 'character 12 is U+202E (a bidirectional override)'],
+    ['a bidirectional embedding', 'a\u202Bb', 'character 2 is U+202B (a bidirectional embedding)'],
+    ['a lone carriage return', 'a\rb', 'character 2 is U+000D (a carriage return)'],
+  ])('refuses content holding %s with 400, naming the character and its position', async (_name, content, problem) => {
+    const { app, subscriber } = comments(bus.url);
+    await subscriber.start();
+    const res = await request(app).post('/posts/p1/comments').send({ content });
+    expect([res.status, res.body.error]).toEqual([400, { code: 'invalid_request', message: `content: ${problem}, which is not allowed` }]);
+    expect(bus.events()).toHaveLength(1);
+  });
+
+  it('takes tabs and line breaks in a comment, storing a CRLF as LF', async () => {
+    const { app, subscriber } = comments(bus.url);
+    await subscriber.start();
+    const res = await request(app).post('/posts/p1/comments').send({ content: 'Two lines:\r\n\tindented\nand more' });
+    expect([res.status, res.body.content]).toEqual([201, 'Two lines:\n\tindented\nand more']);
+  });
+
   it('turns CommentModerated into one CommentUpdated with a deterministic id', async () => {
     const { app, subscriber } = comments(bus.url);
     await subscriber.start();

@@ -24,7 +24,8 @@ export function useSubmit(send: (text: string, idempotencyKey: string) => Promis
     setError(null);
     if (pendingWrite.current?.text !== trimmed) pendingWrite.current = { text: trimmed, key: newIdempotencyKey() };
     try {
-      await send(trimmed, pendingWrite.current.key);
+      // Sent as typed (the server trims), so a position in its answer is a position in the field.
+      await send(text, pendingWrite.current.key);
       pendingWrite.current = null;
       setText('');
     } catch (failure) {
