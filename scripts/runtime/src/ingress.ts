@@ -1,7 +1,7 @@
 /**
  * The local ingress: routes like ingress-nginx with `use-regex`, from the same YAML the cluster applies,
  * so local and cluster routing cannot drift apart; and, as kube-proxy, only to processes whose readiness
- * probe (from the same YAML) passes.
+ * probe (from the same YAML) passes. With `limit`, it also keeps each Ingress's `limit-rps` budget.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -17,6 +17,17 @@ export interface Route {
   servicePort: number;
   /** The workspace that serves it: the Service's `selector.app`. */
   workspace: string;
+  /** Its Ingress's budget, kept only when the ingress runs with `limit`. */
+  rateLimit?: RateLimit;
+}
+
+/** ingress-nginx's `limit-rps` on an Ingress: each client address gets `rps` requests a second, in bursts of up to `burst`. */
+export interface RateLimit {
+  /** The Ingress's name: ingress-nginx keeps one zone per Ingress, so its paths share a client's budget. */
+  ingress: string;
+  rps: number;
+  /** `rps` × `limit-burst-multiplier` (5 when not given, as in ingress-nginx). */
+  burst: number;
 }
 
 /** A container's `readinessProbe` (httpGet), as the kubelet runs it. */
@@ -68,6 +79,18 @@ function readinessProbe(deployment: Doc): ReadinessProbe | undefined {
   };
 }
 
+/** An Ingress's `limit-rps` and `limit-burst-multiplier`, or undefined without a `limit-rps`. */
+function rateLimitOf(ingress: string, annotations: Record<string, unknown>): RateLimit | undefined {
+  const rps = annotations['nginx.ingress.kubernetes.io/limit-rps'];
+  if (rps === undefined) return undefined;
+  const multiplier = annotations['nginx.ingress.kubernetes.io/limit-burst-multiplier'] ?? 5;
+  const limit = { ingress, rps: Number(rps), burst: Number(rps) * Number(multiplier) };
+  if (!(Number.isInteger(limit.rps) && limit.rps > 0 && Number.isInteger(limit.burst) && limit.burst > 0)) {
+    throw new Error(`Ingress ${ingress}: limit-rps and limit-burst-multiplier must be positive whole numbers`);
+  }
+  return limit;
+}
+
 /** ingress-nginx sorts by descending path length (ties: descending path) before writing first-match regex locations. */
 function byNginxOrder(a: Route, b: Route): number {
   return b.path.length - a.path.length || (a.path < b.path ? 1 : a.path > b.path ? -1 : 0);
@@ -89,6 +112,7 @@ export function loadRoutes(k8sDir: string, aliases: string[] = LOCAL_ALIASES): R
     }
     const size = annotations['nginx.ingress.kubernetes.io/proxy-body-size'];
     if (size !== undefined) table.bodyLimit = parseSize(String(size));
+    const rateLimit = rateLimitOf(ingress.metadata?.name, annotations);
     for (const rule of ingress.spec?.rules ?? []) {
       const host = String(rule.host ?? '').toLowerCase();
       const routes = table.hosts.get(host) ?? [];
@@ -98,7 +122,7 @@ export function loadRoutes(k8sDir: string, aliases: string[] = LOCAL_ALIASES): R
         const service = services.get(name);
         if (!service) throw new Error(`Ingress backend ${name} has no Service in ${k8sDir}`);
         if (!service.ports.includes(port)) throw new Error(`Service ${name} has no port ${port}`);
-        routes.push({ path: p.path, regex: new RegExp(`^${p.path}`, 'i'), service: name, servicePort: port, workspace: service.app });
+        routes.push({ path: p.path, regex: new RegExp(`^${p.path}`, 'i'), service: name, servicePort: port, workspace: service.app, rateLimit });
       }
       table.hosts.set(host, routes.sort(byNginxOrder));
     }
@@ -226,12 +250,56 @@ function countResult(state: ProbeState, passed: boolean, probe: ReadinessProbe):
   }
 }
 
+// Past this many client addresses, the buckets that refilled are forgotten (a full bucket is the same as none).
+const MAX_CLIENTS = 10_000;
+
+/**
+ * One token bucket per client address for one RateLimit: `burst` tokens at first, refilled at `rps` a second,
+ * one taken per request. As nginx's limit_req with `burst` and `nodelay`, which ingress-nginx writes: no queue.
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    readonly limit: RateLimit,
+    /** Milliseconds; injectable so tests need no waiting. */
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes a token for `client`: 0 when it had one, else the whole seconds until it will (for `Retry-After`). */
+  take(client: string): number {
+    const now = this.now();
+    if (this.buckets.size >= MAX_CLIENTS && !this.buckets.has(client)) this.forgetFull(now);
+    const bucket = this.buckets.get(client) ?? { tokens: this.limit.burst, at: now };
+    bucket.tokens = this.tokensAt(bucket, now);
+    bucket.at = now;
+    this.buckets.set(client, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil((1 - bucket.tokens) / this.limit.rps);
+  }
+
+  private tokensAt(bucket: { tokens: number; at: number }, now: number): number {
+    return Math.min(this.limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.limit.rps);
+  }
+
+  private forgetFull(now: number): void {
+    for (const [client, bucket] of this.buckets) if (this.tokensAt(bucket, now) >= this.limit.burst) this.buckets.delete(client);
+  }
+}
+
 export interface IngressOptions {
   table: RouteTable;
   /** Where each workspace runs and whether it is ready; probed while the ingress listens. */
   endpoints: Endpoints;
   /** Upstream response timeout, as nginx's proxy_read_timeout (default 60 s). */
   timeoutMs?: number;
+  /** Keep each Ingress's `limit-rps` budget, answering 429 past it. Off by default, and then no request pays for it. */
+  limit?: boolean;
+  /** The budget's clock in milliseconds (default Date.now). */
+  now?: () => number;
 }
 
 // Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1).
@@ -274,13 +342,13 @@ function requestHeaders(req: http.IncomingMessage, keep?: string[]): http.Outgoi
   return headers;
 }
 
-function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {
+function sendError(res: http.ServerResponse, status: number, code: string, message: string, headers: http.OutgoingHttpHeaders = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = JSON.stringify({ error: { code, message } });
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -295,10 +363,24 @@ export function createIngress(options: IngressOptions): http.Server {
   const timeoutMs = options.timeoutMs ?? 60_000;
   // Idle upstream connections close after 4 s, before Node's default 5 s server keep-alive can race a reuse.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 4000 });
+  const buckets = new Map<RateLimit, TokenBuckets>();
+  /** Seconds before the client may use `route` again by its Ingress's budget; 0 when it may now. */
+  const retryAfter = (route: Route, req: http.IncomingMessage): number => {
+    if (!route.rateLimit) return 0;
+    let perClient = buckets.get(route.rateLimit);
+    if (!perClient) buckets.set(route.rateLimit, (perClient = new TokenBuckets(route.rateLimit, options.now)));
+    return perClient.take(req.socket.remoteAddress ?? '');
+  };
 
   const server = http.createServer((req, res) => {
     const route = matchRoute(table, req.headers.host, req.url ?? '/');
     if (!route) return sendError(res, 404, 'not_found', `no route for ${hostName(req.headers.host) || '(no host)'}${req.url}`);
+    const wait = options.limit ? retryAfter(route, req) : 0;
+    if (wait > 0) {
+      const { rps, burst } = route.rateLimit!;
+      const message = `Too many requests from your address: try again in ${wait} s (the budget is ${rps} a second, in bursts of ${burst}).`;
+      return sendError(res, 429, 'rate_limited', message, { 'retry-after': String(wait) });
+    }
     const endpoint = endpoints.running(route.workspace);
     if (!endpoint) return sendError(res, 503, 'unavailable', `${route.workspace} is not running (restarting?)`);
     if (!endpoints.ready(route.workspace, endpoint)) {
@@ -342,6 +424,7 @@ export function createIngress(options: IngressOptions): http.Server {
     socket.on('error', () => socket.destroy());
     const route = matchRoute(table, req.headers.host, req.url ?? '/');
     if (!route) return socketError(socket, 404, 'Not Found');
+    if (options.limit && retryAfter(route, req) > 0) return socketError(socket, 429, 'Too Many Requests');
     const endpoint = endpoints.running(route.workspace);
     if (!endpoint || !endpoints.ready(route.workspace, endpoint)) return socketError(socket, 503, 'Service Unavailable');
     const upReq = http.request({

@@ -1,5 +1,6 @@
 /**
  * `npm start` / `npm run dev` / `npm run clean:data`: the whole blog on one port (PORT, default 8080).
+ * `npm start -- --limit` keeps the cluster's write budget (the Ingress's limit-rps); off by default, so load tests run unlimited.
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -17,19 +18,24 @@ async function main(): Promise<void> {
     console.log(`removed ${file}: the next start begins with an empty blog`);
     return;
   }
-  const unknown = args.filter((a) => a !== '--dev');
-  if (unknown.length > 0) throw new Error(`unknown argument ${unknown.join(' ')} (use --dev or --clean-data)`);
+  const unknown = args.filter((a) => a !== '--dev' && a !== '--limit');
+  if (unknown.length > 0) throw new Error(`unknown argument ${unknown.join(' ')} (use --dev, --limit or --clean-data)`);
 
+  const limit = args.includes('--limit');
   const port = Number(process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${process.env.PORT}`);
   const system = await startSystem({
     port,
     dataDir,
     dev: args.includes('--dev'),
+    limit,
     // A Ctrl-C is the normal way to stop: exit cleanly once everything is down.
     onSignal: () => process.exit(0),
   });
-  console.log(`\nposts.com is running at ${system.url}\n  try: curl -H 'Host: posts.com' localhost:${system.ports.ingress}/posts   (Ctrl-C stops it)\n`);
+  const budget = limit ? "\n  --limit: writes keep the cluster's budget (infra/k8s/ingress-srv.yaml) and get 429 past it" : '';
+  console.log(
+    `\nposts.com is running at ${system.url}\n  try: curl -H 'Host: posts.com' localhost:${system.ports.ingress}/posts   (Ctrl-C stops it)${budget}\n`,
+  );
 }
 
 main().catch((err: unknown) => {
