@@ -12,6 +12,7 @@ module.exports = (displayName, dir, overrides = {}) => ({
   moduleNameMapper: {
     '^@posts/(kit|contracts|bus-client)$': path.join(__dirname, 'lib/$1/src/index.ts'),
     '^@posts/bus-client/protocol$': path.join(__dirname, 'lib/bus-client/src/protocol.ts'),
+    '^@posts/bus-client/signing$': path.join(__dirname, 'lib/bus-client/src/signing.ts'),
     '^event-bus/testing$': path.join(__dirname, 'event-bus/src/testing.ts'),
   },
   rootDir: dir,

@@ -1,3 +1,4 @@
+import { SignatureGuard } from '@posts/bus-client/signing';
 import { createServiceApp, type Logger } from '@posts/kit';
 import type { Delivery } from './delivery';
 import type { EventLog } from './log';
@@ -7,9 +8,11 @@ export interface Deps {
   log: EventLog;
   deliveries: Delivery[];
   logger: Logger;
+  /** Who may publish and read: with a secret, only its holders (default: anyone, open mode). */
+  guard?: SignatureGuard;
 }
 
-export function createApp({ log, deliveries, logger }: Deps) {
+export function createApp({ log, deliveries, logger, guard = new SignatureGuard(undefined) }: Deps) {
   // The log's routes are internal traffic, unlogged: publishing is the hot path, and events carry their request ids.
-  return createServiceApp({ logger, isReady: () => true, internal: [eventRoutes(log, deliveries)] });
+  return createServiceApp({ logger, isReady: () => true, internal: [eventRoutes(log, deliveries, guard)] });
 }

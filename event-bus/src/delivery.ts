@@ -1,6 +1,7 @@
 // One ordered delivery queue per subscriber: a slow or dead subscriber delays only itself.
 import http from 'node:http';
-import { LOG_ID_HEADER } from '@posts/bus-client/protocol';
+import { LOG_HEAD_HEADER, LOG_ID_HEADER } from '@posts/bus-client/protocol';
+import { SIGNATURE_HEADER, type RequestSigner } from '@posts/bus-client/signing';
 import { backoff, sleep } from '@posts/kit';
 import type { Logger } from 'pino';
 import type { EventLog } from './log';
@@ -18,6 +19,8 @@ export interface DeliveryOptions {
   timeoutMs?: number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /** Signs every delivery with the bus secret; none in open mode. */
+  signer?: RequestSigner;
 }
 
 export interface SubscriptionStatus {
@@ -51,6 +54,8 @@ export class Delivery {
   private wake: (() => void) | null = null;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   private readonly target: URL;
+  /** The path deliveries are signed for: the subscriber checks the one it was sent. */
+  private readonly path: string;
 
   constructor(
     readonly url: string,
@@ -59,6 +64,7 @@ export class Delivery {
     private readonly options: DeliveryOptions = {},
   ) {
     this.target = new URL(url);
+    this.path = this.target.pathname + this.target.search;
   }
 
   /** Something new is in the log: deliver it if nothing is under way. */
@@ -126,32 +132,36 @@ export class Delivery {
     this.lastRunEndedAt = performance.now();
   }
 
-  /** POSTs the events; resolves with the subscriber's answer on a 2xx, rejects otherwise. */
-  private post(body: string): Promise<{ ack?: unknown } | undefined> {
+  /**
+   * POSTs the events with the log's id and head (a subscriber applies no seq past that head);
+   * resolves with the subscriber's answer on a 2xx, rejects otherwise.
+   */
+  private post(json: string): Promise<{ ack?: unknown } | undefined> {
+    const body = Buffer.from(json); // encoded once: the bytes signed are the bytes sent
+    const logId = this.log.firstId ?? '';
+    const head = String(this.log.head);
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': 'application/json',
+      'content-length': body.length,
+      [LOG_ID_HEADER]: logId,
+      [LOG_HEAD_HEADER]: head,
+    };
+    if (this.options.signer) headers[SIGNATURE_HEADER] = this.options.signer.sign({ method: 'POST', path: this.path, logId, head, body });
     return new Promise((resolve, reject) => {
-      const req = http.request(
-        this.target,
-        {
-          method: 'POST',
-          agent: this.agent,
-          timeout: this.options.timeoutMs ?? 15_000,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [LOG_ID_HEADER]: this.log.firstId ?? '' },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            if (status < 200 || status >= 300) return reject(new Error(`HTTP ${status}`));
-            try {
-              resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-            } catch {
-              resolve(undefined); // a 2xx is the acknowledgement, whatever its body
-            }
-          });
-        },
-      );
+      const req = http.request(this.target, { method: 'POST', agent: this.agent, timeout: this.options.timeoutMs ?? 15_000, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) return reject(new Error(`HTTP ${status}`));
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          } catch {
+            resolve(undefined); // a 2xx is the acknowledgement, whatever its body
+          }
+        });
+      });
       req.on('timeout', () => req.destroy(new Error(`timed out after ${this.options.timeoutMs ?? 15_000} ms`)));
       req.on('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code ? `${err.code}: ${err.message}` : err.message)));
       req.end(body);

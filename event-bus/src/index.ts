@@ -1,3 +1,4 @@
+import { busSecret, RequestSigner, SignatureGuard } from '@posts/bus-client/signing';
 import { createApp } from './app';
 import { Delivery } from './delivery';
 import { EventLog } from './log';
@@ -16,6 +17,7 @@ const config = loadConfig(
       'http://moderation-srv:4003/events',
     ]),
     EVENT_LOG_PATH: z.string().trim().min(1).optional(),
+    BUS_SECRET: busSecret(),
   }),
 );
 
@@ -27,11 +29,16 @@ async function main() {
   log.on('unwritable', (err) => logger.error({ err }, 'cannot write the event log; refusing publishes until a write succeeds'));
   log.on('writable', () => logger.info('the event log can be written again; taking publishes'));
 
-  const deliveries = config.SUBSCRIBERS.map((url) => new Delivery(url, log, logger));
+  const signer = config.BUS_SECRET ? new RequestSigner(config.BUS_SECRET) : undefined;
+  if (!signer) {
+    logger.warn('open mode: BUS_SECRET is not set, so anyone who can reach the bus can publish, read the log, and forge deliveries to its subscribers');
+  }
+  const guard = new SignatureGuard(signer, logger);
+  const deliveries = config.SUBSCRIBERS.map((url) => new Delivery(url, log, logger, { signer }));
   log.on('durable', () => deliveries.forEach((d) => d.kick()));
   deliveries.forEach((d) => d.kick());
 
-  await serve(createApp({ log, deliveries, logger }), {
+  await serve(createApp({ log, deliveries, logger, guard }), {
     port: config.PORT,
     host: config.HOST,
     logger,

@@ -1,4 +1,5 @@
 import { LOG_HEAD_HEADER, LOG_ID_HEADER, MAX_EVENT_BYTES, publishSchema } from '@posts/bus-client/protocol';
+import type { SignatureGuard } from '@posts/bus-client/signing';
 import { HttpError } from '@posts/kit';
 import express, { type ErrorRequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
@@ -34,17 +35,18 @@ function writeChunk(res: Response, chunk: string | Buffer): Promise<void> {
   });
 }
 
-export function eventRoutes(log: EventLog, deliveries: Delivery[]): Router {
+/** The log's routes, each behind `guard`: with a secret, only requests signed with it get past. */
+export function eventRoutes(log: EventLog, deliveries: Delivery[], guard: SignatureGuard): Router {
   const router = express.Router();
 
-  router.post('/events', express.json({ limit: '1mb' }), async (req, res) => {
+  router.post('/events', ...guard.json('1mb'), async (req, res) => {
     const body = publishSchema.parse(req.body);
     const results = await log.append(Array.isArray(body) ? body : [body], MAX_EVENT_BYTES);
     const stored = results.some((r) => !r.duplicate);
     res.status(stored ? 201 : 200).json(Array.isArray(body) ? results : { id: results[0].id, seq: results[0].seq });
   });
 
-  router.get('/events', (req, res, next) => {
+  router.get('/events', ...guard.bodiless(), (req, res, next) => {
     const { after, limit } = readQuery.parse(req.query);
     const head = log.head;
     const firstId = log.firstId;
@@ -66,7 +68,7 @@ export function eventRoutes(log: EventLog, deliveries: Delivery[]): Router {
       );
   });
 
-  router.get('/subscriptions', (_req, res) => {
+  router.get('/subscriptions', ...guard.bodiless(), (_req, res) => {
     res.json(deliveries.map((d) => d.status()));
   });
 

@@ -1,4 +1,4 @@
-import { busUrl, connectBus } from '@posts/bus-client';
+import { busConfig, connectBus } from '@posts/bus-client';
 import { createLogger, env, loadConfig, runService, z } from '@posts/kit';
 import { createApp } from './app';
 import { handlers, react } from './events';
@@ -11,13 +11,13 @@ const config = loadConfig(
     PORT: env.port(4003),
     HOST: env.host(),
     LOG_LEVEL: env.logLevel(),
-    EVENT_BUS_URL: busUrl('http://event-bus-srv:4005'),
+    ...busConfig('http://event-bus-srv:4005'),
     BANNED_WORDS: env.list(['orange']),
   }),
 );
 
 const logger = createLogger('moderation', config.LOG_LEVEL);
-const bus = connectBus(config.EVENT_BUS_URL, { logger });
+const bus = connectBus(config, { logger });
 const store = createStore();
 const moderate = createModerator(config.BANNED_WORDS);
 const subscriber = bus.subscribe({ handlers: handlers(store), react: react(bus, store, moderate), logger });

@@ -1,4 +1,4 @@
-import { busUrl, connectBus } from '@posts/bus-client';
+import { busConfig, connectBus } from '@posts/bus-client';
 import { createLogger, env, loadConfig, runService, z } from '@posts/kit';
 import { createApp } from './app';
 import { handlers } from './events';
@@ -10,13 +10,13 @@ const config = loadConfig(
     PORT: env.port(4000),
     HOST: env.host(),
     LOG_LEVEL: env.logLevel(),
-    EVENT_BUS_URL: busUrl('http://event-bus-srv:4005'),
+    ...busConfig('http://event-bus-srv:4005'),
     CORS_ORIGINS: env.list([]),
   }),
 );
 
 const logger = createLogger('posts', config.LOG_LEVEL);
-const bus = connectBus(config.EVENT_BUS_URL, { logger });
+const bus = connectBus(config, { logger });
 const store = createStore();
 const subscriber = bus.subscribe({ handlers: handlers(store), logger });
 const app = createApp({ bus, subscriber, store, logger, corsOrigins: config.CORS_ORIGINS });

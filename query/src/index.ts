@@ -1,4 +1,4 @@
-import { busUrl, connectBus } from '@posts/bus-client';
+import { busConfig, connectBus } from '@posts/bus-client';
 import { createLogger, env, loadConfig, runService, z } from '@posts/kit';
 import { createApp } from './app';
 import { handlers } from './events';
@@ -10,14 +10,14 @@ const config = loadConfig(
     PORT: env.port(4002),
     HOST: env.host(),
     LOG_LEVEL: env.logLevel(),
-    EVENT_BUS_URL: busUrl('http://event-bus-srv:4005'),
+    ...busConfig('http://event-bus-srv:4005'),
     CORS_ORIGINS: env.list([]),
   }),
 );
 
 const logger = createLogger('query', config.LOG_LEVEL);
 const store = createStore();
-const subscriber = connectBus(config.EVENT_BUS_URL, { logger }).subscribe({ handlers: handlers(store), logger });
+const subscriber = connectBus(config, { logger }).subscribe({ handlers: handlers(store), logger });
 const app = createApp({ subscriber, store, logger, corsOrigins: config.CORS_ORIGINS });
 
 runService(app, { name: 'query', port: config.PORT, host: config.HOST, logger, start: () => subscriber.start(), drain: () => subscriber.stop() });

@@ -1,16 +1,24 @@
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { Bus, type BusOptions } from './bus';
 import { HttpTransport } from './http-transport';
+import { busSecret } from './signing';
 import type { BusTransport } from './transport';
 
+/** What a transport is made with besides the URL. */
+interface TransportOptions {
+  secret?: string;
+  logger?: Logger;
+}
+
 /** The transports the SDK has, by the scheme of `EVENT_BUS_URL`. */
-const transports: Record<string, (url: string) => BusTransport> = {
-  'http:': (url) => new HttpTransport(url),
-  'https:': (url) => new HttpTransport(url),
+const transports: Record<string, (url: string, options: TransportOptions) => BusTransport> = {
+  'http:': (url, options) => new HttpTransport(url, options),
+  'https:': (url, options) => new HttpTransport(url, options),
 };
 
 /** `EVENT_BUS_URL` in a service's config: a URL whose scheme names a transport the SDK has. */
-export const busUrl = (defaultUrl: string) =>
+const busUrl = (defaultUrl: string) =>
   z
     .string()
     .trim()
@@ -19,9 +27,25 @@ export const busUrl = (defaultUrl: string) =>
       message: `must be a URL with a scheme the bus SDK speaks (${Object.keys(transports).join(', ')})`,
     });
 
-/** A bus over the transport that `url`'s scheme names. */
-export function connectBus(url: string, options?: BusOptions): Bus {
+/**
+ * The bus's settings in a service's config: `...busConfig(url)` in its `loadConfig` shape, and the
+ * config handed whole to `connectBus`. The service never names them, nor knows what they are for.
+ */
+export const busConfig = (defaultUrl: string) => ({
+  EVENT_BUS_URL: busUrl(defaultUrl),
+  BUS_SECRET: busSecret(),
+});
+
+/** What `busConfig` reads. */
+export interface BusSettings {
+  EVENT_BUS_URL: string;
+  BUS_SECRET?: string;
+}
+
+/** A bus over the transport that the URL's scheme names; a bare URL (tools, tests) talks unsigned. */
+export function connectBus(settings: BusSettings | string, options: BusOptions = {}): Bus {
+  const { EVENT_BUS_URL: url, BUS_SECRET: secret } = typeof settings === 'string' ? { EVENT_BUS_URL: settings } : settings;
   const transport = URL.canParse(url) ? transports[new URL(url).protocol] : undefined;
   if (!transport) throw new Error(`no bus transport for ${url}`);
-  return new Bus(transport(url), options);
+  return new Bus(transport(url, { secret, logger: options.logger }), options);
 }

@@ -40,6 +40,13 @@ export class SeqAheadOfLogError extends Error {
   readonly code = 'seq_ahead_of_log';
 }
 
+/** A request that does not prove it knows the bus secret: refused before it changes anything. */
+export class UnauthorizedError extends Error {
+  readonly answerable = true;
+  readonly status = 401;
+  readonly code = 'unauthorized';
+}
+
 /** Events from another log than the one the state was built from. */
 export class LogReplacedError extends Error {
   readonly answerable = true;

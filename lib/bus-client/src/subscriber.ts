@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { EventType } from './event-type';
 import { describeError, InvalidDeliveryError, LogReplacedError, SeqAheadOfLogError } from './errors';
 import { deliverySchema, type BusEvent } from './protocol';
-import type { BusTransport, DeliveryTarget } from './transport';
+import type { BusTransport, DeliveryTarget, LogPosition } from './transport';
 
 /** How one event type is checked and applied. */
 export interface Handler<D = unknown> {
@@ -104,14 +104,19 @@ export class Subscriber implements DeliveryTarget {
   /**
    * Takes a delivery (one event or an array) and answers the acknowledgement: the last `seq`
    * applied. Rejects with InvalidDeliveryError for a body that is not events, and with
-   * SeqAheadOfLogError for a `seq` the log does not have yet.
+   * SeqAheadOfLogError for a `seq` the log does not have yet, or past the head it was sent with.
    */
-  receive(body: unknown, logId?: string): Promise<{ ack: number }> {
+  receive(body: unknown, from: LogPosition = {}): Promise<{ ack: number }> {
     const parsed = deliverySchema.safeParse(body);
     if (!parsed.success) return Promise.reject(new InvalidDeliveryError(z.prettifyError(parsed.error)));
     const events = (Array.isArray(parsed.data) ? parsed.data : [parsed.data]).sort((a, b) => a.seq - b.seq);
+    const last = events.at(-1)?.seq ?? 0;
+    // Even the bus's own delivery cannot claim what its log does not hold: nothing of it is applied.
+    if (from.head !== undefined && last > from.head) {
+      return Promise.reject(new SeqAheadOfLogError(`seq ${last} is past the head of the log that sent it (${from.head})`));
+    }
     return this.serially(async () => {
-      this.checkLog(logId);
+      this.checkLog(from.logId);
       for (const event of events) {
         if (event.seq <= this.lastSeq) continue;
         if (event.seq > this.lastSeq + 1) await this.pull(event.seq - 1);

@@ -1,17 +1,21 @@
 import type { Router } from 'express';
 import type { BusEvent, NewEvent, PubAck } from './protocol';
 
-/** A page of the log: events in `seq` order, with the log's identity and last seq where the transport knows them. */
-export interface LogPage {
-  events: BusEvent[];
+/** Where the log stood when it answered or delivered: its identity and its last seq, where the transport knows them. */
+export interface LogPosition {
   logId?: string;
   head?: number;
 }
 
+/** A page of the log: events in `seq` order, with where the log stood. */
+export interface LogPage extends LogPosition {
+  events: BusEvent[];
+}
+
 /** What takes pushed events: the subscriber. */
 export interface DeliveryTarget {
-  /** Applies a delivery (one event or several, unchecked) and answers the last `seq` applied. */
-  receive(delivery: unknown, logId?: string): Promise<{ ack: number }>;
+  /** Applies a delivery (one event or several, unchecked) sent by the log at `from`, and answers the last `seq` applied. */
+  receive(delivery: unknown, from?: LogPosition): Promise<{ ack: number }>;
 }
 
 /**

@@ -141,6 +141,18 @@ describe('bus SDK', () => {
     expect(sub.lastSeq).toBe(0);
   });
 
+  it('refuses a delivery with a seq past the head it was sent with, applying none of it', async () => {
+    bus = await startTestBus();
+    const { seen, handlers } = recorder();
+    const sub = connect(bus.url, { logger }).subscribe({ handlers, logger });
+    await sub.start();
+    // Contiguous from where the subscriber stands, so only the head tells it is more than the log holds.
+    await expect(sub.receive([envelope(1), envelope(2), envelope(3)], { head: 2 })).rejects.toMatchObject({ status: 409, code: 'seq_ahead_of_log' });
+    await expect(sub.receive(envelope(1), { head: 0 })).rejects.toMatchObject({ status: 409, code: 'seq_ahead_of_log' });
+    expect([seen, sub.lastSeq]).toEqual([[], 0]);
+    expect(await sub.receive([envelope(1), envelope(2)], { head: 2 })).toEqual({ ack: 2 });
+  });
+
   it('acknowledges unknown types and malformed data without applying them', async () => {
     bus = await startTestBus();
     const { seen, handlers } = recorder();
@@ -182,8 +194,8 @@ describe('bus SDK', () => {
     const { seen, handlers } = recorder();
     const sub = connect(bus.url, { logger }).subscribe({ handlers, logger, onLogReplaced: replaced });
     await sub.start();
-    expect(await sub.receive(envelope(1), 'first-log')).toEqual({ ack: 1 });
-    await expect(sub.receive(envelope(1), 'second-log')).rejects.toMatchObject({ status: 409, code: 'log_replaced' });
+    expect(await sub.receive(envelope(1), { logId: 'first-log' })).toEqual({ ack: 1 });
+    await expect(sub.receive(envelope(1), { logId: 'second-log' })).rejects.toMatchObject({ status: 409, code: 'log_replaced' });
     expect(replaced).toHaveBeenCalledTimes(1);
     expect(seen).toHaveLength(1);
   });

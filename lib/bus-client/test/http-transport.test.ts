@@ -1,9 +1,24 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import pino from 'pino';
+import { z } from 'zod';
+import { createServiceApp } from '@posts/kit';
 import { startTestBus, type TestBus } from 'event-bus/testing';
-import { HttpTransport, type DeliveryTarget } from '../src';
-import { describeTransport } from './transport-contract';
+import { Bus, BusUnavailableError, HttpTransport, on, type BusEvent, type DeliveryTarget, type EventType } from '../src';
+import { LOG_HEAD_HEADER, LOG_ID_HEADER } from '../src/protocol';
+import { RequestSigner, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS } from '../src/signing';
+import { describeTransport, type TransportHarness } from './transport-contract';
+
+const SECRET = randomBytes(32).toString('hex');
+
+async function listen(app: express.Express): Promise<{ url: string; server: Server }> {
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
 
 /** A service's server taking the bus's deliveries, as the HTTP transport mounts them. */
 async function deliveriesServer(transport: HttpTransport, target: DeliveryTarget): Promise<{ url: string; server: Server }> {
@@ -11,38 +26,156 @@ async function deliveriesServer(transport: HttpTransport, target: DeliveryTarget
   const router = express.Router();
   transport.attach(router, target);
   app.use(router);
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`, server };
+  const { url, server } = await listen(app);
+  return { url: `${url}/events`, server };
 }
 
-describeTransport('HTTP (the event bus)', {
-  async start(target) {
-    let bus: TestBus = await startTestBus();
-    const transport = new HttpTransport(bus.url);
-    let receiver: Server | undefined;
-    if (target) {
-      // The bus delivers to subscribers it is started with: start it again, knowing this one.
-      const { url, server } = await deliveriesServer(transport, target);
-      receiver = server;
-      const port = Number(new URL(bus.url).port);
-      await bus.close();
-      bus = await startTestBus([url], undefined, port);
-    }
-    return {
-      transport,
-      async replaceLog() {
+/** The hand-written bus, with `secret` on both sides, or open. */
+function harness(secret?: string): TransportHarness {
+  return {
+    async start(target) {
+      let bus: TestBus = await startTestBus([], undefined, 0, { secret });
+      const transport = new HttpTransport(bus.url, { secret });
+      let receiver: Server | undefined;
+      if (target) {
+        // The bus delivers to subscribers it is started with: start it again, knowing this one.
+        const { url, server } = await deliveriesServer(transport, target);
+        receiver = server;
         const port = Number(new URL(bus.url).port);
         await bus.close();
-        bus = await startTestBus([], undefined, port);
-      },
-      async close() {
-        await bus.close();
-        receiver?.closeAllConnections();
-        await new Promise((resolve) => (receiver ? receiver.close(resolve) : resolve(undefined)));
-        await transport.close();
-      },
+        bus = await startTestBus([url], undefined, port, { secret });
+      }
+      return {
+        transport,
+        async replaceLog() {
+          const port = Number(new URL(bus.url).port);
+          await bus.close();
+          bus = await startTestBus([], undefined, port, { secret });
+        },
+        async close() {
+          await bus.close();
+          receiver?.closeAllConnections();
+          await new Promise((resolve) => (receiver ? receiver.close(resolve) : resolve(undefined)));
+          await transport.close();
+        },
+      };
+    },
+  };
+}
+
+describeTransport('HTTP (the event bus)', harness());
+describeTransport('HTTP (the event bus) with a secret', harness(SECRET));
+
+const Item: EventType<{ n: number }> = { type: 'Item', schema: z.object({ n: z.number() }), idOf: (d) => `Item:${d.n}` };
+const envelope = (seq: number): BusEvent => ({ id: `Item:${seq}`, seq, type: 'Item', data: { n: seq }, at: new Date().toISOString() });
+
+describe('the HTTP transport with a secret', () => {
+  let bus: TestBus;
+  let service: Server | undefined;
+  afterEach(async () => {
+    service?.closeAllConnections();
+    await new Promise((resolve) => (service ? service.close(resolve) : resolve(undefined)));
+    service = undefined;
+    await bus?.close();
+  });
+
+  /** A service as the kit builds one, caught up with a signed bus holding `events` events. */
+  async function serviceOn(events: number) {
+    bus = await startTestBus([], undefined, 0, { secret: SECRET });
+    if (events > 0) await bus.log.append(Array.from({ length: events }, (_, i) => ({ id: `Item:${i + 1}`, type: 'Item', data: { n: i + 1 } })));
+    const warnings: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) });
+    const transport = new HttpTransport(bus.url, { secret: SECRET, logger });
+    const seen: number[] = [];
+    const replaced = jest.fn();
+    const subscriber = new Bus(transport, { logger }).subscribe({ handlers: [on(Item, (d) => seen.push(d.n))], logger, onLogReplaced: replaced });
+    await subscriber.start();
+    const listening = await listen(createServiceApp({ logger, isReady: () => subscriber.ready, internal: [subscriber] }));
+    service = listening.server;
+    const deliver = async (body: string, headers: Record<string, string>) => {
+      const res = await fetch(`${listening.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      return { status: res.status, body: (await res.json()) as unknown };
     };
-  },
+    return { transport, subscriber, seen, replaced, warnings, deliver, logId: bus.log.firstId ?? '' };
+  }
+
+  /** The headers the bus sends with a delivery, signed as it signs them. */
+  function busHeaders(body: string, logId: string, head: number, { secret = SECRET, path = '/events', at = Date.now() } = {}) {
+    const signature = new RequestSigner(secret).sign({ method: 'POST', path, logId, head: String(head), body: Buffer.from(body) }, at);
+    return { [LOG_ID_HEADER]: logId, [LOG_HEAD_HEADER]: String(head), [SIGNATURE_HEADER]: signature };
+  }
+
+  it('takes a signed delivery, and refuses every unsigned or altered one with 401, applying nothing of it', async () => {
+    const { transport, subscriber, seen, replaced, warnings, deliver, logId } = await serviceOn(3);
+    const next = JSON.stringify([envelope(4)]);
+    const forgeries: Array<[string, string, Record<string, string>]> = [
+      ['no signature', next, { [LOG_ID_HEADER]: logId, [LOG_HEAD_HEADER]: '4' }],
+      ['another secret', next, busHeaders(next, logId, 4, { secret: 'f'.repeat(64) })],
+      ['a stale signature', next, busHeaders(next, logId, 4, { at: Date.now() - SIGNATURE_WINDOW_MS - 1000 })],
+      ['another body', JSON.stringify([envelope(4), envelope(5)]), busHeaders(next, logId, 4)],
+      ['another path', next, busHeaders(next, logId, 4, { path: '/other' })],
+      ['another log id', next, { ...busHeaders(next, logId, 4), [LOG_ID_HEADER]: 'forged-log' }],
+      ['another head', next, { ...busHeaders(next, logId, 4), [LOG_HEAD_HEADER]: '1004' }],
+      ['malformed JSON', '[{', busHeaders(next, logId, 4)],
+    ];
+    for (const [what, body, headers] of forgeries) {
+      expect([what, await deliver(body, headers)]).toEqual([what, { status: 401, body: { error: { code: 'unauthorized', message: expect.any(String) } } }]);
+    }
+    expect([seen, subscriber.lastSeq, replaced.mock.calls.length]).toEqual([[1, 2, 3], 3, 0]);
+    expect(transport.unauthorizedRequests).toBe(forgeries.length);
+    // One line each, with where it came from.
+    expect(warnings).toEqual(
+      forgeries.map(() => expect.objectContaining({ msg: 'refused a request not signed with the bus secret', from: expect.stringMatching(/127\.0\.0\.1/) })),
+    );
+
+    expect(await deliver(next, busHeaders(next, logId, 4))).toEqual({ status: 200, body: { ack: 4 } });
+    expect(seen).toEqual([1, 2, 3, 4]);
+  });
+
+  it('answers 409 to a signed delivery past the head it carries, applying none of it', async () => {
+    const { subscriber, seen, deliver, logId } = await serviceOn(3);
+    const ahead = JSON.stringify([envelope(4), envelope(5)]);
+    expect(await deliver(ahead, busHeaders(ahead, logId, 4))).toEqual({
+      status: 409,
+      body: { error: { code: 'seq_ahead_of_log', message: expect.any(String) } },
+    });
+    const notASeq = JSON.stringify(envelope(4));
+    const headers = busHeaders(notASeq, logId, 4);
+    const garbled = new RequestSigner(SECRET).sign({ method: 'POST', path: '/events', logId, head: 'four', body: Buffer.from(notASeq) });
+    expect(await deliver(notASeq, { ...headers, [LOG_HEAD_HEADER]: 'four', [SIGNATURE_HEADER]: garbled })).toMatchObject({ status: 400 });
+    expect([seen, subscriber.lastSeq]).toEqual([[1, 2, 3], 3]);
+  });
+
+  it('publishes and reads only with the bus’s secret: without it, nothing is stored', async () => {
+    bus = await startTestBus([], undefined, 0, { secret: SECRET });
+    for (const secret of [undefined, 'e'.repeat(64)]) {
+      const transport = new HttpTransport(bus.url, { secret });
+      const refused = transport.append([{ id: 'Item:1', type: 'Item', data: { n: 1 } }]);
+      await expect(refused).rejects.toBeInstanceOf(BusUnavailableError); // owed, not refused for good: it is no fault of the event
+      await expect(refused).rejects.toMatchObject({ maybeStored: false, detail: expect.stringMatching(/HTTP 401 unauthorized/) });
+      await expect(transport.read(0, 10)).rejects.toMatchObject({ detail: expect.stringMatching(/HTTP 401 unauthorized/) });
+    }
+    expect([bus.log.head, bus.guard.unauthorizedRequests]).toEqual([0, 4]);
+    const signed = new HttpTransport(bus.url, { secret: SECRET });
+    expect(await signed.append([{ id: 'Item:1', type: 'Item', data: { n: 1 } }])).toEqual([{ id: 'Item:1', seq: 1, duplicate: false }]);
+    expect((await signed.read(0, 10)).events.map((e) => e.id)).toEqual(['Item:1']);
+  });
+});
+
+describe('the HTTP transport without a secret (open mode)', () => {
+  it('takes an unsigned delivery, as a service written the course’s way would', async () => {
+    const bus = await startTestBus();
+    const transport = new HttpTransport(bus.url);
+    const seen: number[] = [];
+    const subscriber = new Bus(transport).subscribe({ handlers: [on(Item, (d) => seen.push(d.n))] });
+    const { url, server } = await deliveriesServer(transport, subscriber);
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope(1)) });
+      expect([res.status, await res.json(), seen]).toEqual([200, { ack: 1 }, [1]]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await bus.close();
+    }
+  });
 });

@@ -32,7 +32,7 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 function recordingSubscriber() {
   const seen: number[] = [];
   let forward: DeliveryTarget | undefined;
-  const target: DeliveryTarget = { receive: (delivery, logId) => (forward ? forward.receive(delivery, logId) : Promise.reject(new Error('not yet'))) };
+  const target: DeliveryTarget = { receive: (delivery, from) => (forward ? forward.receive(delivery, from) : Promise.reject(new Error('not yet'))) };
   const subscribeTo = (transport: BusTransport, onLogReplaced?: () => void) => {
     const subscriber = new Bus(transport, { logger, pageSize: 7 }).subscribe({ handlers: [on(Item, (d) => seen.push(d.n))], logger, onLogReplaced });
     forward = subscriber;

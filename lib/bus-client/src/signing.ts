@@ -1,0 +1,143 @@
+// Proof that a request to the bus, or a delivery from it, comes from a holder of the bus secret
+// (BUS_SECRET) without sending the secret: an HMAC-SHA256 over what the request does. The bus and
+// the SDK's HTTP transport sign and check with this one module. Without a secret (open mode)
+// nothing is signed and every request is taken, as the course's bus does.
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import express, { type Request, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { UnauthorizedError } from './errors';
+import { LOG_HEAD_HEADER, LOG_ID_HEADER } from './protocol';
+
+/** `t=<ms since the epoch>,v1=<HMAC-SHA256 in hex>` on every publish, read and delivery. */
+export const SIGNATURE_HEADER = 'x-bus-signature';
+
+/**
+ * How far a signature's time may be from the receiver's clock, either way. Clocks in one cluster
+ * agree within a second or two and a 16 MB delivery takes a while; past 30 s a captured request is
+ * worth nothing. Inside the window a replay changes nothing: a publish is idempotent by its id, a
+ * delivery by its seqs, and a read only reads.
+ */
+export const SIGNATURE_WINDOW_MS = 30_000;
+
+/** `BUS_SECRET` in a config: unset is open mode; set, long enough that it cannot be guessed. */
+export const busSecret = () => z.string().min(32, 'must be at least 32 characters (`openssl rand -hex 32` makes one)').optional();
+
+/** What a signature covers. */
+export interface SignedParts {
+  method: string;
+  /** The path with its query string, as on the request line. */
+  path: string;
+  /** A delivery's `x-log-id` and `x-log-head` as sent: a forged log or head breaks the signature. */
+  logId?: string;
+  head?: string;
+  body: Buffer;
+}
+
+const CLAIM = /^t=(\d{1,15}),v1=([0-9a-f]{64})$/;
+const EMPTY = Buffer.alloc(0);
+
+/** A signature header's time and MAC, or why it is no signature at `now`. */
+function readClaim(header: string | undefined, now: number): { time: string; mac: Buffer } | string {
+  if (header === undefined) return 'no signature';
+  const claim = CLAIM.exec(header);
+  if (!claim) return 'malformed signature';
+  if (Math.abs(now - Number(claim[1])) > SIGNATURE_WINDOW_MS) return 'signature outside the time window (are the clocks right?)';
+  return { time: claim[1], mac: Buffer.from(claim[2], 'hex') };
+}
+
+/** Signs requests with the bus secret, and checks the signatures of others. */
+export class RequestSigner {
+  private readonly key: KeyObject;
+
+  constructor(secret: string) {
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+  }
+
+  /** The SIGNATURE_HEADER value for a request made at `now`. */
+  sign(parts: SignedParts, now = Date.now()): string {
+    const time = String(now);
+    return `t=${time},v1=${this.mac(time, parts).toString('hex')}`;
+  }
+
+  /** Why `header` does not prove that `parts` were signed with this secret near `now`; undefined when it does. */
+  check(header: string | undefined, parts: SignedParts, now = Date.now()): string | undefined {
+    const claim = readClaim(header, now);
+    if (typeof claim === 'string') return claim;
+    // Constant time: how long a comparison takes must not tell how much of a forgery was right.
+    return timingSafeEqual(this.mac(claim.time, parts), claim.mac) ? undefined : 'signature does not match';
+  }
+
+  private mac(time: string, { method, path, logId = '', head = '', body }: SignedParts): Buffer {
+    // One line per field (HTTP allows no newline in any of them), then the body's bytes as they are.
+    return createHmac('sha256', this.key).update(`posts-bus-v1\n${method}\n${path}\n${time}\n${logId}\n${head}\n`).update(body).digest();
+  }
+}
+
+/**
+ * Guards routes with the bus secret: a request that is not signed with it is answered 401
+ * `unauthorized`, logged once with where it came from, counted, and read no further. Without a
+ * secret (open mode) it only parses bodies, and takes every request.
+ */
+export class SignatureGuard {
+  /** Requests refused since start. */
+  unauthorizedRequests = 0;
+  /** When each request under check arrived: its signature's window is measured from then. */
+  private readonly arrivals = new WeakMap<Request, number>();
+
+  constructor(
+    private readonly signer: RequestSigner | undefined,
+    private readonly logger?: Pick<Logger, 'warn'>,
+  ) {}
+
+  /** A route with a JSON body: the headers are checked before the body is read, the body's bytes before they are parsed. */
+  json(limit: string): RequestHandler[] {
+    if (!this.signer) return [express.json({ limit })];
+    return [this.checkHeaders, express.json({ limit, verify: (req, _res, body) => this.checkBody(req as Request, body) }), this.checkUnread];
+  }
+
+  /** A route without a body: a read. */
+  bodiless(): RequestHandler[] {
+    return this.signer ? [this.checkHeaders, this.checkUnread] : [];
+  }
+
+  private readonly checkHeaders: RequestHandler = (req, _res, next) => {
+    const arrived = Date.now();
+    const claim = readClaim(req.get(SIGNATURE_HEADER), arrived);
+    if (typeof claim === 'string') return next(this.refuse(req, claim));
+    this.arrivals.set(req, arrived);
+    next();
+  };
+
+  /** Throws when the signature does not cover these bytes: as the JSON parser's `verify`, a forgery is never parsed. */
+  private checkBody(req: Request, body: Buffer): void {
+    const arrived = this.arrivals.get(req) ?? Date.now();
+    this.arrivals.delete(req);
+    const problem = this.signer!.check(
+      req.get(SIGNATURE_HEADER),
+      { method: req.method, path: req.originalUrl, logId: req.get(LOG_ID_HEADER), head: req.get(LOG_HEAD_HEADER), body },
+      arrived,
+    );
+    if (problem) throw this.refuse(req, problem);
+  }
+
+  /** A request whose body no parser read (a read, an empty body) is checked as having none. */
+  private readonly checkUnread: RequestHandler = (req, _res, next) => {
+    if (!this.arrivals.has(req)) return next();
+    try {
+      this.checkBody(req, EMPTY);
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+
+  private refuse(req: Request, reason: string): UnauthorizedError {
+    this.unauthorizedRequests++;
+    this.logger?.warn(
+      { from: req.socket.remoteAddress, method: req.method, path: req.originalUrl, reason },
+      'refused a request not signed with the bus secret',
+    );
+    return new UnauthorizedError(`Not signed with the bus secret: ${reason}.`);
+  }
+}
