@@ -44,8 +44,11 @@ const deploymentOf = (svc: string): Obj => {
   return found;
 };
 const containerOf = (svc: string): any => deploymentOf(svc).spec.template.spec.containers[0];
+/** A container's literal values (a value from a Secret is not one). */
 const envOf = (svc: string): Record<string, string> =>
-  Object.fromEntries((containerOf(svc).env ?? []).map((e: { name: string; value: string }) => [e.name, e.value]));
+  Object.fromEntries(
+    (containerOf(svc).env ?? []).filter((e: { value?: string }) => e.value !== undefined).map((e: { name: string; value: string }) => [e.name, e.value]),
+  );
 const matches = (selector: Record<string, string>, labels: Record<string, string> = {}): boolean => Object.entries(selector).every(([k, v]) => labels[k] === v);
 
 describe('the files in infra/k8s', () => {
@@ -180,6 +183,39 @@ describe('the event bus', () => {
       .SUBSCRIBERS.split(',')
       .map((u) => new URL(u).hostname);
     expect(subscribers.sort()).toEqual(['comments-srv', 'moderation-srv', 'posts-srv', 'query-srv']);
+  });
+});
+
+describe('the bus secret', () => {
+  // The bus's clients name it in EVENT_BUS_URL; the bus delivers to SUBSCRIBERS.
+  const talksToTheBus = SERVICES.filter((svc) => envOf(svc).EVENT_BUS_URL !== undefined || envOf(svc).SUBSCRIBERS !== undefined);
+
+  test('the bus and the four backends talk to the bus, and the client does not', () => {
+    expect([...talksToTheBus].sort()).toEqual(['comments', 'event-bus', 'moderation', 'posts', 'query']);
+  });
+
+  test.each(talksToTheBus)('%s takes BUS_SECRET from the Secret bus-secret, and from nowhere else', (svc) => {
+    const entries = (containerOf(svc).env ?? []).filter((e: { name: string }) => e.name === 'BUS_SECRET');
+    // Not optional: a pod without the Secret does not start, rather than run the bus open.
+    expect(entries).toEqual([{ name: 'BUS_SECRET', valueFrom: { secretKeyRef: { name: 'bus-secret', key: 'BUS_SECRET' } } }]);
+  });
+
+  test('no secret value is in the repository: no Secret object, no literal secret in any manifest', () => {
+    const infra = path.join(ROOT, 'infra');
+    const yamlFiles = fs.readdirSync(infra, { recursive: true, encoding: 'utf8' }).filter((f) => /\.ya?ml$/.test(f));
+    const docs = yamlFiles.flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(infra, f), 'utf8')).map((d) => d.toJS() as Obj));
+    expect(docs.filter((d) => d?.kind === 'Secret').map((d) => d.metadata.name)).toEqual([]);
+    const literalSecrets = deployments.flatMap((d) =>
+      (d.spec.template.spec.containers as any[]).flatMap((c) =>
+        (c.env ?? []).filter((e: any) => /SECRET|PASSWORD|TOKEN|KEY/i.test(e.name) && e.value !== undefined),
+      ),
+    );
+    expect(literalSecrets).toEqual([]);
+  });
+
+  test('the secret npm start makes (in .data) is never committed, nor sent to an image build', () => {
+    expect(fs.readFileSync(path.join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.data/');
+    expect(fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n')).toContain('**/.data');
   });
 });
 

@@ -90,13 +90,19 @@ function clusterChecks(c: Config): { checks: Check[]; context: string } {
         { name: 'cluster', status: 'skip', detail: 'needs kubectl' },
         { name: 'ingress controller', status: 'skip', detail: 'needs kubectl' },
         { name: 'posts.com applied', status: 'skip', detail: 'needs kubectl' },
+        { name: 'bus secret', status: 'skip', detail: 'needs kubectl' },
       ],
     };
   }
   const checks: Check[] = [{ name: 'kubectl', status: 'ok', detail: firstLine(version.out) }];
   const skipRest = (why: string): { checks: Check[]; context: string } => ({
     context: '',
-    checks: [...checks, { name: 'ingress controller', status: 'skip', detail: why }, { name: 'posts.com applied', status: 'skip', detail: why }],
+    checks: [
+      ...checks,
+      { name: 'ingress controller', status: 'skip', detail: why },
+      { name: 'posts.com applied', status: 'skip', detail: why },
+      { name: 'bus secret', status: 'skip', detail: why },
+    ],
   });
 
   const current = run(c.kubectl, ['config', 'current-context'], c.env);
@@ -144,7 +150,60 @@ function clusterChecks(c: Config): { checks: Check[]; context: string } {
           fix: 'Deploy: `kubectl apply -f infra/k8s`, then `kubectl get pods` until all six are Running and READY 1/1.',
         },
   );
+  checks.push(busSecretCheck(c));
   return { checks, context };
+}
+
+const CREATE_SECRET = 'kubectl create secret generic bus-secret --from-literal=BUS_SECRET="$(openssl rand -hex 32)"';
+
+/** The Secret the bus and its clients sign with, and every Deployment that talks to the bus taking it: without, the bus runs open. */
+function busSecretCheck(c: Config): Check {
+  const name = 'bus secret';
+  if (!run(c.kubectl, ['get', 'secret', 'bus-secret', '-o', 'name'], c.env).ok) {
+    return {
+      name,
+      status: 'fail',
+      detail: 'no Secret bus-secret: the bus and the services that talk to it cannot start (CreateContainerConfigError)',
+      fix: `Create it once per cluster: \`${CREATE_SECRET}\`, then \`kubectl rollout restart deployment -l app.kubernetes.io/part-of=posts-com\`.`,
+    };
+  }
+  const listed = run(c.kubectl, ['get', 'deployments', '-l', 'app.kubernetes.io/part-of=posts-com', '-o', 'json'], c.env);
+  let deployments: DeploymentJson[];
+  try {
+    deployments = (JSON.parse(listed.out) as { items: DeploymentJson[] }).items;
+  } catch {
+    return {
+      name,
+      status: 'fail',
+      detail: `cannot list the Deployments: ${firstLine(listed.out)}`,
+      fix: 'Check `kubectl get deployments` works in this context.',
+    };
+  }
+  const open = deployments.filter((d) => {
+    const env = d.spec?.template?.spec?.containers?.[0]?.env ?? [];
+    const talksToTheBus = env.some((e) => e.name === 'EVENT_BUS_URL' || e.name === 'SUBSCRIBERS');
+    const ref = env.find((e) => e.name === 'BUS_SECRET')?.valueFrom?.secretKeyRef;
+    return talksToTheBus && !(ref?.name === 'bus-secret' && ref.key === 'BUS_SECRET');
+  });
+  if (open.length > 0) {
+    return {
+      name,
+      status: 'fail',
+      detail: `open mode: no BUS_SECRET from the Secret bus-secret in ${open.map((d) => d.metadata.name).join(', ')}, so anyone in the cluster network can publish, read and forge deliveries`,
+      fix: 'Apply the manifests as they are in infra/k8s (each takes BUS_SECRET from the Secret): `kubectl apply -f infra/k8s`.',
+    };
+  }
+  return {
+    name,
+    status: 'ok',
+    detail: `Secret bus-secret exists; ${deployments.length ? 'every Deployment that talks to the bus takes it' : 'no Deployment applied yet'}`,
+  };
+}
+
+/** What the bus secret check reads of a Deployment. */
+interface DeploymentJson {
+  metadata: { name: string };
+  spec?: { template?: { spec?: { containers?: Array<{ env?: Array<{ name: string; valueFrom?: { secretKeyRef?: { name?: string; key?: string } } }> }> } } };
 }
 
 /** Every service's image in the local Docker engine under the configured prefix. */

@@ -4,12 +4,36 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { Check, Config, configFrom, doctor, main, report } from '../src/doctor';
-import { SERVICE_NAMES } from '@posts/runtime';
+import { ROOT, SERVICE_NAMES } from '@posts/runtime';
 import { imageName } from '../src/image-name';
 
+// Loose shapes for reading the manifests.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** The Deployments of infra/k8s, as `kubectl get deployments -o json` lists them once applied. */
+function appliedDeployments(): any[] {
+  const dir = path.join(ROOT, 'infra', 'k8s');
+  return fs
+    .readdirSync(dir)
+    .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()))
+    .filter((d) => d?.kind === 'Deployment');
+}
+
+/** The same with BUS_SECRET taken out of some, or set to a literal value: open mode. */
+function withoutSecret(deployments: any[], names: Record<string, 'removed' | 'literal'>): any[] {
+  return structuredClone(deployments).map((d: any) => {
+    const how = names[d.metadata.name];
+    const container = d.spec.template.spec.containers[0];
+    if (how === 'removed') container.env = container.env.filter((e: any) => e.name !== 'BUS_SECRET');
+    if (how === 'literal') container.env = container.env.map((e: any) => (e.name === 'BUS_SECRET' ? { name: 'BUS_SECRET', value: 'x'.repeat(64) } : e));
+    return d;
+  });
+}
+
 interface Setup {
-  kubectl?: { context?: string | null; reachable?: boolean; ingressClass?: boolean; applied?: boolean } | null;
+  kubectl?: { context?: string | null; reachable?: boolean; ingressClass?: boolean; applied?: boolean; secret?: boolean; deployments?: any[] } | null;
   docker?: { engine?: boolean; images?: string[] } | null;
   hosts?: string;
   answer?: { status: number; server?: string; body?: string } | 'closed';
@@ -35,7 +59,10 @@ function script(name: string, body: string): void {
 
 async function setUp(s: Setup): Promise<Config> {
   fs.mkdirSync(path.join(dir, 'bin'));
-  const k = s.kubectl === null ? null : { context: 'docker-desktop', reachable: true, ingressClass: true, applied: true, ...s.kubectl };
+  const k =
+    s.kubectl === null
+      ? null
+      : { context: 'docker-desktop', reachable: true, ingressClass: true, applied: true, secret: true, deployments: appliedDeployments(), ...s.kubectl };
   if (k) {
     script(
       'kubectl',
@@ -45,6 +72,8 @@ async function setUp(s: Setup): Promise<Config> {
   "get --raw /readyz --request-timeout=5s") ${k.reachable ? 'echo ok; exit 0' : 'echo "The connection to the server 127.0.0.1:6443 was refused" >&2; exit 1'};;
   "get ingressclass nginx -o name") ${k.ingressClass ? 'echo ingressclass.networking.k8s.io/nginx; exit 0' : 'echo "Error from server (NotFound)" >&2; exit 1'};;
   "get ingress ingress-srv -o name") ${k.applied ? 'echo ingress.networking.k8s.io/ingress-srv; exit 0' : 'echo "Error from server (NotFound)" >&2; exit 1'};;
+  "get secret bus-secret -o name") ${k.secret ? 'echo secret/bus-secret; exit 0' : 'echo "Error from server (NotFound)" >&2; exit 1'};;
+  "get deployments -l app.kubernetes.io/part-of=posts-com -o json") echo '${JSON.stringify({ items: k.deployments }).replaceAll("'", "'\\''")}'; exit 0;;
 esac`,
     );
   }
@@ -93,6 +122,7 @@ test('a healthy setup passes every check and exits 0', async () => {
     cluster: 'ok',
     'ingress controller': 'ok',
     'posts.com applied': 'ok',
+    'bus secret': 'ok',
     images: 'ok',
     'hosts file': 'ok',
     'posts.com answers': 'ok',
@@ -115,7 +145,8 @@ test('main exits 1 when a check fails, 0 when none does', async () => {
 test('kubectl missing: says how to install it and skips the cluster checks with the reason', async () => {
   const checks = await doctor(await setUp({ kubectl: null }));
   expect(byName(checks, 'kubectl')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/Install kubectl/) });
-  for (const n of ['cluster', 'ingress controller', 'posts.com applied']) expect(byName(checks, n)).toMatchObject({ status: 'skip', detail: 'needs kubectl' });
+  for (const n of ['cluster', 'ingress controller', 'posts.com applied', 'bus secret'])
+    expect(byName(checks, n)).toMatchObject({ status: 'skip', detail: 'needs kubectl' });
 });
 
 test('no current context: says how to start a cluster', async () => {
@@ -146,6 +177,30 @@ test.each([
 test('the app not applied: says kubectl apply -f infra/k8s', async () => {
   const checks = await doctor(await setUp({ kubectl: { applied: false } }));
   expect(byName(checks, 'posts.com applied')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/kubectl apply -f infra\/k8s/) });
+});
+
+test('no Secret bus-secret: says how to create it, once per cluster', async () => {
+  const checks = await doctor(await setUp({ kubectl: { secret: false } }));
+  expect(byName(checks, 'bus secret')).toMatchObject({
+    status: 'fail',
+    detail: expect.stringMatching(/no Secret bus-secret/),
+    fix: expect.stringContaining('kubectl create secret generic bus-secret --from-literal=BUS_SECRET="$(openssl rand -hex 32)"'),
+  });
+});
+
+test('a Deployment that talks to the bus without the secret (open mode): names it', async () => {
+  const deployments = withoutSecret(appliedDeployments(), { 'query-depl': 'removed', 'event-bus-depl': 'literal' });
+  const checks = await doctor(await setUp({ kubectl: { deployments } }));
+  expect(byName(checks, 'bus secret')).toMatchObject({
+    status: 'fail',
+    detail: expect.stringMatching(/^open mode: no BUS_SECRET from the Secret bus-secret in event-bus-depl, query-depl,/),
+    fix: expect.stringMatching(/kubectl apply -f infra\/k8s/),
+  });
+});
+
+test('the secret and no Deployment yet: fine so far', async () => {
+  const checks = await doctor(await setUp({ kubectl: { deployments: [] } }));
+  expect(byName(checks, 'bus secret')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/no Deployment applied yet/) });
 });
 
 test('docker missing: the image check is skipped with the reason', async () => {

@@ -11,6 +11,7 @@ import { loadEnvironments } from './manifests';
 import { freePorts } from './ports';
 import { SERVICE_NAMES, type ServiceName } from './registry';
 import { ROOT } from './root';
+import { busSecretIn } from './secrets';
 import { Supervisor, type Backoff, type ProcessSpec } from './supervisor';
 import { sleep } from './wait';
 
@@ -139,8 +140,9 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   const servicePorts = await freePorts(SERVICE_NAMES.length);
   const ports = { ingress: 0 } as Ports;
   SERVICE_NAMES.forEach((s, i) => (ports[s] = servicePorts[i]));
-  // Every spec before any process: a service without a Deployment fails here.
-  const environments = loadEnvironments(k8sDir, ports);
+  // Every spec before any process: a service without a Deployment fails here. The bus and its clients
+  // take BUS_SECRET from the Secret bus-secret, which locally is the one kept in the data folder.
+  const environments = loadEnvironments(k8sDir, ports, { 'bus-secret': { BUS_SECRET: busSecretIn(dataDir) } });
   const specs = new Map(
     SERVICE_NAMES.map((name) => {
       const manifestEnv = environments.get(name);

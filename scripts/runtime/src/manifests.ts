@@ -70,20 +70,32 @@ export function pointAtLoopback(value: string, services: Map<string, ServiceInfo
   });
 }
 
+/** The Secrets the cluster would hold, by name, then by key: what a `secretKeyRef` resolves to locally. */
+export type Secrets = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
 /**
  * Each workspace's container environment as its Deployment sets it (one container per pod here),
- * with every `<service>:<port>` host pointed at loopback. Only literal `value`s: nothing here is a secret.
+ * with every `<service>:<port>` host pointed at loopback. A literal `value`, or a `secretKeyRef` to
+ * one of `secrets` (the manifests hold no secret's value; the launcher makes them).
  */
-export function loadEnvironments(k8sDir: string, localPorts: Readonly<Record<string, number>>): Map<string, Record<string, string>> {
+export function loadEnvironments(k8sDir: string, localPorts: Readonly<Record<string, number>>, secrets: Secrets = {}): Map<string, Record<string, string>> {
   const docs = readManifests(k8sDir);
   const services = servicesOf(docs);
   const environments = new Map<string, Record<string, string>>();
   for (const [app, deployment] of deploymentsOf(docs)) {
     const env: Record<string, string> = {};
     for (const variable of deployment.spec.template.spec?.containers?.[0]?.env ?? []) {
-      if (variable.value === undefined)
-        throw new Error(`Deployment ${deployment.metadata?.name}: ${variable.name} has no value; the launcher only takes literal values`);
-      env[variable.name] = pointAtLoopback(String(variable.value), services, localPorts);
+      const where = `Deployment ${deployment.metadata?.name}: ${variable.name}`;
+      const ref = variable.valueFrom?.secretKeyRef;
+      if (ref) {
+        const value = secrets[ref.name]?.[ref.key];
+        if (value === undefined) throw new Error(`${where} comes from Secret ${ref.name} (key ${ref.key}), which the launcher does not make`);
+        env[variable.name] = value;
+      } else if (variable.value !== undefined) {
+        env[variable.name] = pointAtLoopback(String(variable.value), services, localPorts);
+      } else {
+        throw new Error(`${where} has neither a value nor a secretKeyRef; the launcher takes only those`);
+      }
     }
     environments.set(app, env);
   }

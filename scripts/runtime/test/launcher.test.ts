@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +18,7 @@ const server = http.createServer((req, res) => {
   res.setHeader('content-type', 'application/json');
   if (req.url === '/readyz' && require('fs').existsSync('not-ready')) return res.writeHead(503).end('{}');
   const e = process.env;
-  res.end(JSON.stringify({ name, pid: process.pid, url: req.url, env: { PORT: e.PORT, HOST: e.HOST, EVENT_BUS_URL: e.EVENT_BUS_URL, SUBSCRIBERS: e.SUBSCRIBERS, EVENT_LOG_PATH: e.EVENT_LOG_PATH, BANNED_WORDS: e.BANNED_WORDS, LOG_LEVEL: e.LOG_LEVEL, EXTRA: e.EXTRA } }));
+  res.end(JSON.stringify({ name, pid: process.pid, url: req.url, env: { PORT: e.PORT, HOST: e.HOST, EVENT_BUS_URL: e.EVENT_BUS_URL, SUBSCRIBERS: e.SUBSCRIBERS, EVENT_LOG_PATH: e.EVENT_LOG_PATH, BANNED_WORDS: e.BANNED_WORDS, LOG_LEVEL: e.LOG_LEVEL, EXTRA: e.EXTRA, BUS_SECRET: e.BUS_SECRET } }));
 });
 server.listen(Number(process.env.PORT), process.env.HOST);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
@@ -103,6 +103,33 @@ describe('startSystem with stand-in services', () => {
     const pids = SERVICE_NAMES.map((s) => system!.pid(s)!);
     await system.stop();
     expect(pids.filter(alive)).toEqual([]);
+  });
+
+  test('gives the bus and its clients one secret, made once beside the data and kept across starts', async () => {
+    const dataDir = path.join(root, 'secret-data');
+    const secretsNow = async () => {
+      const { ports } = system!;
+      const of = async (name: (typeof SERVICE_NAMES)[number]) => (await getJson(`http://127.0.0.1:${ports[name]}/`)).body.env.BUS_SECRET as string | undefined;
+      return Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (name) => [name, await of(name)])));
+    };
+    system = await startSystem({ root, dataDir, quiet: true, backoff: fast });
+    let expected: Record<string, string | undefined>;
+    try {
+      const secret = readFileSync(path.join(dataDir, 'bus-secret'), 'utf8');
+      expect(secret).toMatch(/^[0-9a-f]{64}$/);
+      expect(statSync(path.join(dataDir, 'bus-secret')).mode & 0o777).toBe(0o600);
+      expected = { 'event-bus': secret, posts: secret, comments: secret, query: secret, moderation: secret, client: undefined };
+      expect(await secretsNow()).toEqual(expected);
+    } finally {
+      await system.stop();
+    }
+
+    system = await startSystem({ root, dataDir, quiet: true, backoff: fast });
+    try {
+      expect(await secretsNow()).toEqual(expected);
+    } finally {
+      await system.stop();
+    }
   });
 
   test('a restarted service gets no request through the ingress until its readiness probe passes again', async () => {
