@@ -176,7 +176,8 @@ describe('bad input: every endpoint refuses it with a JSON 4xx, nothing dies, no
   }
 
   beforeAll(async () => {
-    sys = await startTestSystem('bad-input');
+    // Open mode: the internal endpoints' own answers to bad input are what this suite checks; forgery.test.ts checks the signed system.
+    sys = await startTestSystem('bad-input', { openBus: true });
     for (const name of SERVICE_NAMES) pids.set(name, sys.pid(name));
   }, 90_000);
 

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request, SERVICE_NAMES, type ServiceName, type System } from '@posts/runtime';
-import { restart, sleep, startTestSystem, Writers, type ReadModel } from './support';
+import { readBus, restart, sleep, startTestSystem, Writers, type ReadModel } from './support';
 
 /** A subscriber behind the bus that can be told to fail: records the seqs it acknowledged. */
 async function subscriberDouble() {
@@ -121,10 +121,7 @@ describe('nothing is lost: faults on the running system', () => {
   );
 
   it('a subscriber that fails for a while delays only itself, then catches up in order', async () => {
-    const subscriptions = async () => {
-      const res = await fetch(`http://127.0.0.1:${sys.ports['event-bus']}/subscriptions`);
-      return (await res.json()) as Array<{ url: string; backlog: number; lastError: string | null }>;
-    };
+    const subscriptions = () => readBus<Array<{ url: string; backlog: number; lastError: string | null }>>(sys, '/subscriptions');
     expect(double.failing).toBe(true); // it has answered 500 since the start
 
     const writers = new Writers(base, 'double');
@@ -144,7 +141,7 @@ describe('nothing is lost: faults on the running system', () => {
       if (Date.now() > deadline) throw new Error('the double never caught up');
       await sleep(100);
     }
-    const head = ((await (await fetch(`http://127.0.0.1:${sys.ports['event-bus']}/events`)).json()) as unknown[]).length;
+    const head = (await readBus<unknown[]>(sys, '/events')).length;
     expect(double.acknowledged).toEqual(Array.from({ length: head }, (_, i) => i + 1));
   }, 120_000);
 

@@ -5,13 +5,12 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { ROOT, type ServiceName, type System } from '@posts/runtime';
-import { everyService, logsBySource, restart, sleep, startTestSystem, until, type Comment, type ReadModel } from './support';
+import { everyService, logsBySource, readBus, restart, sleep, startTestSystem, until, type Comment, type ReadModel } from './support';
 
 describe('the system as npm start runs it', () => {
   let sys: System;
   const logs = logsBySource();
   const ingress = (p: string) => `http://127.0.0.1:${sys.ports.ingress}${p}`;
-  const direct = (name: ServiceName, p: string) => `http://127.0.0.1:${sys.ports[name]}${p}`;
   /** The JSON log lines of a service that carry `requestId`. */
   const linesWith = (name: ServiceName, requestId: string) =>
     logs
@@ -150,9 +149,9 @@ describe('the system as npm start runs it', () => {
 
   it('keeps the log and the read model when the bus restarts with its log file', async () => {
     const before = await readModel();
-    const eventsBefore = await getJson(direct('event-bus', '/events'));
+    const eventsBefore = await readBus(sys, '/events');
     await restart(sys, 'event-bus');
-    expect(await getJson(direct('event-bus', '/events'))).toEqual(eventsBefore);
+    expect(await readBus(sys, '/events')).toEqual(eventsBefore);
 
     await restart(sys, 'query');
     expect(await readModel()).toEqual(before);
@@ -162,7 +161,7 @@ describe('the system as npm start runs it', () => {
     expect(later.status).toBe(201);
     const model = await settled(9);
     expect(model[postId].comments.at(-1)).toEqual({ id: later.body.id, content: 'after the restart', status: 'approved' });
-    const events = await getJson<Array<{ seq: number }>>(direct('event-bus', '/events'));
+    const events = await readBus<Array<{ seq: number }>>(sys, '/events');
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
   });
 

@@ -8,13 +8,20 @@ export function everyService(vars: NodeJS.ProcessEnv): Record<ServiceName, NodeJ
   return Object.fromEntries(SERVICE_NAMES.map((s) => [s, { ...vars }])) as Record<ServiceName, NodeJS.ProcessEnv>;
 }
 
+export interface TestSystemOptions extends StartOptions {
+  /** No BUS_SECRET for any process: the bus and its clients run open, as the course's bus does. */
+  openBus?: boolean;
+}
+
 /**
  * The whole system as `npm start` runs it, for one suite: a free ingress port, a fresh data folder that
  * stop() removes, quiet logs and LOG_LEVEL=warn, unless `options` say otherwise.
  */
-export async function startTestSystem(label: string, options: StartOptions = {}): Promise<System> {
+export async function startTestSystem(label: string, { openBus = false, ...options }: TestSystemOptions = {}): Promise<System> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `posts-${label}-`));
-  const env = Object.fromEntries(SERVICE_NAMES.map((s) => [s, { LOG_LEVEL: 'warn', ...options.env?.[s] }]));
+  // An undefined variable is left out of the process's environment.
+  const open = openBus ? { BUS_SECRET: undefined } : {};
+  const env = Object.fromEntries(SERVICE_NAMES.map((s) => [s, { LOG_LEVEL: 'warn', ...open, ...options.env?.[s] }]));
   try {
     const system = await startSystem({ quiet: true, dataDir, ...options, env });
     return {
