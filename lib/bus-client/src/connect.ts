@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { Bus, type BusOptions } from './bus';
 import { HttpTransport } from './http-transport';
+import { JetStreamTransport } from './jetstream-transport';
 import { busSecret } from './signing';
 import type { BusTransport } from './transport';
 
@@ -15,6 +16,8 @@ interface TransportOptions {
 const transports: Record<string, (url: string, options: TransportOptions) => BusTransport> = {
   'http:': (url, options) => new HttpTransport(url, options),
   'https:': (url, options) => new HttpTransport(url, options),
+  // Credentials travel in the URL (nats://user:pass@host:4222,…): NATS logins stand in for BUS_SECRET.
+  'nats:': (url, options) => new JetStreamTransport(url, { logger: options.logger }),
 };
 
 /** `EVENT_BUS_URL` in a service's config: a URL whose scheme names a transport the SDK has. */

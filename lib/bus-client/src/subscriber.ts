@@ -84,6 +84,7 @@ export class Subscriber implements DeliveryTarget {
         await this.catchUp();
         this.ready = true;
         this.logger?.info({ lastSeq: this.lastSeq }, 'caught up with the event log');
+        this.transport.follow?.(this, () => this.lastSeq);
         this.kickReact();
         return;
       } catch (err) {
@@ -146,14 +147,17 @@ export class Subscriber implements DeliveryTarget {
   private async pull(upTo: number): Promise<void> {
     while (this.lastSeq < upTo) {
       const limit = Math.min(this.pageSize, upTo - this.lastSeq);
-      const { events: page, logId, head } = await this.transport.read(this.lastSeq, limit);
+      const before = this.lastSeq;
+      const { events: page, logId, head, through } = await this.transport.read(this.lastSeq, limit);
       this.checkLog(logId);
+      // A page comes from the log itself, in order: a seq it skips was deleted, not missed.
       for (const event of page) {
-        if (event.seq === this.lastSeq + 1) this.apply(event);
+        if (event.seq > this.lastSeq) this.apply(event);
       }
+      if (through !== undefined && through > this.lastSeq) this.lastSeq = through;
       // A page may be short because it was capped in bytes: the end is the log's head.
       const end = head ?? (page.length < limit ? this.lastSeq : Infinity);
-      if (page.length === 0 || this.lastSeq >= Math.min(upTo, end)) return;
+      if (this.lastSeq === before || this.lastSeq >= Math.min(upTo, end)) return;
     }
   }
 

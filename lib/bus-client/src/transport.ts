@@ -10,6 +10,8 @@ export interface LogPosition {
 /** A page of the log: events in `seq` order, with where the log stood. */
 export interface LogPage extends LogPosition {
   events: BusEvent[];
+  /** The last seq the page covers, where the log may have gaps (messages deleted from a stream). */
+  through?: number;
 }
 
 /** What takes pushed events: the subscriber. */
@@ -31,5 +33,7 @@ export interface BusTransport {
   read(after: number, limit: number): Promise<LogPage>;
   /** A push transport takes deliveries on the service's own server, and hands them to `target`. */
   attach?(router: Router, target: DeliveryTarget): void;
+  /** A pull transport follows the log live once the subscriber caught up, from `after()` on, until close(). */
+  follow?(target: DeliveryTarget, after: () => number): void;
   close(): Promise<void>;
 }

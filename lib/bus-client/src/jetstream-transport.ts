@@ -1,0 +1,197 @@
+// The JetStream transport: the log is one stream (subjects `events.<type>`), a publish is a
+// JetStream publish with the event id as its message id, and a subscriber follows the stream
+// with an ordered consumer. Same semantics as the hand-written bus, through BusTransport.
+import { DeliverPolicy, jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { BusUnavailableError, EventRefusedError } from './errors';
+import { MAX_EVENT_BYTES, type BusEvent, type NewEvent, type PubAck } from './protocol';
+import type { BusTransport, DeliveryTarget, LogPage } from './transport';
+
+export interface JetStreamTransportOptions {
+  /** The stream that holds the log. */
+  stream?: string;
+  /** Copies of the stream when this transport creates it; by default one per server in the URL, at most 3. */
+  replicas?: number;
+  /**
+   * How long JetStream remembers message ids to drop a duplicate publish. Ten minutes outlasts
+   * every retry of a publish and a restart's re-paid reactions; past it, projections still apply
+   * each event id once, so a late duplicate stored twice changes nothing.
+   */
+  duplicateWindowMs?: number;
+  /** Per-request time limit (a publish's PubAck, a page's fetch). */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+interface Session {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** `nats://user:pass@host:4222,nats://host2:4222`: the servers, and the credentials of the first that has them. */
+export function parseNatsUrl(url: string): { servers: string[]; user?: string; pass?: string } {
+  const servers: string[] = [];
+  let user: string | undefined;
+  let pass: string | undefined;
+  for (const part of url.split(',')) {
+    const parsed = new URL(part.trim());
+    if (parsed.protocol !== 'nats:') throw new Error(`not a nats:// URL: ${part}`);
+    if (parsed.username && !user) {
+      user = decodeURIComponent(parsed.username);
+      pass = decodeURIComponent(parsed.password);
+    }
+    servers.push(`${parsed.hostname}:${parsed.port || 4222}`);
+  }
+  return { servers, user, pass };
+}
+
+export class JetStreamTransport implements BusTransport {
+  private session: Promise<Session> | null = null;
+  private streamReady: Promise<void> | null = null;
+  private following: { stop(): void } | null = null;
+  private readonly stream: string;
+  private readonly timeoutMs: number;
+
+  constructor(
+    readonly url: string,
+    private readonly options: JetStreamTransportOptions = {},
+  ) {
+    this.stream = options.stream ?? 'EVENTS';
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  async append(events: NewEvent[]): Promise<PubAck[]> {
+    const { js } = await this.ready();
+    const at = new Date().toISOString();
+    const messages = events.map((event, index) => {
+      if (!/^[A-Za-z0-9_-]{1,100}$/.test(event.type))
+        throw new EventRefusedError(`event ${index}: type ${JSON.stringify(event.type)} cannot be a subject token`);
+      const body = encoder.encode(JSON.stringify({ id: event.id, type: event.type, data: event.data, at, requestId: event.requestId }));
+      if (body.length > MAX_EVENT_BYTES)
+        throw new EventRefusedError(`event ${index} would be stored as ${body.length} bytes; one event may have ${MAX_EVENT_BYTES}`);
+      return { subject: `events.${event.type}`, body, id: event.id! };
+    });
+    return Promise.all(
+      messages.map(async ({ subject, body, id }) => {
+        try {
+          const ack = await js.publish(subject, body, { msgID: id, timeout: this.timeoutMs });
+          return { id, seq: ack.seq, duplicate: ack.duplicate };
+        } catch (err) {
+          // Sent but unanswered (a timeout, a leader lost): it may be stored; a retry with the id settles it.
+          throw new BusUnavailableError(`JetStream did not acknowledge ${id}: ${(err as Error).message}`, true);
+        }
+      }),
+    );
+  }
+
+  async read(after: number, limit: number): Promise<LogPage> {
+    const { js, jsm } = await this.ready();
+    const info = await jsm.streams.info(this.stream).catch((err) => {
+      throw new BusUnavailableError(`cannot read the stream ${this.stream}: ${(err as Error).message}`);
+    });
+    const head = info.state.last_seq;
+    const logId = `${this.stream}@${info.created}`;
+    const end = Math.min(head, after + limit);
+    const events: BusEvent[] = [];
+    if (end <= after) return { events, logId, head };
+    try {
+      const consumer = await js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 });
+      // Deleted messages leave gaps: the page ends at `end` whatever the count.
+      const messages = await consumer.fetch({ max_messages: end - after, expires: this.timeoutMs });
+      for await (const message of messages) {
+        if (message.seq > end) break;
+        events.push(toEvent(message));
+        if (message.seq >= end) break;
+      }
+    } catch (err) {
+      throw new BusUnavailableError(`cannot read the stream ${this.stream}: ${(err as Error).message}`);
+    }
+    return { events, logId, head, through: end };
+  }
+
+  /** Follows the stream live from `after`, handing each event to `target` in order, until close(). */
+  follow(target: DeliveryTarget, after: () => number): void {
+    let stopped = false;
+    const run = async () => {
+      while (!stopped) {
+        try {
+          const { js } = await this.ready();
+          const consumer = await js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after() + 1 });
+          const messages = await consumer.consume();
+          this.following = {
+            stop: () => {
+              stopped = true;
+              void messages.close();
+            },
+          };
+          for await (const message of messages) await target.receive(toEvent(message));
+        } catch {
+          // The connection came back or the stream moved: start again after the last applied seq.
+          if (!stopped) await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
+    };
+    this.following = { stop: () => (stopped = true) };
+    void run();
+  }
+
+  async close(): Promise<void> {
+    this.following?.stop();
+    const session = this.session;
+    this.session = null;
+    if (session) await (await session.catch(() => null))?.nc.drain().catch(() => undefined);
+  }
+
+  /** Connected, with the stream there: made once, and again after a failure. */
+  private async ready(): Promise<Session> {
+    this.session ??= this.connect();
+    const session = await this.session.catch((err) => {
+      this.session = null;
+      throw new BusUnavailableError(`JetStream unreachable at ${this.url}: ${(err as Error).message}`);
+    });
+    this.streamReady ??= this.ensureStream(session.jsm).catch((err) => {
+      this.streamReady = null;
+      throw err;
+    });
+    await this.streamReady;
+    return session;
+  }
+
+  private async connect(): Promise<Session> {
+    const { servers, user, pass } = parseNatsUrl(this.url);
+    const nc = await connect({ servers, user, pass, name: 'posts.com', maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: this.timeoutMs });
+    return { nc, js: jetstream(nc, { timeout: this.timeoutMs }), jsm: await jetstreamManager(nc, { timeout: this.timeoutMs }) };
+  }
+
+  /** Creates the stream if it is missing; an existing stream is used as it is, never changed. */
+  private async ensureStream(jsm: JetStreamManager): Promise<void> {
+    try {
+      await jsm.streams.info(this.stream);
+      return;
+    } catch (err) {
+      if (!/stream not found/i.test((err as Error).message)) throw new BusUnavailableError(`cannot read the stream ${this.stream}: ${(err as Error).message}`);
+    }
+    try {
+      await jsm.streams.add({
+        name: this.stream,
+        subjects: ['events.>'],
+        storage: StorageType.File,
+        num_replicas: this.options.replicas ?? Math.min(3, parseNatsUrl(this.url).servers.length),
+        duplicate_window: (this.options.duplicateWindowMs ?? 10 * 60_000) * 1_000_000,
+      });
+    } catch (err) {
+      // Another service created it first: that is the stream.
+      if (!/already in use/i.test((err as Error).message)) throw new BusUnavailableError(`cannot create the stream ${this.stream}: ${(err as Error).message}`);
+    }
+  }
+}
+
+function toEvent(message: JsMsg): BusEvent {
+  const stored = JSON.parse(decoder.decode(message.data)) as Omit<BusEvent, 'seq'>;
+  return { ...stored, seq: message.seq };
+}
