@@ -20,13 +20,23 @@ const transports: Record<string, (url: string, options: TransportOptions) => Bus
   'nats:': (url, options) => new JetStreamTransport(url, { logger: options.logger }),
 };
 
+/** The scheme of a bus URL, `http:` or `nats:`; a cluster's URL lists several servers, comma-separated, all of one scheme. */
+function schemeOf(url: string): string {
+  const parts = url.split(',').map((part) => part.trim());
+  const schemes = new Set(parts.map((part) => (URL.canParse(part) ? new URL(part).protocol : 'invalid')));
+  const [scheme] = schemes;
+  if (schemes.size !== 1) return 'invalid';
+  // One event bus has one address; only a NATS cluster lists its servers.
+  return parts.length === 1 || scheme === 'nats:' ? scheme : 'invalid';
+}
+
 /** `EVENT_BUS_URL` in a service's config: a URL whose scheme names a transport the SDK has. */
 const busUrl = (defaultUrl: string) =>
   z
     .string()
     .trim()
     .default(defaultUrl)
-    .refine((value) => URL.canParse(value) && new URL(value).protocol in transports, {
+    .refine((value) => schemeOf(value) in transports, {
       message: `must be a URL with a scheme the bus SDK speaks (${Object.keys(transports).join(', ')})`,
     });
 
@@ -48,7 +58,7 @@ export interface BusSettings {
 /** A bus over the transport that the URL's scheme names; a bare URL (tools, tests) talks unsigned. */
 export function connectBus(settings: BusSettings | string, options: BusOptions = {}): Bus {
   const { EVENT_BUS_URL: url, BUS_SECRET: secret } = typeof settings === 'string' ? { EVENT_BUS_URL: settings } : settings;
-  const transport = URL.canParse(url) ? transports[new URL(url).protocol] : undefined;
+  const transport = transports[schemeOf(url)];
   if (!transport) throw new Error(`no bus transport for ${url}`);
   return new Bus(transport(url, { secret, logger: options.logger }), options);
 }
