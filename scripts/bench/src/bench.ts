@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: the performance figures, each beside its goal.
  *
- *   end to end at 10, 50 and 100 clients (50 is judged) → the bus with its log on disk →
- *   catch-up of query from a 100,000-event log
+ *   end to end at 10, 50 and 100 clients (50 is judged) → the bus with its log on disk, open and
+ *   signed → catch-up of query from a 100,000-event log → the same on NATS JetStream, beside the bus
  *
  * Prints the table, writes the raw results to bench/results/<timestamp>.json, the chart to
  * docs/benchmarks.svg and the page docs/benchmarks.md. `--quick` runs small sizes for
  * development and leaves docs/ alone.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,9 +17,10 @@ import { fsType, runBusBench, type BusResult } from './bus';
 import { runCatchUpBench, type CatchUpResult } from './catch-up';
 import { runE2E } from './e2e';
 import { figuresOf } from './goals';
+import { runJetStreamBench } from './jetstream';
 import { benchmarksMd } from './report-markdown';
 import { chartSvg } from './report-svg';
-import { figuresText, scalingText } from './report-text';
+import { figuresText, scalingText, transportsText } from './report-text';
 import type { BenchResults, Machine } from './results';
 import { FULL, QUICK } from './sizes';
 
@@ -82,18 +84,22 @@ async function main() {
     }
   }
 
-  say(`bus: ${SIZES.busEvents} publishes from ${SIZES.busPublishers} publishers, log on disk …`);
-  let bus: { result?: BusResult; error?: string };
-  try {
-    bus = { result: await runBusBench({ workDir, events: SIZES.busEvents, publishers: SIZES.busPublishers, fsyncProbeMs: 2000 }) };
-    const b = bus.result!;
-    say(
-      `  ${b.perSecond} events/s in ${b.seconds} s (bus CPU ${b.cpuSeconds.bus} s, publishers ${b.cpuSeconds.publishers} s); raw fsync ${b.rawFsyncPerSecond}/s; ratio ${b.ratio}`,
-    );
-  } catch (err) {
-    bus = { error: errorText(err) };
-    say(`  failed: ${errorText(err)}`);
-  }
+  const runBus = async (mode: string, secret: string | undefined): Promise<{ result?: BusResult; error?: string }> => {
+    say(`bus, ${mode}: ${SIZES.busEvents} publishes from ${SIZES.busPublishers} publishers, log on disk …`);
+    try {
+      const b = await runBusBench({ workDir, events: SIZES.busEvents, publishers: SIZES.busPublishers, fsyncProbeMs: 2000, secret });
+      say(
+        `  ${b.perSecond} events/s in ${b.seconds} s, p99 ${b.latencyMs.p99} ms (bus CPU ${b.cpuSeconds.bus} s, publishers ${b.cpuSeconds.publishers} s); raw fsync ${b.rawFsyncPerSecond}/s; ratio ${b.ratio}`,
+      );
+      return { result: b };
+    } catch (err) {
+      say(`  failed: ${errorText(err)}`);
+      return { error: errorText(err) };
+    }
+  };
+  const bus = await runBus('open mode', undefined);
+  // A secret as `npm start` makes one: 32 random bytes, hex.
+  const busSigned = await runBus('signed', randomBytes(32).toString('hex'));
 
   say(`catch-up: query against a log of ${SIZES.catchUpEvents} events …`);
   let catchUp: { result?: CatchUpResult; error?: string };
@@ -105,6 +111,17 @@ async function main() {
     say(`  failed: ${errorText(err)}`);
   }
 
+  say(`JetStream: the same publishers on one server and on three, the SDK, and catch-up of ${SIZES.catchUpEvents} events …`);
+  const jetStream = await runJetStreamBench({
+    workDir,
+    events: SIZES.busEvents,
+    publishers: SIZES.busPublishers,
+    catchUpEvents: SIZES.catchUpEvents,
+    readyTimeoutMs: 60_000,
+    say,
+  });
+  if (jetStream.notRun) say(`  not run: ${jetStream.notRun}`);
+
   const results: BenchResults = {
     startedAt: started.toISOString(),
     durationSeconds: Math.round((performance.now() - t0) / 100) / 10,
@@ -114,7 +131,9 @@ async function main() {
     sizes: SIZES,
     e2e,
     bus,
+    busSigned,
     catchUp,
+    jetStream,
     figures: [],
   };
   results.figures = figuresOf(results);
@@ -133,6 +152,8 @@ async function main() {
   say(figuresText(results.figures));
   say('');
   say(`End to end against clients:\n${scalingText(e2e)}`);
+  say('');
+  say(`The bus beside JetStream:\n${transportsText(results)}`);
   say('');
   say(`${passed} of ${judged} goals met in ${results.durationSeconds} s (after the build). Raw results: ${path.relative(ROOT, file)}`);
   if (!quick) say('Chart and page: docs/benchmarks.svg, docs/benchmarks.md');

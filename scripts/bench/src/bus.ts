@@ -1,27 +1,21 @@
 /**
  * The bus alone, with its log on disk: single-event publishes from concurrent keep-alive
- * connections (plain node:http, not the SDK, which batches by itself), then a SIGKILL and a
- * look at the file for every acknowledged event. Beside it, the raw fsync rate of the same
- * folder, so the ratio says how many publishes shared one flush.
+ * connections (plain node:http, not the SDK, which batches by itself), signed with a secret as
+ * in `npm start` or unsigned (open mode), then a SIGKILL and a look at the file for every
+ * acknowledged event. Beside it, the raw fsync rate of the same folder, so the ratio says how
+ * many publishes shared one flush.
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { CommentCreated } from '@posts/contracts';
-import { freePorts, request } from '@posts/runtime';
-import { percentile } from '@posts/runtime/load';
+import { RequestSigner, SIGNATURE_HEADER } from '@posts/bus-client/signing';
+import { freePorts } from '@posts/runtime';
 import { cpuSeconds, startService, waitFor200 } from './processes';
+import { commentCreated, runPublishers, type PublishedEvent, type PublishFigures } from './publishers';
+import { WARMUP_PUBLISHES } from './sizes';
 
-export interface BusResult {
-  events: number;
-  publishers: number;
-  accepted: number;
-  errors: number;
-  errorsByStatus: Record<string, number>;
-  seconds: number;
-  perSecond: number;
-  latencyMs: { p50: number; p99: number; max: number };
+export interface BusResult extends PublishFigures {
   /** Acknowledged events missing from the file after a SIGKILL right after the last 201. */
   missingOnDisk: number;
   /** Lines in the file whose seq is not 1, 2, 3 … in order. */
@@ -75,38 +69,63 @@ export function rawFsyncRate(dir: string, ms: number): number {
   return Math.round(n / ((performance.now() - start) / 1000));
 }
 
-/** The bus alone on a fresh log file: `events` publishes from `publishers` connections, a SIGKILL, the file checked. */
-export async function runBusBench(o: { workDir: string; events: number; publishers: number; fsyncProbeMs: number }): Promise<BusResult> {
+/** One POST of `body` as it is, with `headers`; status 0 when there is no answer. */
+function post(agent: http.Agent, port: number, urlPath: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = http.request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: urlPath,
+        headers: { 'content-type': 'application/json', 'content-length': body.length, ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', () => resolve({ status: 0, body: '' }));
+      },
+    );
+    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.end(body);
+  });
+}
+
+/**
+ * The bus alone on a fresh log file: `events` publishes from `publishers` connections, a SIGKILL,
+ * the file checked. With `secret`, the bus runs with it as BUS_SECRET and every publish is signed.
+ */
+export async function runBusBench(o: { workDir: string; events: number; publishers: number; fsyncProbeMs: number; secret?: string }): Promise<BusResult> {
   const dir = mkdtempSync(path.join(o.workDir, 'bus-'));
   const logPath = path.join(dir, 'events.ndjson');
   const [port] = await freePorts(1);
-  const bus = startService('event-bus', port, { EVENT_LOG_PATH: logPath, SUBSCRIBERS: '' });
+  const bus = startService('event-bus', port, { EVENT_LOG_PATH: logPath, SUBSCRIBERS: '', ...(o.secret ? { BUS_SECRET: o.secret } : {}) });
   try {
     await waitFor200(bus, '/readyz', 30_000);
     const agent = new http.Agent({ keepAlive: true, maxSockets: o.publishers });
-    const busUrl = new URL(`http://127.0.0.1:${port}`);
+    const signer = o.secret ? new RequestSigner(o.secret) : undefined;
     const acknowledged = new Set<string>();
-    const latencies: number[] = [];
-    const errorsByStatus: Record<string, number> = {};
-    const postId = randomUUID();
-    let next = 0;
+    const publish = async (_p: number, event: PublishedEvent) => {
+      // The bytes sent are the bytes signed, as the SDK's HTTP transport does.
+      const body = Buffer.from(JSON.stringify(event));
+      const headers: Record<string, string> = signer ? { [SIGNATURE_HEADER]: signer.sign({ method: 'POST', path: '/events', body }) } : {};
+      const res = await post(agent, port, '/events', body, headers);
+      if (res.status !== 201) return String(res.status);
+      acknowledged.add((JSON.parse(res.body) as { id: string }).id);
+      return undefined;
+    };
+    // A signed run means something only if the bus refuses what is not signed.
+    if (signer && (await post(agent, port, '/events', Buffer.from(JSON.stringify(commentCreated(0, randomUUID()))), {})).status !== 401) {
+      throw new Error('the bus took an unsigned publish: it is not running with BUS_SECRET');
+    }
+    // Untimed first, as before each JetStream run: the timed run does not pay for a cold bus.
+    await runPublishers(WARMUP_PUBLISHES, o.publishers, publish);
     const busCpu = cpuSeconds(bus.child.pid);
     const selfCpu = process.cpuUsage();
-    const start = performance.now();
-    // A CommentCreated-sized event, as the services publish them.
-    const loop = async () => {
-      for (let i = next++; i < o.events; i = next++) {
-        const id = randomUUID();
-        const event = { type: CommentCreated.type, data: { id, postId, content: `comment ${i}: great post`, status: 'pending' } };
-        const t = performance.now();
-        const res = await request(agent, busUrl, 'POST', '/events', event);
-        latencies.push(performance.now() - t);
-        if (res.status === 201) acknowledged.add((JSON.parse(res.body) as { id: string }).id);
-        else errorsByStatus[res.status] = (errorsByStatus[res.status] ?? 0) + 1;
-      }
-    };
-    await Promise.all(Array.from({ length: o.publishers }, loop));
-    const seconds = (performance.now() - start) / 1000;
+    const figures = await runPublishers(o.events, o.publishers, publish);
     const cpu = {
       bus: Math.round((cpuSeconds(bus.child.pid) - busCpu) * 100) / 100,
       publishers: Math.round(((u) => u.user + u.system)(process.cpuUsage(selfCpu)) / 1e4) / 100,
@@ -128,22 +147,12 @@ export async function runBusBench(o: { workDir: string; events: number; publishe
     for (const id of acknowledged) if (!onDisk.has(id)) missingOnDisk++;
 
     const rawFsyncPerSecond = rawFsyncRate(dir, o.fsyncProbeMs);
-    const perSecond = Math.round(acknowledged.size / seconds);
-    latencies.sort((a, b) => a - b);
-    const r1 = (n: number) => Math.round(n * 10) / 10;
     return {
-      events: o.events,
-      publishers: o.publishers,
-      accepted: acknowledged.size,
-      errors: o.events - acknowledged.size,
-      errorsByStatus,
-      seconds: Math.round(seconds * 100) / 100,
-      perSecond,
-      latencyMs: { p50: r1(percentile(latencies, 50)), p99: r1(percentile(latencies, 99)), max: r1(latencies.at(-1) ?? 0) },
+      ...figures,
       missingOnDisk,
       outOfOrder,
       rawFsyncPerSecond,
-      ratio: Math.round((perSecond / Math.max(1, rawFsyncPerSecond)) * 10) / 10,
+      ratio: Math.round((figures.perSecond / Math.max(1, rawFsyncPerSecond)) * 10) / 10,
       fsType: fsType(dir),
       cpuSeconds: cpu,
     };

@@ -28,18 +28,29 @@ export interface CatchUpResult {
   peakRssMB: { bus: number; query: number };
 }
 
+/** One event as the log holds it. */
+export interface Envelope {
+  id: string;
+  seq: number;
+  type: string;
+  data: unknown;
+  at: string;
+  requestId: string;
+}
+
 /**
- * A realistic mix: posts, and for each comment the three events it causes (CommentCreated,
- * CommentModerated, CommentUpdated), interleaved as under load; every fifth comment rejected.
+ * A realistic mix of exactly `events` events: posts, and for each comment the three events it
+ * causes (CommentCreated, CommentModerated, CommentUpdated), interleaved as under load; every
+ * fifth comment rejected.
  */
-export function writeLog(file: string, events: number): { posts: number; comments: number; bytes: number } {
+export function logEvents(events: number): { envelopes: Envelope[]; posts: number; comments: number } {
   const posts = Math.max(1, Math.round(events / 100));
   const comments = Math.floor((events - posts) / 3);
-  const lines: string[] = [];
+  const envelopes: Envelope[] = [];
   const at = new Date().toISOString();
   // The envelope the bus writes, with the id the event's contract gives it.
   const push = <Data>(event: EventContract<string, Data>, data: Data) =>
-    lines.push(JSON.stringify({ id: event.idOf(data), seq: lines.length + 1, type: event.type, data, at, requestId: randomUUID() }));
+    envelopes.push({ id: event.idOf(data), seq: envelopes.length + 1, type: event.type, data, at, requestId: randomUUID() });
   const postIds = Array.from({ length: posts }, () => randomUUID());
   postIds.forEach((id, i) => push(PostCreated, { id, title: `Post number ${i + 1}` }));
   // Moderation trails creation by a few comments, as it does when the system is busy.
@@ -59,13 +70,19 @@ export function writeLog(file: string, events: number): { posts: number; comment
   }
   made.forEach(follow);
   // Whatever the rounding left: a few more posts, so the log holds exactly `events`.
-  while (lines.length < events) {
+  while (envelopes.length < events) {
     const id = randomUUID();
     push(PostCreated, { id, title: 'One more post' });
   }
-  const text = lines.join('\n') + '\n';
+  return { envelopes, posts: posts + (events - posts - comments * 3), comments };
+}
+
+/** logEvents(events) written to `file` as the bus keeps its log: one envelope per line. */
+export function writeLog(file: string, events: number): { posts: number; comments: number; bytes: number } {
+  const { envelopes, posts, comments } = logEvents(events);
+  const text = envelopes.map((e) => JSON.stringify(e)).join('\n') + '\n';
   writeFileSync(file, text);
-  return { posts: posts + (events - posts - comments * 3), comments, bytes: Buffer.byteLength(text) };
+  return { posts, comments, bytes: Buffer.byteLength(text) };
 }
 
 export async function runCatchUpBench(o: { workDir: string; events: number; readyTimeoutMs: number }): Promise<CatchUpResult> {

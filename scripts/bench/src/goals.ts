@@ -4,7 +4,7 @@ import type { BenchResults, Figure } from './results';
 import { WARMUP_COMMENTS } from './sizes';
 
 /** Every figure of a run beside its goal; a part of the bench that failed misses each goal it had. */
-export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'catchUp' | 'sizes'>): Figure[] {
+export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>): Figure[] {
   const out: Figure[] = [];
   const add = (
     group: string,
@@ -91,6 +91,41 @@ export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'catchUp' | 'siz
     '(reported)',
     null,
     () => `${fmt(c!.peakRssMB.bus, 1)} / ${fmt(c!.peakRssMB.query, 1)}`,
+  );
+
+  // Beside the engine: a JetStream figure that could not run (no nats-server here) is not judged.
+  const js = r.jetStream;
+  const signed = r.busSigned.result;
+  const jg = `Bus against JetStream, ${r.sizes.busPublishers} publishers`;
+  const addJs: typeof add = (group, name, value, goal, pass, show) =>
+    js.notRun ? out.push({ group, name, value: `not run: ${js.notRun}`, goal, pass: null }) : add(group, name, value, goal, pass, show);
+  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
+  const times = (v: number) => `${fmt(v, 2)}×`;
+  add(jg, 'signed bus: errors', signed?.errors, '0', (v) => v === 0);
+  add(jg, 'signed bus: acknowledged but not in the file after SIGKILL', signed ? signed.missingOnDisk + signed.outOfOrder : undefined, '0', (v) => v === 0);
+  addJs(jg, 'publish throughput, signed bus / JetStream R1', ratio(signed?.perSecond, js.r1.result?.perSecond), '≥ 1.0×', (v) => v >= 1, times);
+  addJs(
+    jg,
+    'publish throughput, SDK / raw js.publish on JetStream R1',
+    ratio(js.sdk.result?.perSecond, js.r1.result?.perSecond),
+    '≥ 0.8×',
+    (v) => v >= 0.8,
+    times,
+  );
+  addJs(
+    jg,
+    'JetStream: errors (R1, R3, SDK)',
+    js.r1.result && js.r3.result && js.sdk.result ? js.r1.result.errors + js.r3.result.errors + js.sdk.result.errors : undefined,
+    '0',
+    (v) => v === 0,
+  );
+  addJs(
+    jg,
+    `query ready after start, ${fmt(r.sizes.catchUpEvents)} events from JetStream R1, s`,
+    js.catchUp.result?.readySeconds,
+    '≤ 5',
+    (v) => v <= 5,
+    (v) => fmt(v, 2),
   );
   return out;
 }

@@ -2,7 +2,8 @@
 import { fmt } from './format';
 import type { BenchResults } from './results';
 import { SCALING_HEAD, scalingRows } from './scaling';
-import { WARMUP_COMMENTS } from './sizes';
+import { WARMUP_COMMENTS, WARMUP_PUBLISHES } from './sizes';
+import { catchUpHead, catchUpRows, publishHead, publishRows } from './transports';
 
 const PROFILE_START = '<!-- profile:start -->';
 const PROFILE_END = '<!-- profile:end -->';
@@ -18,6 +19,16 @@ export function profileSection(existing: string | undefined): string {
 function mdTable(head: string[], rows: string[][], right: number[] = []): string {
   const sep = head.map((_, i) => (right.includes(i) ? '---:' : '---'));
   return [head, sep, ...rows].map((r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`).join('\n');
+}
+
+/** What the JetStream columns ran on, and what their PubAck promised. */
+function jetStreamSetup(r: BenchResults): string {
+  const js = r.jetStream;
+  if (!js.server) return `JetStream was not run: ${js.notRun ?? 'no nats-server'} (\`apt-get install nats-server\`).`;
+  const sync = js.server.syncAlways
+    ? 'fsyncs every write before its PubAck (`sync_interval: always`, as `infra/k8s-nats` configures it)'
+    : `acknowledges writes it has not fsynced yet: this version predates \`sync_interval: always\`\n(2.10), which \`infra/k8s-nats\` sets, and fsyncs every 2 minutes. The bus fdatasyncs before every acknowledgement, so its\ncolumns pay for a flush the JetStream columns do not`;
+  return `JetStream is nats-server ${js.server.version}, which ${sync}.`;
 }
 
 /** The whole page for a run; `existing` is the current page, whose profile section is kept. */
@@ -55,6 +66,15 @@ ${mdTable(
   [2],
 )}
 
+## The bus against JetStream
+
+The same publishers and events on each transport, in the same run (see *How it measures* below).
+${jetStreamSetup(r)}
+
+${mdTable(publishHead(r), publishRows(r), [1, 2, 3, 4, 5])}
+
+${mdTable(catchUpHead(r), catchUpRows(r), [1, 2])}
+
 ## Load against clients
 
 ![Write latency p50/p90/p99 and settled throughput against concurrent clients](benchmarks.svg)
@@ -89,9 +109,18 @@ ${cpuRows.length ? `\nCPU seconds per process during the ${r.sizes.judgedClients
   second slowly (cold JIT, new connections), and that first second is reported in its own row rather than folded
   into the steady state's p99.
 - **Bus:** \`node event-bus/dist/index.js\` with \`EVENT_LOG_PATH\` and no subscribers; ${fmt(r.sizes.busEvents)} single-event
-  publishes from ${r.sizes.busPublishers} keep-alive connections. Right after the last 201 the bus is SIGKILLed and the file
-  must hold every acknowledged event, with \`seq\` 1, 2, 3 … Then a \`write\`(≈200 bytes) + \`fdatasync\` loop in the same
-  folder gives the raw flush rate; the ratio is publishes per second ÷ flushes per second.
+  publishes (a \`CommentCreated\` each, with the id its contract gives it) from ${r.sizes.busPublishers} keep-alive connections.
+  Right after the last 201 the bus is SIGKILLed and the file must hold every acknowledged event, with \`seq\` 1, 2, 3 …
+  Then a \`write\`(≈200 bytes) + \`fdatasync\` loop in the same folder gives the raw flush rate; the ratio is publishes
+  per second ÷ flushes per second.
+- **Bus against JetStream:** the bus runs twice, in open mode and with a \`BUS_SECRET\` as \`npm start\` runs it (each
+  publish signed with \`@posts/bus-client/signing\`). JetStream runs on loopback with file storage in the same folder:
+  one server (R1), then three routed into a cluster (R3, the stream with three replicas). Its ${r.sizes.busPublishers} publishers, each on a
+  connection of its own as each bus publisher has its keep-alive socket, send the same events (the envelope the SDK's
+  JetStream transport stores) with \`js.publish(subject, data, {msgID})\`, awaiting each PubAck. The SDK column is
+  ${r.sizes.busPublishers} \`connectBus('nats://…')\`, publishing as a service does. Before each timed publish run, bus or JetStream, the
+  same publishers send ${fmt(WARMUP_PUBLISHES)} untimed events, so no run pays for a cold process. For catch-up, the log below is
+  published into a fresh stream, and query is started with \`EVENT_BUS_URL=nats://…\` and timed the same way.
 - **Catch-up:** a log of ${fmt(r.sizes.catchUpEvents)} events (posts, and per comment its \`CommentCreated\`,
   \`CommentModerated\` and \`CommentUpdated\`) is written to a file; the bus starts on it with query as its subscriber,
   then query is timed from spawn to its first 200 on \`/readyz\`. RSS of both is read once query is ready and has

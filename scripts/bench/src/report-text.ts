@@ -1,6 +1,7 @@
-/** A run for the terminal: the figures beside their goals, and the end-to-end runs against clients. */
+/** A run for the terminal: the figures beside their goals, the end-to-end runs against clients, the bus beside JetStream. */
 import type { BenchResults, Figure } from './results';
 import { SCALING_HEAD, scalingRows } from './scaling';
+import { catchUpHead, catchUpRows, publishHead, publishRows } from './transports';
 
 const verdict = (f: Figure) => (f.pass === null ? '' : f.pass ? 'PASS' : 'MISS');
 
@@ -29,4 +30,15 @@ export function scalingText(e2e: BenchResults['e2e']): string {
   const rows = scalingRows(e2e);
   const widths = SCALING_HEAD.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [SCALING_HEAD, ...rows].map((r) => r.map((c, i) => c.padStart(widths[i])).join('  ')).join('\n');
+}
+
+/** A table whose first column is names (left-aligned) and the others figures (right-aligned). */
+function namedTable(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [head, ...rows].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
+
+/** The bus and JetStream side by side: publishes, then catch-up. */
+export function transportsText(r: Pick<BenchResults, 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>): string {
+  return `${namedTable(publishHead(r), publishRows(r))}\n\n${namedTable(catchUpHead(r), catchUpRows(r))}`;
 }

@@ -2,6 +2,7 @@
 import type { BusResult } from './bus';
 import type { CatchUpResult } from './catch-up';
 import type { E2EResult } from './e2e';
+import type { JetStreamResults } from './jetstream';
 import type { Sizes } from './sizes';
 
 export interface Machine {
@@ -24,8 +25,12 @@ export interface BenchResults {
   machine: Machine;
   sizes: Sizes;
   e2e: Array<{ clients: number; result?: E2EResult; error?: string }>;
+  /** The bus in open mode (no BUS_SECRET). */
   bus: { result?: BusResult; error?: string };
+  /** The same with BUS_SECRET and every publish signed, as `npm start` runs it. */
+  busSigned: { result?: BusResult; error?: string };
   catchUp: { result?: CatchUpResult; error?: string };
+  jetStream: JetStreamResults;
   figures: Figure[];
 }
 

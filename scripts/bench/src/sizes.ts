@@ -23,3 +23,6 @@ export const QUICK: Sizes = { posts: 5, comments: 500, clients: [10, 50, 100], j
 
 /** Comments written right after start, before the measured run: JIT, connections, heaps warm up. */
 export const WARMUP_COMMENTS = 1000;
+
+/** Publishes before each timed publish run, untimed: every transport is measured warm. */
+export const WARMUP_PUBLISHES = 1000;

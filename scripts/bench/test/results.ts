@@ -1,4 +1,6 @@
+import type { BusResult } from '../src/bus';
 import type { E2EResult } from '../src/e2e';
+import type { JetStreamPublishResult } from '../src/jetstream';
 import type { BenchResults } from '../src/results';
 import { QUICK } from '../src/sizes';
 
@@ -19,7 +21,36 @@ function e2e(clients: number, p99: number, settledPerSecond: number): E2EResult 
   };
 }
 
-/** A quick run in which every goal is met but the bus's throughput, and the 100-client run failed. */
+const busRun = (perSecond: number): BusResult => ({
+  events: 2000,
+  publishers: 50,
+  accepted: 2000,
+  errors: 0,
+  errorsByStatus: {},
+  seconds: 2000 / perSecond,
+  perSecond,
+  latencyMs: { p50: 5, p99: 20, max: 30 },
+  missingOnDisk: 0,
+  outOfOrder: 0,
+  rawFsyncPerSecond: 7000,
+  ratio: Math.round((perSecond / 7000) * 10) / 10,
+  fsType: 'ext4',
+  cpuSeconds: { bus: 0.4, publishers: 0.2 },
+});
+
+const jetStreamRun = (perSecond: number, p99: number): JetStreamPublishResult => ({
+  events: 2000,
+  publishers: 50,
+  accepted: 2000,
+  errors: 0,
+  errorsByStatus: {},
+  seconds: 2000 / perSecond,
+  perSecond,
+  latencyMs: { p50: p99 / 4, p99, max: p99 * 2 },
+  cpuSeconds: { server: 0.3, publishers: 0.25 },
+});
+
+/** A quick run in which every goal is met but the bus's throughput (alone, and against JetStream R1), and the 100-client run failed. */
 export function results(): BenchResults {
   return {
     startedAt: '2026-11-24T09:44:00.000Z',
@@ -33,24 +64,8 @@ export function results(): BenchResults {
       { clients: 50, result: e2e(50, 59.2, 1743) },
       { clients: 100, error: 'not ready after 60s: query\nrecent logs: …' },
     ],
-    bus: {
-      result: {
-        events: 2000,
-        publishers: 50,
-        accepted: 2000,
-        errors: 0,
-        errorsByStatus: {},
-        seconds: 0.5,
-        perSecond: 4000,
-        latencyMs: { p50: 5, p99: 20, max: 30 },
-        missingOnDisk: 0,
-        outOfOrder: 0,
-        rawFsyncPerSecond: 7000,
-        ratio: 0.6,
-        fsType: 'ext4',
-        cpuSeconds: { bus: 0.4, publishers: 0.2 },
-      },
-    },
+    bus: { result: busRun(4000) },
+    busSigned: { result: busRun(3600) },
     catchUp: {
       result: {
         events: 10_000,
@@ -63,6 +78,24 @@ export function results(): BenchResults {
         getPostsMB: 0.5,
         rssMB: { bus: 80, query: 70 },
         peakRssMB: { bus: 90, query: 75 },
+      },
+    },
+    jetStream: {
+      server: { version: '2.9.10', syncAlways: false },
+      r1: { result: jetStreamRun(6000, 12) },
+      r3: { result: jetStreamRun(3000, 30) },
+      sdk: { result: jetStreamRun(5400, 14) },
+      catchUp: {
+        result: {
+          events: 10_000,
+          posts: 100,
+          comments: 3300,
+          storeMB: 2.9,
+          fillSeconds: 0.6,
+          readySeconds: 0.9,
+          firstGetPostsMs: 40,
+          rssMB: { server: 30, query: 72 },
+        },
       },
     },
     figures: [],

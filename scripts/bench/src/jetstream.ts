@@ -1,0 +1,251 @@
+/**
+ * The same measurements on NATS JetStream, beside the hand-written bus: the same publishers and
+ * events through raw nats.js (`js.publish` with the event id as message id, each PubAck awaited)
+ * on one server (R1) and on three routed on loopback (R3); through the SDK
+ * (`connectBus('nats://…')`) on R1; and query catching up from a stream of the catch-up log.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connectBus } from '@posts/bus-client';
+import { freePorts, sleep } from '@posts/runtime';
+import { logEvents } from './catch-up';
+import { installedNatsServer, NATS_PASSWORD, NATS_USER, startNatsServers, type NatsServers, type NatsServerVersion } from './nats-server';
+import { cpuSeconds, httpGet, memoryMB, startService, waitFor200 } from './processes';
+import { runPublishers, type PublishedEvent, type PublishFigures } from './publishers';
+import { WARMUP_PUBLISHES } from './sizes';
+
+export interface JetStreamPublishResult extends PublishFigures {
+  /** CPU seconds during the publishes: the nats-server processes together, and this process (the publishers). */
+  cpuSeconds: { server: number; publishers: number };
+}
+
+export interface JetStreamCatchUpResult {
+  events: number;
+  posts: number;
+  comments: number;
+  /** The stream's bytes on the server. */
+  storeMB: number;
+  /** Publishing the log into the stream, pipelined on one connection (not judged). */
+  fillSeconds: number;
+  /** query spawn → /readyz 200 */
+  readySeconds: number;
+  /** the first GET /posts after ready */
+  firstGetPostsMs: number;
+  rssMB: { server: number; query: number };
+}
+
+type Outcome<T> = { result?: T; error?: string };
+
+export interface JetStreamResults {
+  /** Why nothing here ran ("nats-server not installed"); undefined when it ran. */
+  notRun?: string;
+  server?: NatsServerVersion;
+  /** raw js.publish, one server */
+  r1: Outcome<JetStreamPublishResult>;
+  /** raw js.publish, three servers, three replicas */
+  r3: Outcome<JetStreamPublishResult>;
+  /** the SDK's publish, one server */
+  sdk: Outcome<JetStreamPublishResult>;
+  catchUp: Outcome<JetStreamCatchUpResult>;
+}
+
+/** The stream the SDK's JetStream transport uses, made as it makes it. */
+const STREAM = 'EVENTS';
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+async function attempt<T>(run: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { result: await run() };
+  } catch (err) {
+    return { error: errorText(err) };
+  }
+}
+
+/** host:port of each server in a nats://… list. */
+const serversOf = (url: string) => url.split(',').map((part) => new URL(part).host);
+
+const connectTo = (url: string): Promise<NatsConnection> => connect({ servers: serversOf(url), user: NATS_USER, pass: NATS_PASSWORD, timeout: 10_000 });
+
+/** An empty stream EVENTS as the SDK's JetStream transport makes it; retried while a new cluster elects its leader. */
+async function freshStream(nc: NatsConnection, replicas: number): Promise<void> {
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 2_000 });
+      await jsm.streams.delete(STREAM).catch(() => undefined);
+      await jsm.streams.add({ name: STREAM, subjects: ['events.>'], storage: StorageType.File, num_replicas: replicas, duplicate_window: 10 * 60e9 });
+      return;
+    } catch (err) {
+      if (performance.now() > deadline) throw new Error(`no JetStream stream with ${replicas} replicas after 30 s: ${errorText(err)}`, { cause: err });
+      await sleep(200);
+    }
+  }
+}
+
+/** The bytes the SDK's JetStream transport stores for `event`. */
+const stored = (event: PublishedEvent) => JSON.stringify({ id: event.id, type: event.type, data: event.data, at: new Date().toISOString() });
+
+/** `run` with the CPU seconds the servers and this process spent in it. */
+async function withCpu(servers: NatsServers, run: () => Promise<PublishFigures>): Promise<JetStreamPublishResult> {
+  const serverCpu = () => servers.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const before = serverCpu();
+  const self = process.cpuUsage();
+  const figures = await run();
+  const server = Math.round((serverCpu() - before) * 100) / 100;
+  const publishers = Math.round(((u) => u.user + u.system)(process.cpuUsage(self)) / 1e4) / 100;
+  return { ...figures, cpuSeconds: { server, publishers } };
+}
+
+/** raw nats.js: each publisher its own connection (as each HTTP publisher has its own keep-alive socket), `js.publish` with the event id as message id. */
+async function publishRaw(servers: NatsServers, events: number, publishers: number): Promise<JetStreamPublishResult> {
+  const connections = await Promise.all(Array.from({ length: publishers }, () => connectTo(servers.url)));
+  try {
+    const clients = connections.map((nc) => jetstream(nc));
+    return await withCpu(servers, () =>
+      runPublishers(events, publishers, async (p, event) => {
+        await clients[p].publish(`events.${event.type}`, stored(event), { msgID: event.id });
+        return undefined;
+      }),
+    );
+  } finally {
+    await Promise.all(connections.map((nc) => nc.close()));
+  }
+}
+
+/** The SDK: each publisher its own `connectBus('nats://…')`, publishing as a service does. */
+async function publishSdk(servers: NatsServers, events: number, publishers: number): Promise<JetStreamPublishResult> {
+  const buses = Array.from({ length: publishers }, () => connectBus(servers.url));
+  try {
+    // Connected and the stream found before the clock starts, as the raw publishers' connections are.
+    await Promise.all(buses.map((bus) => bus.transport.read(0, 0)));
+    return await withCpu(servers, () =>
+      runPublishers(events, publishers, async (p, event) => {
+        await buses[p].publish(event);
+        return undefined;
+      }),
+    );
+  } finally {
+    await Promise.all(buses.map((bus) => bus.close()));
+  }
+}
+
+/** The catch-up log published into a fresh stream, then query started on it and timed to ready. */
+async function catchUpFromStream(servers: NatsServers, admin: NatsConnection, events: number, readyTimeoutMs: number): Promise<JetStreamCatchUpResult> {
+  const { envelopes, posts, comments } = logEvents(events);
+  await freshStream(admin, 1);
+  let t = performance.now();
+  const js = jetstream(admin);
+  // A window at a time on one connection, sent in order: the stream's seqs are the log's.
+  for (let i = 0; i < envelopes.length; i += 1000) {
+    await Promise.all(
+      envelopes.slice(i, i + 1000).map(({ seq: _seq, ...event }) => js.publish(`events.${event.type}`, JSON.stringify(event), { msgID: event.id })),
+    );
+  }
+  const fillSeconds = (performance.now() - t) / 1000;
+  const { state } = await (await jetstreamManager(admin)).streams.info(STREAM);
+  if (state.messages !== events) throw new Error(`the stream holds ${state.messages} events, not ${events}`);
+
+  const [queryPort] = await freePorts(1);
+  t = performance.now();
+  const query = startService('query', queryPort, { EVENT_BUS_URL: servers.url });
+  try {
+    await waitFor200(query, '/readyz', readyTimeoutMs);
+    const readySeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    const page = await httpGet(queryPort, '/posts', 30_000);
+    const firstGetPostsMs = performance.now() - t;
+    if (page.status !== 200) throw new Error(`GET /posts answered ${page.status}`);
+    return {
+      events,
+      posts,
+      comments,
+      storeMB: Math.round(state.bytes / 104857.6) / 10,
+      fillSeconds: Math.round(fillSeconds * 100) / 100,
+      readySeconds: Math.round(readySeconds * 100) / 100,
+      firstGetPostsMs: Math.round(firstGetPostsMs),
+      rssMB: { server: memoryMB(servers.pids[0]).rss, query: memoryMB(query.child.pid).rss },
+    };
+  } finally {
+    await query.stop();
+  }
+}
+
+/** `run` on `count` fresh servers with an admin connection to them; the servers are stopped after, whatever happened. */
+async function onServers<T>(dir: string, count: number, syncAlways: boolean, run: (servers: NatsServers, admin: NatsConnection) => Promise<T>): Promise<T> {
+  const servers = await startNatsServers(dir, count, syncAlways);
+  try {
+    const admin = await connectTo(servers.url);
+    try {
+      return await run(servers, admin);
+    } finally {
+      await admin.close();
+    }
+  } finally {
+    await servers.stop();
+  }
+}
+
+/**
+ * Every JetStream part, each on a fresh stream: on one server a warm-up, raw publishes, the SDK's
+ * publishes and the catch-up; then on three servers raw publishes. A part that fails says why.
+ */
+export async function runJetStreamBench(o: {
+  workDir: string;
+  events: number;
+  publishers: number;
+  catchUpEvents: number;
+  readyTimeoutMs: number;
+  say: (line: string) => void;
+}): Promise<JetStreamResults> {
+  const server = installedNatsServer();
+  if (!server) return { notRun: 'nats-server not installed', r1: {}, r3: {}, sdk: {}, catchUp: {} };
+  const results: JetStreamResults = { server, r1: {}, r3: {}, sdk: {}, catchUp: {} };
+  const dir = mkdtempSync(path.join(o.workDir, 'nats-'));
+  const show = (p: Outcome<JetStreamPublishResult>) =>
+    p.result
+      ? `${p.result.perSecond} events/s, p99 ${p.result.latencyMs.p99} ms, ${p.result.errors} errors (server CPU ${p.result.cpuSeconds.server} s, publishers ${p.result.cpuSeconds.publishers} s)`
+      : `failed: ${p.error}`;
+  try {
+    const one = await attempt(() =>
+      onServers(path.join(dir, 'r1'), 1, server.syncAlways, async (servers, admin) => {
+        // Untimed, so neither timed run pays for a cold client.
+        for (const warmUp of [publishRaw, publishSdk]) {
+          await freshStream(admin, 1);
+          await warmUp(servers, WARMUP_PUBLISHES, o.publishers);
+        }
+        await freshStream(admin, 1);
+        results.r1 = await attempt(() => publishRaw(servers, o.events, o.publishers));
+        o.say(`  R1, raw js.publish: ${show(results.r1)}`);
+        await freshStream(admin, 1);
+        results.sdk = await attempt(() => publishSdk(servers, o.events, o.publishers));
+        o.say(`  R1, SDK publish:    ${show(results.sdk)}`);
+        results.catchUp = await attempt(() => catchUpFromStream(servers, admin, o.catchUpEvents, o.readyTimeoutMs));
+        const c = results.catchUp.result;
+        o.say(
+          c
+            ? `  catch-up of ${o.catchUpEvents} events (stream filled in ${c.fillSeconds} s): query ready in ${c.readySeconds} s; RSS nats-server ${c.rssMB.server} MB, query ${c.rssMB.query} MB`
+            : `  catch-up failed: ${results.catchUp.error}`,
+        );
+      }),
+    );
+    if (one.error) {
+      // What had not run by then failed with it.
+      for (const part of [results.r1, results.sdk, results.catchUp]) if (!part.result && !part.error) part.error = one.error;
+      o.say(`  one server: failed: ${one.error}`);
+    }
+
+    results.r3 = await attempt(() =>
+      onServers(path.join(dir, 'r3'), 3, server.syncAlways, async (servers, admin) => {
+        await freshStream(admin, 3);
+        return publishRaw(servers, o.events, o.publishers);
+      }),
+    );
+    o.say(`  R3, raw js.publish: ${show(results.r3)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}

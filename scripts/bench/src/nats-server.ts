@@ -1,0 +1,106 @@
+/**
+ * nats-server for the bench: one server, or three routed into a cluster on loopback, each with
+ * JetStream on file storage in the bench's data folder and clients logging in with a password,
+ * as infra/k8s-nats's nats.conf has them. Where the installed server has `sync_interval` (2.10
+ * and later), every write is fsynced before its PubAck, as that nats.conf asks.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { freePorts } from '@posts/runtime';
+
+export const NATS_USER = 'posts';
+export const NATS_PASSWORD = 'bench-password';
+
+/** The installed nats-server: its version, and whether it can fsync every write (`sync_interval`, 2.10 and later). */
+export interface NatsServerVersion {
+  version: string;
+  syncAlways: boolean;
+}
+
+/** The installed nats-server, or undefined when there is none. */
+export function installedNatsServer(): NatsServerVersion | undefined {
+  const found = spawnSync('nats-server', ['--version'], { encoding: 'utf8' });
+  const match = /v(\d+)\.(\d+)\.(\d+)/.exec(found.stdout ?? '');
+  if (found.status !== 0 || !match) return undefined;
+  const [major, minor] = match.slice(1).map(Number);
+  return { version: match.slice(1).join('.'), syncAlways: major > 2 || (major === 2 && minor >= 10) };
+}
+
+/** nats.conf of server `index` among servers listening for clients on `clientPorts` and for each other on `routePorts`. */
+export function natsConf(o: { index: number; clientPorts: number[]; routePorts: number[]; storeDir: string; syncAlways: boolean }): string {
+  const lines = [
+    // JetStream knows a server of a cluster by its name.
+    `server_name: bench-${o.index}`,
+    `listen: 127.0.0.1:${o.clientPorts[o.index]}`,
+    `jetstream {`,
+    `  store_dir: "${o.storeDir}"`,
+    ...(o.syncAlways ? ['  sync_interval: always'] : []),
+    `}`,
+    `authorization { users: [ { user: ${NATS_USER}, password: "${NATS_PASSWORD}" } ] }`,
+  ];
+  if (o.clientPorts.length > 1) {
+    lines.push(
+      `cluster {`,
+      `  name: bench`,
+      `  listen: 127.0.0.1:${o.routePorts[o.index]}`,
+      // Every server, itself included (a server skips a route to itself).
+      `  routes: [ ${o.routePorts.map((port) => `nats://127.0.0.1:${port}`).join(', ')} ]`,
+      `  no_advertise: true`,
+      `}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+export interface NatsServers {
+  /** nats://user:pass@127.0.0.1:port, one per server, comma-separated. */
+  url: string;
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+/** Starts `count` servers (3: a cluster) with their stores under `dir`, and waits until each says it is ready. */
+export async function startNatsServers(dir: string, count: number, syncAlways: boolean): Promise<NatsServers> {
+  const clientPorts = await freePorts(count);
+  const routePorts = count > 1 ? await freePorts(count) : [];
+  const children: ChildProcess[] = [];
+  const stop = async () => {
+    // SIGKILL: nothing here needs a clean stop, and the stores are removed with the folder.
+    await Promise.all(
+      children.map((child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        return exited;
+      }),
+    );
+  };
+  try {
+    await Promise.all(
+      clientPorts.map(async (_, index) => {
+        const storeDir = path.join(dir, `nats-${index}`);
+        mkdirSync(storeDir, { recursive: true });
+        const conf = path.join(storeDir, 'nats.conf');
+        writeFileSync(conf, natsConf({ index, clientPorts, routePorts, storeDir, syncAlways }));
+        const child = spawn('nats-server', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+        children.push(child);
+        let output = '';
+        child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
+        const deadline = performance.now() + 15_000;
+        while (!/Server is ready/.test(output)) {
+          if (child.exitCode !== null || performance.now() > deadline) throw new Error(`nats-server ${index} did not start:\n${output}`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }),
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    url: clientPorts.map((port) => `nats://${NATS_USER}:${NATS_PASSWORD}@127.0.0.1:${port}`).join(','),
+    pids: children.map((c) => c.pid!),
+    stop,
+  };
+}

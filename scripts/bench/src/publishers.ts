@@ -1,0 +1,76 @@
+/**
+ * The publishers every transport is measured with: N concurrent publishers, each sending one
+ * CommentCreated-sized event and awaiting its acknowledgement before the next, until M are sent.
+ */
+import { randomUUID } from 'node:crypto';
+import { CommentCreated } from '@posts/contracts';
+import { percentile } from '@posts/runtime/load';
+
+/** One event as a service publishes it: the id its contract gives it, the type, the data. */
+export interface PublishedEvent {
+  id: string;
+  type: string;
+  data: { id: string; postId: string; content: string; status: 'pending' };
+}
+
+/** What one run of the publishers measured. */
+export interface PublishFigures {
+  events: number;
+  publishers: number;
+  accepted: number;
+  errors: number;
+  /** Why publishes were not acknowledged (an HTTP status, an error message), counted. */
+  errorsByStatus: Record<string, number>;
+  seconds: number;
+  perSecond: number;
+  /** One publish, sent to acknowledged. */
+  latencyMs: { p50: number; p99: number; max: number };
+}
+
+/** The `i`th event of a run: a new comment on `postId`, as comments publishes it. */
+export function commentCreated(i: number, postId: string): PublishedEvent {
+  const data = { id: randomUUID(), postId, content: `comment ${i}: great post`, status: 'pending' as const };
+  return { id: CommentCreated.idOf(data), type: CommentCreated.type, data };
+}
+
+const r1 = (n: number) => Math.round(n * 10) / 10;
+
+/**
+ * `events` publishes from `publishers` concurrent publishers; `publish` sends one event as
+ * publisher `p` and answers undefined once it is acknowledged, else why not.
+ */
+export async function runPublishers(
+  events: number,
+  publishers: number,
+  publish: (p: number, event: PublishedEvent) => Promise<string | undefined>,
+): Promise<PublishFigures> {
+  const latencies: number[] = [];
+  const errorsByStatus: Record<string, number> = {};
+  const postId = randomUUID();
+  let next = 0;
+  let accepted = 0;
+  const start = performance.now();
+  const publisher = async (p: number) => {
+    for (let i = next++; i < events; i = next++) {
+      const event = commentCreated(i, postId);
+      const t = performance.now();
+      const error = await publish(p, event).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+      latencies.push(performance.now() - t);
+      if (error === undefined) accepted++;
+      else errorsByStatus[error] = (errorsByStatus[error] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: publishers }, (_, p) => publisher(p)));
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    events,
+    publishers,
+    accepted,
+    errors: events - accepted,
+    errorsByStatus,
+    seconds: Math.round(seconds * 100) / 100,
+    perSecond: Math.round(accepted / seconds),
+    latencyMs: { p50: r1(percentile(latencies, 50)), p99: r1(percentile(latencies, 99)), max: r1(latencies.at(-1) ?? 0) },
+  };
+}
