@@ -3,7 +3,6 @@ import { z } from 'zod';
 /** Config fields shared by every service; defaults are the cluster's names. */
 export const env = {
   port: (defaultPort: number) => z.coerce.number().int().min(1).max(65535).default(defaultPort),
-  url: (defaultUrl: string) => z.url({ protocol: /^https?$/ }).default(defaultUrl),
   urls: (defaultUrls: string[]) =>
     z
       .string()
