@@ -1,7 +1,9 @@
 // What the end-to-end suites share: waiting, the read model's shape, the writers, the system's start,
-// and talking to the bus with its secret.
+// talking to the bus with its secret, and what running on JetStream needs.
 export * from './bus';
+export * from './jetstream';
 export * from './read-model';
+export * from './settled';
 export * from './system';
 export * from './wait';
 export * from './writers';

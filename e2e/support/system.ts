@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SERVICE_NAMES, startSystem, until, type ServiceName, type StartOptions, type System } from '@posts/runtime';
+import { SERVICE_NAMES, startSystem, until, type ServiceName, type StartOptions, type System, type WorkloadName } from '@posts/runtime';
 
 /** The same variables for every service, as StartOptions.env. */
 export function everyService(vars: NodeJS.ProcessEnv): Record<ServiceName, NodeJS.ProcessEnv> {
@@ -37,11 +37,11 @@ export async function startTestSystem(label: string, { openBus = false, ...optio
   }
 }
 
-/** Signals a service (default SIGKILL) and resolves once the launcher has started it again and it is ready. */
-export async function restart(system: System, name: ServiceName, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  const restarts = system.restarts(name);
-  system.kill(name, signal);
-  await until(`${name} restarted`, () => system.restarts(name) > restarts, 60_000, 20);
+/** Signals a service, or one replica of it (default SIGKILL), and resolves once the launcher has started it again and all is ready. */
+export async function restart(system: System, name: WorkloadName, signal: NodeJS.Signals = 'SIGKILL', replica?: number): Promise<void> {
+  const restarts = system.restarts(name, replica);
+  system.kill(name, signal, replica);
+  await until(`${name} restarted`, () => system.restarts(name, replica) > restarts, 60_000, 20);
   await system.waitReady(60_000);
 }
 

@@ -1,12 +1,13 @@
 /**
  * The local ingress: routes like ingress-nginx with `use-regex`, from the same YAML the cluster applies,
- * so local and cluster routing cannot drift apart; and, as kube-proxy, only to processes whose readiness
- * probe (from the same YAML) passes. With `limit`, it also keeps each Ingress's `limit-rps` budget.
+ * so local and cluster routing cannot drift apart; and, as ingress-nginx in front of a Service, only to the
+ * endpoints whose readiness probe (from the same YAML) passes, round robin, passing a request that could not
+ * connect on to the next endpoint. With `limit`, it also keeps each Ingress's `limit-rps` budget.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { deploymentsOf, readManifests, servicesOf, type Doc } from './manifests';
+import { containerOf, readManifests, servicesOf, workloadsOf, type Doc } from './manifests';
 
 export interface Route {
   /** The path as written in the Ingress. */
@@ -33,6 +34,8 @@ export interface RateLimit {
 /** A container's `readinessProbe` (httpGet), as the kubelet runs it. */
 export interface ReadinessProbe {
   path: string;
+  /** The container port it asks (`httpGet.port`, a port's name resolved to its number). */
+  port: number;
   periodMs: number;
   timeoutMs: number;
   /** Consecutive passes that make a not-ready process ready. */
@@ -46,7 +49,7 @@ export interface RouteTable {
   hosts: Map<string, Route[]>;
   /** Bytes, from `proxy-body-size`; undefined = no limit. */
   bodyLimit?: number;
-  /** Workspace (its pods' `app` label) → its Deployment's readiness probe. Without one it is ready while running, as in Kubernetes. */
+  /** Workspace (its pods' `app` label) → its Deployment's or StatefulSet's readiness probe. Without one it is ready while running, as in Kubernetes. */
   probes: Map<string, ReadinessProbe>;
 }
 
@@ -62,16 +65,21 @@ export function parseSize(size: string): number | undefined {
   return bytes === 0 ? undefined : bytes;
 }
 
-/** A Deployment's readiness probe, with Kubernetes' defaults for what the manifest leaves out. */
-function readinessProbe(deployment: Doc): ReadinessProbe | undefined {
-  const name = deployment.metadata?.name;
+/** A workload's readiness probe, with Kubernetes' defaults for what the manifest leaves out. */
+function readinessProbe(workload: Doc): ReadinessProbe | undefined {
+  const name = `${workload.kind} ${workload.metadata?.name}`;
   // One container per pod here: the pod is ready when that container is.
-  const probe = deployment.spec?.template?.spec?.containers?.[0]?.readinessProbe;
+  const container = containerOf(workload);
+  const probe = container.readinessProbe;
   if (!probe) return undefined;
   const urlPath = probe.httpGet?.path;
-  if (typeof urlPath !== 'string') throw new Error(`Deployment ${name}: the local ingress only implements httpGet readiness probes`);
+  if (typeof urlPath !== 'string') throw new Error(`${name}: the local ingress only implements httpGet readiness probes`);
+  const named = (container.ports ?? []).find((p: Doc) => p.name === probe.httpGet.port)?.containerPort;
+  const port = Number(named ?? probe.httpGet.port);
+  if (!Number.isInteger(port)) throw new Error(`${name}: its readiness probe asks port ${probe.httpGet.port}, which the container does not name`);
   return {
     path: urlPath,
+    port,
     periodMs: Number(probe.periodSeconds ?? 10) * 1000,
     timeoutMs: Number(probe.timeoutSeconds ?? 1) * 1000,
     successThreshold: Number(probe.successThreshold ?? 1),
@@ -101,8 +109,8 @@ export function loadRoutes(k8sDir: string, aliases: string[] = LOCAL_ALIASES): R
   const docs = readManifests(k8sDir);
   const services = servicesOf(docs);
   const table: RouteTable = { hosts: new Map(), probes: new Map() };
-  for (const [app, deployment] of deploymentsOf(docs)) {
-    const probe = readinessProbe(deployment);
+  for (const [app, workload] of workloadsOf(docs)) {
+    const probe = readinessProbe(workload);
     if (probe) table.probes.set(app, probe);
   }
   for (const ingress of docs.filter((d) => d.kind === 'Ingress')) {
@@ -150,8 +158,9 @@ export function matchRoute(table: RouteTable, host: string | undefined, url: str
   return routes.find((r) => r.regex.test(p));
 }
 
-/** A workspace's running process. */
+/** One running process of a workspace: a pod behind its Service. */
 export interface Endpoint {
+  /** Where the ingress sends its requests and the kubelet its readiness probe; it stays the same across restarts. */
   port: number;
   /** Which start of the process: a new one (a restart) is not ready until its probe passes again, as a new container. */
   instance: number;
@@ -179,17 +188,18 @@ function httpProbe(port: number, probe: ReadinessProbe): Promise<boolean> {
 }
 
 /**
- * What kube-proxy routes to: each workspace's running process, and whether it passed its readiness probe.
- * Probes run in the background on their period, never per request.
+ * What a Service routes to: each workspace's running processes, and whether each passed its own readiness
+ * probe. Probes run in the background on their period, never per request.
  */
 export class Endpoints {
+  /** By workspace and port: one state per process, replaced when a restart makes a new instance. */
   private readonly states = new Map<string, ProbeState>();
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly probes: Map<string, ReadinessProbe>,
-    /** The workspace's process, or undefined while it is down or waiting to be restarted. */
-    readonly running: (workspace: string) => Endpoint | undefined,
+    /** The workspace's processes that are running now, in a fixed order; none while all are down or waiting to be restarted. */
+    readonly running: (workspace: string) => Endpoint[],
   ) {}
 
   /** Probes every workspace now and then on its period, until stop(). */
@@ -206,33 +216,41 @@ export class Endpoints {
     this.timers.splice(0).forEach(clearInterval);
   }
 
-  /** True when the workspace's current process passed its probe (or it has none and is running). */
-  ready(workspace: string, endpoint = this.running(workspace)): boolean {
-    if (!endpoint) return false;
+  /** True when this process passed its probe (or its workspace has none), as an endpoint Kubernetes lists as ready. */
+  private isReady(workspace: string, endpoint: Endpoint): boolean {
     if (!this.probes.has(workspace)) return true;
-    const state = this.states.get(workspace);
+    const state = this.states.get(`${workspace}:${endpoint.port}`);
     return state?.instance === endpoint.instance && state.ready;
   }
 
-  /** Probes the workspace's current process once (joining a probe already under way); counts as any periodic probe. */
-  probe(workspace: string): Promise<void> {
-    const probe = this.probes.get(workspace);
-    const endpoint = this.running(workspace);
-    if (!probe || !endpoint) return Promise.resolve();
-    const state = this.stateOf(workspace, endpoint.instance);
-    state.probing ??= httpProbe(endpoint.port, probe).then((passed) => {
-      state.probing = undefined;
-      countResult(state, passed, probe);
-    });
-    return state.probing;
+  /** The workspace's running processes that are ready, in their fixed order. */
+  ready(workspace: string): Endpoint[] {
+    return this.running(workspace).filter((endpoint) => this.isReady(workspace, endpoint));
   }
 
-  /** The instance's probe results so far; a new instance starts not ready, with none. */
-  private stateOf(workspace: string, instance: number): ProbeState {
-    const known = this.states.get(workspace);
-    if (known?.instance === instance) return known;
-    const fresh: ProbeState = { instance, ready: false, successes: 0, failures: 0 };
-    this.states.set(workspace, fresh);
+  /** Probes each of the workspace's running processes once (joining a probe already under way); counts as any periodic probe. */
+  async probe(workspace: string): Promise<void> {
+    const probe = this.probes.get(workspace);
+    if (!probe) return;
+    await Promise.all(
+      this.running(workspace).map((endpoint) => {
+        const state = this.stateOf(workspace, endpoint);
+        state.probing ??= httpProbe(endpoint.port, probe).then((passed) => {
+          state.probing = undefined;
+          countResult(state, passed, probe);
+        });
+        return state.probing;
+      }),
+    );
+  }
+
+  /** The process's probe results so far; a new instance starts not ready, with none. */
+  private stateOf(workspace: string, endpoint: Endpoint): ProbeState {
+    const key = `${workspace}:${endpoint.port}`;
+    const known = this.states.get(key);
+    if (known?.instance === endpoint.instance) return known;
+    const fresh: ProbeState = { instance: endpoint.instance, ready: false, successes: 0, failures: 0 };
+    this.states.set(key, fresh);
     return fresh;
   }
 }
@@ -296,6 +314,8 @@ export interface IngressOptions {
   endpoints: Endpoints;
   /** Upstream response timeout, as nginx's proxy_read_timeout (default 60 s). */
   timeoutMs?: number;
+  /** How long connecting to an endpoint may take before the next one is tried, as ingress-nginx's proxy-connect-timeout (default 5 s). */
+  connectTimeoutMs?: number;
   /** Keep each Ingress's `limit-rps` budget, answering 429 past it. Off by default, and then no request pays for it. */
   limit?: boolean;
   /** The budget's clock in milliseconds (default Date.now). */
@@ -361,6 +381,7 @@ function socketError(socket: Duplex, status: number, reason: string): void {
 export function createIngress(options: IngressOptions): http.Server {
   const { table, endpoints } = options;
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   // Idle upstream connections close after 4 s, before Node's default 5 s server keep-alive can race a reuse.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 4000 });
   const buckets = new Map<RateLimit, TokenBuckets>();
@@ -372,6 +393,16 @@ export function createIngress(options: IngressOptions): http.Server {
     return perClient.take(req.socket.remoteAddress ?? '');
   };
 
+  // Round robin over a Service's ready endpoints, ingress-nginx's default load-balance: each workspace's turn.
+  const turns = new Map<string, number>();
+  /** The ready endpoints in the order this request tries them: the next in turn first, then the others after it. */
+  const inTurn = (workspace: string, ready: Endpoint[]): Endpoint[] => {
+    const turn = turns.get(workspace) ?? 0;
+    turns.set(workspace, turn + 1);
+    const first = turn % ready.length;
+    return [...ready.slice(first), ...ready.slice(0, first)];
+  };
+
   const server = http.createServer((req, res) => {
     const route = matchRoute(table, req.headers.host, req.url ?? '/');
     if (!route) return sendError(res, 404, 'not_found', `no route for ${hostName(req.headers.host) || '(no host)'}${req.url}`);
@@ -381,12 +412,11 @@ export function createIngress(options: IngressOptions): http.Server {
       const message = `Too many requests from your address: try again in ${wait} s (the budget is ${rps} a second, in bursts of ${burst}).`;
       return sendError(res, 429, 'rate_limited', message, { 'retry-after': String(wait) });
     }
-    const endpoint = endpoints.running(route.workspace);
-    if (!endpoint) return sendError(res, 503, 'unavailable', `${route.workspace} is not running (restarting?)`);
-    if (!endpoints.ready(route.workspace, endpoint)) {
+    if (endpoints.running(route.workspace).length === 0) return sendError(res, 503, 'unavailable', `${route.workspace} is not running (restarting?)`);
+    const ready = endpoints.ready(route.workspace);
+    if (ready.length === 0) {
       return sendError(res, 503, 'no_ready_endpoint', `${route.workspace} is not ready: its readiness probe has not passed yet`);
     }
-    const { port } = endpoint;
     const length = Number(req.headers['content-length'] ?? 0);
     if (table.bodyLimit !== undefined && length > table.bodyLimit) {
       return sendError(res, 413, 'payload_too_large', `body over ${table.bodyLimit} bytes`);
@@ -395,8 +425,31 @@ export function createIngress(options: IngressOptions): http.Server {
     const headers = requestHeaders(req);
     const bodyless = !req.headers['transfer-encoding'] && length === 0;
     const retriable = bodyless && (req.method === 'GET' || req.method === 'HEAD');
-    const forward = (retry: boolean) => {
-      const upReq = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers, agent, timeout: timeoutMs });
+    let upstream: http.ClientRequest | undefined;
+    // The client went away before the answer was complete: stop the upstream work too.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream?.destroy();
+    });
+    /** Sends the request to the first of `tries`; one that cannot connect has been sent nothing, so it goes on to the next. */
+    const forward = (tries: Endpoint[], retry: boolean) => {
+      const [endpoint, ...rest] = tries;
+      const upReq = http.request({ host: '127.0.0.1', port: endpoint.port, method: req.method, path: req.url, headers, agent, timeout: timeoutMs });
+      upstream = upReq;
+      let connected = false;
+      const send = () => {
+        connected = true;
+        // The body is read only once connected, so a request that could not connect still has it for the next endpoint.
+        if (!bodyless) req.pipe(upReq);
+      };
+      upReq.on('socket', (socket) => {
+        if (!socket.connecting) return send(); // a kept-alive connection
+        const connectTimer = setTimeout(() => upReq.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), connectTimeoutMs);
+        socket.once('connect', () => {
+          clearTimeout(connectTimer);
+          send();
+        });
+        socket.once('close', () => clearTimeout(connectTimer));
+      });
       upReq.on('response', (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, forwardHeaders(upRes.headers));
         upRes.pipe(res);
@@ -404,19 +457,16 @@ export function createIngress(options: IngressOptions): http.Server {
       });
       upReq.on('timeout', () => upReq.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
       upReq.on('error', (err: NodeJS.ErrnoException) => {
+        // As ingress-nginx's proxy_next_upstream "error timeout": a request that reached no endpoint goes to the next.
+        if (!connected && rest.length > 0 && !res.destroyed) return forward(rest, retry);
         // A kept-alive connection the backend closed just as we reused it: nginx retries such reads too.
-        if (retry && upReq.reusedSocket && err.code === 'ECONNRESET' && !res.headersSent) return forward(false);
+        if (retry && upReq.reusedSocket && err.code === 'ECONNRESET' && !res.headersSent) return forward(tries, false);
         if (err.code === 'ETIMEDOUT') sendError(res, 504, 'gateway_timeout', `${route.workspace} did not answer in time`);
         else sendError(res, 502, 'bad_gateway', `${route.workspace} is unreachable (${err.code ?? err.message})`);
       });
-      // The client went away before the answer was complete: stop the upstream work too.
-      res.on('close', () => {
-        if (!res.writableFinished) upReq.destroy();
-      });
       if (bodyless) upReq.end();
-      else req.pipe(upReq);
     };
-    forward(retriable);
+    forward(inTurn(route.workspace, ready), retriable);
   });
 
   // WebSocket (and other) upgrades, e.g. Vite's HMR in dev mode: a raw tunnel once the backend says 101.
@@ -425,11 +475,11 @@ export function createIngress(options: IngressOptions): http.Server {
     const route = matchRoute(table, req.headers.host, req.url ?? '/');
     if (!route) return socketError(socket, 404, 'Not Found');
     if (options.limit && retryAfter(route, req) > 0) return socketError(socket, 429, 'Too Many Requests');
-    const endpoint = endpoints.running(route.workspace);
-    if (!endpoint || !endpoints.ready(route.workspace, endpoint)) return socketError(socket, 503, 'Service Unavailable');
+    const ready = endpoints.ready(route.workspace);
+    if (ready.length === 0) return socketError(socket, 503, 'Service Unavailable');
     const upReq = http.request({
       host: '127.0.0.1',
-      port: endpoint.port,
+      port: inTurn(route.workspace, ready)[0].port,
       method: req.method,
       path: req.url,
       headers: requestHeaders(req, ['connection', 'upgrade']),

@@ -1,17 +1,33 @@
 /**
- * Runs the whole system on one machine: every service of the registry as a process on a free loopback port,
- * behind the local ingress, with the environment its Deployment in infra/k8s gives it; restarted when it dies
- * (as `restartPolicy: Always`), all stopped together. Used by `npm start`, the bench and the end-to-end suites.
+ * Runs the whole system on one machine: every service of the registry as processes on free loopback ports (one
+ * per replica its Deployment asks for), behind the local ingress, with the environment its Deployment gives it;
+ * each process restarted when it dies (as `restartPolicy: Always`), all stopped together. The manifests are
+ * infra/k8s (the event bus holds the log), or with `nats` infra/k8s-nats (a three-node NATS JetStream cluster
+ * holds it). Used by `npm start`, the bench and the end-to-end suites.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createIngress, Endpoints, loadRoutes } from './ingress';
-import { loadEnvironments } from './manifests';
+import {
+  containerPortsOf,
+  localAddresses,
+  podEnvironment,
+  podNamesOf,
+  readManifests,
+  secretKeysOf,
+  servicesOf,
+  workloadsOf,
+  type Doc,
+  type LocalCluster,
+  type LocalPod,
+  type Secrets,
+} from './manifests';
+import { installedNatsServer, NATS_INSTALL, natsNode, natsSetOf } from './nats';
 import { freePorts } from './ports';
 import { SERVICE_NAMES, type ServiceName } from './registry';
 import { ROOT } from './root';
-import { busSecretIn } from './secrets';
+import { busSecretIn, natsUsersIn } from './secrets';
 import { Supervisor, type Backoff, type ProcessSpec } from './supervisor';
 import { sleep } from './wait';
 
@@ -24,7 +40,9 @@ export interface StartOptions {
   root?: string;
   /** Where the event log lives (default $DATA_DIR, else <root>/.data). */
   dataDir?: string;
-  /** Extra environment per service, applied last. */
+  /** The log in NATS JetStream instead of the event bus: infra/k8s-nats, with its three nats-server nodes and two replicas of each backend. */
+  nats?: boolean;
+  /** Extra environment per service (every replica), applied last. */
   env?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   /** More event endpoints for the bus to deliver to, after the subscribers its manifest names (tests' doubles). */
   extraSubscribers?: string[];
@@ -45,6 +63,10 @@ export interface StartOptions {
   onSignal?: (signal: NodeJS.Signals) => void;
 }
 
+/** What runs: a service of the registry, or with `nats` the NATS nodes (the StatefulSet nats). */
+export type WorkloadName = ServiceName | 'nats';
+
+/** The ingress's port, and each service's (its first replica's); with `nats` the event bus has none. */
 export type Ports = Record<ServiceName | 'ingress', number>;
 
 export interface System {
@@ -52,21 +74,31 @@ export interface System {
   url: string;
   ports: Ports;
   dataDir: string;
-  /** Stops the ingress and every service; nothing is left running. Safe to call twice. */
+  /** A workload's pods in order (posts, or posts-0 and posts-1; nats-0 …), each with its loopback port per container port. */
+  pods(name: WorkloadName): LocalPod[];
+  /** Stops the ingress and every process; nothing is left running. Safe to call twice. */
   stop(): Promise<void>;
-  /** Signals one service's process group (default SIGKILL); it is restarted like a crash. */
-  kill(name: ServiceName, signal?: NodeJS.Signals): void;
-  /** Stops one service (SIGTERM, SIGKILL after the grace) and keeps it down until startService(). */
-  stopService(name: ServiceName): Promise<void>;
-  /** Starts a stopped service again: a new instance, not ready until its readiness probe passes. */
-  startService(name: ServiceName): void;
-  /** How many times a service was started again, after a crash or a stopService(). */
-  restarts(name: ServiceName): number;
-  pid(name: ServiceName): number | undefined;
-  /** Resolves once every service's readiness probe (/readyz) passed and the ingress routes to it. */
+  /** Signals one replica's process group, or every replica's (default SIGKILL); each is restarted like a crash. */
+  kill(name: WorkloadName, signal?: NodeJS.Signals, replica?: number): void;
+  /** Stops one replica, or all (SIGTERM, SIGKILL after the grace), and keeps it down until startService(). */
+  stopService(name: WorkloadName, replica?: number): Promise<void>;
+  /** Starts a stopped replica, or all, again: a new instance, not ready until its readiness probe passes. */
+  startService(name: WorkloadName, replica?: number): void;
+  /** How many times a replica (or all of them together) was started again, after a crash or a stopService(). */
+  restarts(name: WorkloadName, replica?: number): number;
+  /** A replica's pid (default the first). */
+  pid(name: WorkloadName, replica?: number): number | undefined;
+  /** Resolves once every replica's readiness probe passed and the ingress routes to it. */
   waitReady(timeoutMs?: number): Promise<void>;
   /** The most recent log lines (kept in quiet mode too). */
   logs(): string[];
+}
+
+/** One process the launcher keeps running: a pod of a workload. */
+interface Replica extends LocalPod {
+  /** Where its readiness probe goes and the ingress sends requests. */
+  port: number;
+  supervisor: Supervisor;
 }
 
 function npmCommand(args: string[]): { command: string; args: string[] } {
@@ -86,7 +118,7 @@ interface SpecInputs {
   env?: NodeJS.ProcessEnv;
 }
 
-function specFor(name: ServiceName, o: SpecInputs): ProcessSpec {
+function specFor(name: ServiceName, pod: string, o: SpecInputs): ProcessSpec {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...o.manifestEnv,
@@ -103,19 +135,66 @@ function specFor(name: ServiceName, o: SpecInputs): ProcessSpec {
   Object.assign(env, o.env);
   // The services' dev scripts: nodemon + ts-node for the backends, Vite for the client.
   const { command, args } = o.dev ? npmCommand(['run', '--silent', 'dev']) : { command: process.execPath, args: ['dist/index.js'] };
-  return { name, command, args, cwd: path.join(o.root, name), env };
+  return { name: pod, command, args, cwd: path.join(o.root, name), env };
 }
 
-/** Starts the ingress and every service and resolves once all of them are ready. */
+/** Starts the ingress and every process and resolves once all of them are ready. */
 export async function startSystem(options: StartOptions = {}): Promise<System> {
   const root = options.root ?? ROOT;
   const dev = options.dev ?? false;
+  const nats = options.nats ?? false;
   const dataDir = path.resolve(options.dataDir ?? process.env.DATA_DIR ?? path.join(root, '.data'));
   const readyTimeoutMs = options.readyTimeoutMs ?? (dev ? 180_000 : 60_000);
   const graceMs = options.stopGraceMs ?? 5000;
 
+  const natsVersion = nats ? installedNatsServer() : undefined;
+  if (nats && !natsVersion) throw new Error(`--nats runs NATS JetStream with nats-server, which is not installed: ${NATS_INSTALL}`);
+  if (nats && options.extraSubscribers?.length) throw new Error("extraSubscribers are the event bus's, which does not run with nats");
+  const k8sDir = path.join(root, 'infra', nats ? 'k8s-nats' : 'k8s');
+  const table = loadRoutes(k8sDir);
+  // Vite's dev server has no /readyz; its index page says it is serving.
+  const clientProbe = table.probes.get('client');
+  if (dev && clientProbe) table.probes.set('client', { ...clientProbe, path: '/' });
+  // With nats, JetStream holds the log: there is no event bus.
+  const serviceNames = SERVICE_NAMES.filter((s) => !(nats && s === 'event-bus'));
+  if (!dev) {
+    const missing = serviceNames.filter((s) => !existsSync(path.join(root, s, 'dist', 'index.js')));
+    if (missing.length > 0) throw new Error(`not built: ${missing.join(', ')} (run npm run build)`);
+  }
+  mkdirSync(dataDir, { recursive: true });
+
+  // What holds the log starts first and stops last.
+  const logHolder: WorkloadName = nats ? 'nats' : 'event-bus';
+  const names: WorkloadName[] = [logHolder, ...serviceNames.filter((s) => s !== logHolder)];
+  const docs = readManifests(k8sDir);
+  const workloads = workloadsOf(docs);
+  const plans = names.map((name) => {
+    const workload = workloads.get(name);
+    if (!workload) throw new Error(`${name} has no Deployment or StatefulSet (pod label app: ${name}) in ${k8sDir}`);
+    const containerPorts = containerPortsOf(workload);
+    if (containerPorts.length === 0) throw new Error(`${workload.kind} ${workload.metadata?.name} names no container port`);
+    return { name, workload, containerPorts, podNames: podNamesOf(workload, name) };
+  });
+  // Every pod gets a free loopback port for each of its container ports.
+  const free = await freePorts(plans.reduce((sum, p) => sum + p.podNames.length * p.containerPorts.length, 0));
+  const workloadPorts = new Map(plans.map((p) => [p.name, p.containerPorts]));
+  const pods = new Map<WorkloadName, LocalPod[]>(
+    plans.map(({ name, containerPorts, podNames }) => [
+      name,
+      podNames.map((pod) => ({ name: pod, app: name, ports: Object.fromEntries(containerPorts.map((port) => [port, free.pop()!])) })),
+    ]),
+  );
+  /** A pod's first container port, where a service listens (PORT) and a NATS node takes clients. */
+  const mainPort = (pod: LocalPod) => pod.ports[workloadPorts.get(pod.app as WorkloadName)![0]];
+  const services = servicesOf(docs);
+  // The Secrets the manifests take values from, kept in the data folder: the bus's, or one password per NATS user.
+  const secrets: Secrets = nats
+    ? { 'nats-users': natsUsersIn(dataDir, secretKeysOf(docs, 'nats-users')) }
+    : { 'bus-secret': { BUS_SECRET: busSecretIn(dataDir) } };
+  const cluster: LocalCluster = { services, addresses: localAddresses(services, [...pods.values()].flat()), secrets };
+
   const recent: string[] = [];
-  const width = Math.max(...SERVICE_NAMES.map((s) => s.length)) + 2;
+  const width = Math.max(...[...pods.values()].flat().map((p) => p.name.length), 'launcher'.length) + 2;
   const sink = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
   const logAs = (source: string) => (line: string) => {
     const prefixed = `[${source}]`.padEnd(width) + ' ' + line;
@@ -124,41 +203,66 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     if (!options.quiet) sink(prefixed);
   };
   const say = logAs('launcher');
+  // nats-server has no log level of its own: under LOG_LEVEL=warn (or quieter) its [INF] lines are left out, as the services leave theirs.
+  const natsInfoHidden = ['warn', 'error', 'fatal', 'silent'].includes(process.env.LOG_LEVEL ?? 'info');
+  const natsLogAs = (node: string) => {
+    const log = logAs(node);
+    return (line: string) => {
+      if (!(natsInfoHidden && / \[INF\] /.test(line))) log(line);
+    };
+  };
 
-  const k8sDir = path.join(root, 'infra', 'k8s');
-  const table = loadRoutes(k8sDir);
-  // Vite's dev server has no /readyz; its index page says it is serving.
-  const clientProbe = table.probes.get('client');
-  if (dev && clientProbe) table.probes.set('client', { ...clientProbe, path: '/' });
-  if (!dev) {
-    const missing = SERVICE_NAMES.filter((s) => !existsSync(path.join(root, s, 'dist', 'index.js')));
-    if (missing.length > 0) throw new Error(`not built: ${missing.join(', ')} (run npm run build)`);
-  }
-  mkdirSync(dataDir, { recursive: true });
+  const natsSet = nats ? natsSetOf(docs) : undefined;
+  const leftOut = new Set<string>();
+  /** How to run one pod: a NATS node, or a service's process. */
+  const specOf = (name: WorkloadName, workload: Doc, pod: LocalPod): { spec: ProcessSpec; log: (line: string) => void } => {
+    if (name === 'nats') {
+      const node = natsNode(pod, natsSet!, cluster, dataDir, natsVersion!);
+      node.leftOut.forEach((option) => leftOut.add(option));
+      return { spec: node.spec, log: natsLogAs(pod.name) };
+    }
+    const spec = specFor(name, pod.name, {
+      root,
+      dev,
+      port: mainPort(pod),
+      dataDir,
+      manifestEnv: podEnvironment(workload, pod.name, cluster),
+      extraSubscribers: options.extraSubscribers,
+      env: options.env?.[name],
+    });
+    return { spec, log: logAs(pod.name) };
+  };
 
-  const supervisors = new Map<ServiceName, Supervisor>();
-  const servicePorts = await freePorts(SERVICE_NAMES.length);
-  const ports = { ingress: 0 } as Ports;
-  SERVICE_NAMES.forEach((s, i) => (ports[s] = servicePorts[i]));
-  // Every spec before any process: a service without a Deployment fails here. The bus and its clients
-  // take BUS_SECRET from the Secret bus-secret, which locally is the one kept in the data folder.
-  const environments = loadEnvironments(k8sDir, ports, { 'bus-secret': { BUS_SECRET: busSecretIn(dataDir) } });
-  const specs = new Map(
-    SERVICE_NAMES.map((name) => {
-      const manifestEnv = environments.get(name);
-      if (!manifestEnv) throw new Error(`${name} has no Deployment (pod label app: ${name}) in ${k8sDir}`);
-      return [
-        name,
-        specFor(name, { root, dev, port: ports[name], dataDir, manifestEnv, extraSubscribers: options.extraSubscribers, env: options.env?.[name] }),
-      ];
-    }),
+  // Every spec before any process: a bad manifest or environment fails here.
+  const replicas = new Map<WorkloadName, Replica[]>(
+    plans.map(({ name, workload, containerPorts }) => [
+      name,
+      pods.get(name)!.map((pod): Replica => {
+        const { spec, log } = specOf(name, workload, pod);
+        const port = pod.ports[table.probes.get(name)?.port ?? containerPorts[0]];
+        if (port === undefined) throw new Error(`${name}: its readiness probe asks a port its container does not have`);
+        return { ...pod, port, supervisor: new Supervisor(spec, log, options.backoff) };
+      }),
+    ]),
   );
+  const all = [...replicas.values()].flat();
+  if (leftOut.size > 0) {
+    say(
+      `nats-server ${natsVersion!.join('.')} predates ${[...leftOut].join(', ')}: left out of nats.conf, so a node syncs its store to disk on its own schedule`,
+    );
+  }
+  const replicasOf = (name: WorkloadName, replica?: number): Replica[] => {
+    const every = replicas.get(name);
+    if (!every) throw new Error(`${name} does not run here`);
+    if (replica === undefined) return every;
+    if (!every[replica]) throw new Error(`${name} has no replica ${replica}`);
+    return [every[replica]];
+  };
 
   // A restart counts as a new instance: not ready until its probe passes again.
-  const endpoints = new Endpoints(table.probes, (w) => {
-    const s = supervisors.get(w as ServiceName);
-    return s?.running() ? { port: ports[w as ServiceName], instance: s.restarts() } : undefined;
-  });
+  const endpoints = new Endpoints(table.probes, (w) =>
+    (replicas.get(w as WorkloadName) ?? []).filter((r) => r.supervisor.running()).map((r) => ({ port: r.port, instance: r.supervisor.restarts() })),
+  );
   // The ingress comes first: a taken port fails before any process exists.
   const ingress = createIngress({ table, endpoints, limit: options.limit });
   const host = options.host ?? '127.0.0.1';
@@ -168,10 +272,11 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     );
     ingress.listen(options.port ?? 0, host, () => resolve());
   });
-  ports.ingress = (ingress.address() as AddressInfo).port;
+  const ports = { ingress: (ingress.address() as AddressInfo).port } as Ports;
+  for (const s of serviceNames) ports[s] = mainPort(pods.get(s)![0]);
 
   let stopped: Promise<void> | undefined;
-  const killAll = () => supervisors.forEach((s) => s.killNow());
+  const killAll = () => all.forEach((r) => r.supervisor.killNow());
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopped) return; // npm forwards the terminal's Ctrl-C too: one shutdown is enough
     say(`${signal}: stopping`);
@@ -188,10 +293,9 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     stopped ??= (async () => {
       ingress.close();
       ingress.closeAllConnections();
-      // The reverse of the start order: the bus last, so the others can finish talking to it.
-      const [bus, ...rest] = [...supervisors.values()];
-      await Promise.all(rest.map((s) => s.stop(graceMs)));
-      await bus?.stop(graceMs);
+      // The reverse of the start order: the log last, so the others can finish talking to it.
+      await Promise.all(all.filter((r) => r.app !== logHolder).map((r) => r.supervisor.stop(graceMs)));
+      await Promise.all(replicasOf(logHolder).map((r) => r.supervisor.stop(graceMs)));
       signals.forEach((s) => process.removeListener(s, onSignal));
       process.removeListener('exit', killAll);
       say('stopped');
@@ -199,20 +303,14 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     return stopped;
   }
 
-  const launch = (name: ServiceName) => {
-    const s = new Supervisor(specs.get(name)!, logAs(name), options.backoff);
-    supervisors.set(name, s);
-    s.start();
-  };
-
-  /** Resolves once the ingress counts every one of `names` as ready, i.e. its readiness probe passed. */
-  async function waitReady(timeoutMs = readyTimeoutMs, names: readonly ServiceName[] = SERVICE_NAMES): Promise<void> {
+  /** Resolves once the ingress counts every replica of `waitFor` as ready, i.e. its readiness probe passed. */
+  async function waitReady(timeoutMs = readyTimeoutMs, waitFor: readonly WorkloadName[] = names): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    let waiting = [...names];
+    let waiting = [...waitFor];
     for (;;) {
       // Probed now rather than on the next period, as the kubelet does for a container that is not ready yet.
       await Promise.all(waiting.map((n) => endpoints.probe(n)));
-      waiting = waiting.filter((n) => !endpoints.ready(n));
+      waiting = waiting.filter((n) => endpoints.ready(n).length < replicasOf(n).length);
       if (waiting.length === 0) return;
       if (stopped) throw new Error('the system was stopped');
       if (Date.now() > deadline) {
@@ -223,32 +321,40 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   }
 
   try {
-    // The bus first: the others read the log from it before they say they are ready.
-    launch('event-bus');
-    await waitReady(readyTimeoutMs, ['event-bus']);
-    SERVICE_NAMES.filter((s) => s !== 'event-bus').forEach(launch);
+    if (nats) {
+      say(`NATS JetStream holds the log: nats-server ${natsVersion!.join('.')}, ${replicasOf('nats').length} nodes, stores in ${path.join(dataDir, 'nats')}`);
+    }
+    // The log first: the others read it before they say they are ready. A NATS cluster's nodes start together, as its StatefulSet's.
+    replicasOf(logHolder).forEach((r) => r.supervisor.start());
+    await waitReady(readyTimeoutMs, [logHolder]);
+    all.filter((r) => r.app !== logHolder).forEach((r) => r.supervisor.start());
     await waitReady();
   } catch (err) {
     await stop();
     throw err;
   }
 
-  const get = (name: ServiceName) => {
-    const s = supervisors.get(name);
-    if (!s) throw new Error(`no service ${name}`);
-    return s;
-  };
-  say(`ready: ingress :${ports.ingress}, ${SERVICE_NAMES.map((s) => `${s} :${ports[s]}`).join(', ')}; data in ${dataDir}`);
+  const listed = names.map(
+    (n) =>
+      `${n} ${pods
+        .get(n)!
+        .map((p) => `:${mainPort(p)}`)
+        .join(' ')}`,
+  );
+  say(`ready: ingress :${ports.ingress}, ${listed.join(', ')}; data in ${dataDir}`);
   return {
     url: `http://localhost:${ports.ingress}`,
     ports,
     dataDir,
+    pods: (name) => replicasOf(name).map(({ name: pod, app, ports: podPorts }) => ({ name: pod, app, ports: { ...podPorts } })),
     stop,
-    kill: (name, signal) => get(name).kill(signal),
-    stopService: (name) => get(name).stop(graceMs),
-    startService: (name) => get(name).start(),
-    restarts: (name) => get(name).restarts(),
-    pid: (name) => get(name).pid(),
+    kill: (name, signal, replica) => replicasOf(name, replica).forEach((r) => r.supervisor.kill(signal)),
+    stopService: async (name, replica) => {
+      await Promise.all(replicasOf(name, replica).map((r) => r.supervisor.stop(graceMs)));
+    },
+    startService: (name, replica) => replicasOf(name, replica).forEach((r) => r.supervisor.start()),
+    restarts: (name, replica) => replicasOf(name, replica).reduce((sum, r) => sum + r.supervisor.restarts(), 0),
+    pid: (name, replica = 0) => replicasOf(name, replica)[0].supervisor.pid(),
     waitReady: (timeoutMs) => waitReady(timeoutMs),
     logs: () => [...recent],
   };

@@ -1,7 +1,8 @@
 /**
- * What runs locally is read from infra/k8s, the files the cluster applies: which workspace each
- * Service reaches, and each Deployment's container environment with the cluster's hosts pointed at
- * loopback. So a setting changed for the cluster is changed for `npm start` too.
+ * What runs locally is read from the manifests the cluster applies (infra/k8s, or infra/k8s-nats): which
+ * workspace each Service reaches, how many pods each Deployment and StatefulSet runs, and each pod's
+ * container environment with the cluster's addresses pointed at loopback. So a setting changed for the
+ * cluster is changed for `npm start` too.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,6 +32,8 @@ export interface ServiceInfo {
   /** The workspace it reaches: its `selector.app`. */
   app: string;
   ports: number[];
+  /** `clusterIP: None`: it gives each pod of a StatefulSet a name of its own, `<pod>.<service>`. */
+  headless: boolean;
 }
 
 /** Each `kind: Service` by name. */
@@ -39,33 +42,90 @@ export function servicesOf(docs: Doc[]): Map<string, ServiceInfo> {
   for (const doc of docs.filter((d) => d.kind === 'Service')) {
     const app = doc.spec?.selector?.app;
     if (typeof app !== 'string') throw new Error(`Service ${doc.metadata?.name} has no selector.app`);
-    services.set(doc.metadata.name, { app, ports: (doc.spec.ports ?? []).map((p: Doc) => Number(p.port)) });
+    const ports = (doc.spec.ports ?? []).map((p: Doc) => Number(p.port));
+    services.set(doc.metadata.name, { app, ports, headless: doc.spec.clusterIP === 'None' });
   }
   return services;
 }
 
-/** Each `kind: Deployment` by the workspace it runs: its pods' label `app`. */
-export function deploymentsOf(docs: Doc[]): Map<string, Doc> {
-  const deployments = new Map<string, Doc>();
-  for (const doc of docs.filter((d) => d.kind === 'Deployment')) {
+/** Each `kind: Deployment` and `kind: StatefulSet` by the workspace it runs: its pods' label `app`. */
+export function workloadsOf(docs: Doc[]): Map<string, Doc> {
+  const workloads = new Map<string, Doc>();
+  for (const doc of docs.filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet')) {
     const app = doc.spec?.template?.metadata?.labels?.app;
-    if (typeof app !== 'string') throw new Error(`Deployment ${doc.metadata?.name} has no pod label app`);
-    deployments.set(app, doc);
+    if (typeof app !== 'string') throw new Error(`${doc.kind} ${doc.metadata?.name} has no pod label app`);
+    workloads.set(app, doc);
   }
-  return deployments;
+  return workloads;
+}
+
+/** How many pods it runs: `spec.replicas`, 1 when left out, as in Kubernetes. */
+export function replicasOf(workload: Doc): number {
+  const replicas = Number(workload.spec?.replicas ?? 1);
+  if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`${workload.kind} ${workload.metadata?.name}: replicas must be 1 or more`);
+  return replicas;
+}
+
+/** Its pods' one container (one per pod here). */
+export function containerOf(workload: Doc): Doc {
+  const container = workload.spec?.template?.spec?.containers?.[0];
+  if (!container) throw new Error(`${workload.kind} ${workload.metadata?.name} has no container`);
+  return container;
+}
+
+/** The container's ports (`containerPort`), in the manifest's order. */
+export function containerPortsOf(workload: Doc): number[] {
+  return (containerOf(workload).ports ?? []).map((p: Doc) => Number(p.containerPort));
 }
 
 /**
- * `http://event-bus-srv:4005` → `http://127.0.0.1:<port>`, the loopback port where the workspace behind
- * that Service runs locally; a host that names no Service is left as it is.
+ * Its pods' names: a StatefulSet's are `<name>-<ordinal>`, stable, as its headless Service resolves them; a
+ * Deployment's are random in a cluster, so locally its workspace's name, numbered when there are several.
  */
-export function pointAtLoopback(value: string, services: Map<string, ServiceInfo>, localPorts: Readonly<Record<string, number>>): string {
-  return value.replace(/\b([a-z0-9](?:[-a-z0-9]*[a-z0-9])?):(\d+)\b/g, (host, name: string, port: string) => {
+export function podNamesOf(workload: Doc, app: string): string[] {
+  const replicas = replicasOf(workload);
+  const base = workload.kind === 'StatefulSet' ? workload.metadata.name : app;
+  if (workload.kind === 'Deployment' && replicas === 1) return [app];
+  return Array.from({ length: replicas }, (_, i) => `${base}-${i}`);
+}
+
+/** A pod that runs locally: its name, its workspace, and the loopback port behind each of its container ports. */
+export interface LocalPod {
+  name: string;
+  app: string;
+  ports: Readonly<Record<number, number>>;
+}
+
+/**
+ * The cluster's addresses that reach local pods, `host:port` → loopback port: `<service>:<port>` reaches
+ * the Service's first pod (no Service an environment names has more than one), and through a headless
+ * Service `<pod>.<service>:<port>` reaches that pod. A Service's port is its pods' container port here.
+ */
+export function localAddresses(services: Map<string, ServiceInfo>, pods: LocalPod[]): Map<string, number> {
+  const addresses = new Map<string, number>();
+  for (const [name, service] of services) {
+    const selected = pods.filter((p) => p.app === service.app);
+    for (const port of service.ports) {
+      const local = selected[0]?.ports[port];
+      if (local !== undefined) addresses.set(`${name}:${port}`, local);
+      if (service.headless) for (const pod of selected) if (pod.ports[port] !== undefined) addresses.set(`${pod.name}.${name}:${port}`, pod.ports[port]);
+    }
+  }
+  return addresses;
+}
+
+/**
+ * `http://event-bus-srv:4005` → `http://127.0.0.1:<port>`, and `nats-0.nats:4222` (a pod through its headless
+ * Service) → the loopback port of that pod's; a host that names no Service is left as it is.
+ */
+export function pointAtLoopback(value: string, services: Map<string, ServiceInfo>, addresses: ReadonlyMap<string, number>): string {
+  return value.replace(/\b([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?):(\d+)\b/g, (address, host: string, port: string) => {
+    const name = host.split('.').at(-1)!;
     const service = services.get(name);
-    if (!service) return host;
+    if (!service) return address;
     if (!service.ports.includes(Number(port))) throw new Error(`${value}: Service ${name} has no port ${port}`);
-    const local = localPorts[service.app];
-    if (local === undefined) throw new Error(`${value}: ${service.app}, behind Service ${name}, does not run locally`);
+    const local = addresses.get(address);
+    if (local === undefined) throw new Error(`${value}: ${address} (${service.app}, behind Service ${name}) does not run locally`);
     return `127.0.0.1:${local}`;
   });
 }
@@ -73,31 +133,53 @@ export function pointAtLoopback(value: string, services: Map<string, ServiceInfo
 /** The Secrets the cluster would hold, by name, then by key: what a `secretKeyRef` resolves to locally. */
 export type Secrets = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
+/** What every local pod's environment is resolved against. */
+export interface LocalCluster {
+  services: Map<string, ServiceInfo>;
+  /** From localAddresses. */
+  addresses: ReadonlyMap<string, number>;
+  /** The manifests hold no secret's value; the launcher makes them. */
+  secrets: Secrets;
+}
+
 /**
- * Each workspace's container environment as its Deployment sets it (one container per pod here),
- * with every `<service>:<port>` host pointed at loopback. A literal `value`, or a `secretKeyRef` to
- * one of `secrets` (the manifests hold no secret's value; the launcher makes them).
+ * A pod's container environment as the kubelet makes it, in order: a literal `value` with `$(NAME)` replaced by
+ * a variable set above it (`$$` is a literal `$`) and every cluster address pointed at loopback; a
+ * `secretKeyRef` to one of the cluster's secrets; a `fieldRef` to `metadata.name`, the pod's name.
  */
-export function loadEnvironments(k8sDir: string, localPorts: Readonly<Record<string, number>>, secrets: Secrets = {}): Map<string, Record<string, string>> {
-  const docs = readManifests(k8sDir);
-  const services = servicesOf(docs);
-  const environments = new Map<string, Record<string, string>>();
-  for (const [app, deployment] of deploymentsOf(docs)) {
-    const env: Record<string, string> = {};
-    for (const variable of deployment.spec.template.spec?.containers?.[0]?.env ?? []) {
-      const where = `Deployment ${deployment.metadata?.name}: ${variable.name}`;
-      const ref = variable.valueFrom?.secretKeyRef;
-      if (ref) {
-        const value = secrets[ref.name]?.[ref.key];
-        if (value === undefined) throw new Error(`${where} comes from Secret ${ref.name} (key ${ref.key}), which the launcher does not make`);
-        env[variable.name] = value;
-      } else if (variable.value !== undefined) {
-        env[variable.name] = pointAtLoopback(String(variable.value), services, localPorts);
-      } else {
-        throw new Error(`${where} has neither a value nor a secretKeyRef; the launcher takes only those`);
-      }
+export function podEnvironment(workload: Doc, podName: string, cluster: LocalCluster): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const variable of containerOf(workload).env ?? []) {
+    const where = `${workload.kind} ${workload.metadata?.name}: ${variable.name}`;
+    const secretRef = variable.valueFrom?.secretKeyRef;
+    const fieldPath = variable.valueFrom?.fieldRef?.fieldPath;
+    if (secretRef) {
+      const value = cluster.secrets[secretRef.name]?.[secretRef.key];
+      if (value === undefined) throw new Error(`${where} comes from Secret ${secretRef.name} (key ${secretRef.key}), which the launcher does not make`);
+      env[variable.name] = value;
+    } else if (fieldPath !== undefined) {
+      if (fieldPath !== 'metadata.name') throw new Error(`${where} comes from the pod's ${fieldPath}; the launcher knows only metadata.name`);
+      env[variable.name] = podName;
+    } else if (variable.value !== undefined) {
+      const expanded = String(variable.value).replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name?: string) =>
+        name === undefined ? '$' : (env[name] ?? whole),
+      );
+      env[variable.name] = pointAtLoopback(expanded, cluster.services, cluster.addresses);
+    } else {
+      throw new Error(`${where} has neither a value, a secretKeyRef nor a fieldRef; the launcher takes only those`);
     }
-    environments.set(app, env);
   }
-  return environments;
+  return env;
+}
+
+/** The keys its manifests take from the Secret `secret`, in order of appearance: what the launcher must make. */
+export function secretKeysOf(docs: Doc[], secret: string): string[] {
+  const keys = new Set<string>();
+  for (const workload of workloadsOf(docs).values()) {
+    for (const variable of containerOf(workload).env ?? []) {
+      const ref = variable.valueFrom?.secretKeyRef;
+      if (ref?.name === secret) keys.add(ref.key);
+    }
+  }
+  return [...keys];
 }

@@ -1,6 +1,6 @@
 /**
  * The secrets `npm start` gives the services where the cluster has Secrets: made on the first start
- * and kept beside the event log, readable by this user alone, so every start after agrees with it.
+ * and kept beside the event log, readable by this user alone, so every start after agrees with them.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,4 +18,29 @@ export function busSecretIn(dataDir: string): string {
   const secret = readFileSync(file, 'utf8').trim();
   if (secret.length < 32) throw new Error(`${file} holds no bus secret (32 characters at least); delete it, and the next start makes a new one`);
   return secret;
+}
+
+/**
+ * The NATS users' passwords in `dataDir` (`nats-users`, one `user=password` line each, the format of
+ * `kubectl create secret generic nats-users --from-env-file`), made there first with one per user:
+ * 24 random bytes, hex, as infra/k8s-nats/README.md makes them (letters and digits: they travel in URLs).
+ */
+export function natsUsersIn(dataDir: string, users: string[]): Record<string, string> {
+  const file = path.join(dataDir, 'nats-users');
+  const made = users.map((user) => `${user}=${randomBytes(24).toString('hex')}\n`).join('');
+  try {
+    writeFileSync(file, made, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const passwords: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([^=\s]+)=([A-Za-z0-9]{32,})$/.exec(line.trim());
+    if (m) passwords[m[1]] = m[2];
+  }
+  const missing = users.filter((user) => passwords[user] === undefined);
+  if (missing.length > 0) {
+    throw new Error(`${file} holds no password for ${missing.join(', ')} (32 letters or digits at least); delete it, and the next start makes new ones`);
+  }
+  return passwords;
 }

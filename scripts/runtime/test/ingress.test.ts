@@ -1,13 +1,15 @@
+import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createIngress, Endpoints, hostName, loadRoutes, matchRoute, parseSize, type ReadinessProbe, type RouteTable } from '../src/ingress';
-import { SERVICE_NAMES } from '../src/registry';
+import { SERVICE_NAMES, SERVICES } from '../src/registry';
 import { until } from '../src/wait';
 
 const realK8s = path.resolve(__dirname, '../../../infra/k8s');
+const realK8sNats = path.resolve(__dirname, '../../../infra/k8s-nats');
 
 // The very files `kubectl apply -f infra/k8s` applies.
 const table: RouteTable = loadRoutes(realK8s);
@@ -80,9 +82,23 @@ describe('loading the manifests', () => {
   test("each workspace's readiness probe, from its Deployment", () => {
     const real = loadRoutes(realK8s);
     expect([...real.probes.keys()].sort()).toEqual([...SERVICE_NAMES].sort());
-    for (const probe of real.probes.values()) {
-      expect(probe).toEqual({ path: '/readyz', periodMs: 5000, timeoutMs: 2000, successThreshold: 1, failureThreshold: 3 });
+    for (const { name, port } of SERVICES) {
+      expect(real.probes.get(name)).toEqual({ path: '/readyz', port, periodMs: 5000, timeoutMs: 2000, successThreshold: 1, failureThreshold: 3 });
     }
+  });
+
+  test("infra/k8s-nats: the same routes, and the NATS nodes' probe from their StatefulSet, on the port it names", () => {
+    const nats = loadRoutes(realK8sNats);
+    expect(nats.hosts.get('posts.com')!.map((r) => [r.path, r.workspace])).toEqual(table.hosts.get('posts.com')!.map((r) => [r.path, r.workspace]));
+    expect(nats.probes.get('nats')).toEqual({
+      path: '/healthz?js-server-only=true',
+      port: 8222,
+      periodMs: 10_000,
+      timeoutMs: 5000,
+      successThreshold: 1,
+      failureThreshold: 3,
+    });
+    expect(nats.probes.has('event-bus')).toBe(false);
   });
 
   test('a backend without a Service is an error, not a silent 404', () => {
@@ -143,7 +159,6 @@ describe('the proxy', () => {
   let ingress: http.Server;
   let endpoints: Endpoints;
   let port: number;
-  let deadPort: number;
 
   beforeAll(async () => {
     for (const name of SERVICE_NAMES) {
@@ -165,22 +180,13 @@ describe('the proxy', () => {
       backends.set(name, server);
       ports.set(name, await listen(server));
     }
-    // A port with nothing behind it: the backend is down.
-    const gone = http.createServer();
-    deadPort = await listen(gone);
-    await close(gone);
-
-    // 'refused': the process died since its last probe passed, so the ingress still counts it as ready.
-    endpoints = new Endpoints(table.probes, (w) => {
-      if (w === 'comments' && comments === 'restarting') return undefined;
-      return { port: w === 'comments' && comments === 'refused' ? deadPort : ports.get(w)!, instance: 0 };
-    });
+    endpoints = new Endpoints(table.probes, (w) => (w === 'comments' && comments === 'restarting' ? [] : [{ port: ports.get(w)!, instance: 0 }]));
     ingress = createIngress({ table, endpoints });
     port = await listen(ingress);
-    await until('every backend ready', () => SERVICE_NAMES.every((w) => endpoints.ready(w)));
+    await until('every backend ready', () => SERVICE_NAMES.every((w) => endpoints.ready(w).length === 1));
   });
 
-  let comments: 'up' | 'refused' | 'restarting' = 'up';
+  let comments: 'up' | 'restarting' = 'up';
   afterEach(() => {
     comments = 'up';
   });
@@ -238,10 +244,16 @@ describe('the proxy', () => {
   });
 
   test('backend down: 502 JSON; backend restarting: 503 JSON', async () => {
-    comments = 'refused';
-    const res = await request(port, { path: '/posts/p1/comments' });
-    expect(res.status).toBe(502);
-    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'bad_gateway' } });
+    // The process died since its last probe passed, so the ingress still counts it as ready.
+    const server = backends.get('comments')!;
+    await close(server);
+    try {
+      const res = await request(port, { path: '/posts/p1/comments' });
+      expect(res.status).toBe(502);
+      expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'bad_gateway', message: expect.stringMatching(/ECONNREFUSED/) } });
+    } finally {
+      await new Promise<void>((resolve) => server.listen(ports.get('comments'), '127.0.0.1', resolve));
+    }
 
     comments = 'restarting';
     const res2 = await request(port, { path: '/posts/p1/comments' });
@@ -260,7 +272,7 @@ describe('the proxy', () => {
     });
     const flakyPort = await listen(flaky);
     const flakyTable = oneRoute('flaky');
-    const proxy = createIngress({ table: flakyTable, endpoints: new Endpoints(flakyTable.probes, () => ({ port: flakyPort, instance: 0 })) });
+    const proxy = createIngress({ table: flakyTable, endpoints: new Endpoints(flakyTable.probes, () => [{ port: flakyPort, instance: 0 }]) });
     const p = await listen(proxy);
     try {
       expect(await request(p, { path: '/a' })).toMatchObject({ status: 200, body: 'ok' });
@@ -324,8 +336,8 @@ describe('readiness', () => {
   test('a backend is sent nothing while its probe fails, 503 JSON instead; then everything once it passes, and again after a restart', async () => {
     const backend = await catchingUpBackend();
     let instance = 1;
-    const probeTable = oneRoute('query', { path: '/readyz', periodMs: 20, timeoutMs: 1000, successThreshold: 1, failureThreshold: 3 });
-    const proxy = createIngress({ table: probeTable, endpoints: new Endpoints(probeTable.probes, () => ({ port: backend.port, instance })) });
+    const probeTable = oneRoute('query', { path: '/readyz', port: 4002, periodMs: 20, timeoutMs: 1000, successThreshold: 1, failureThreshold: 3 });
+    const proxy = createIngress({ table: probeTable, endpoints: new Endpoints(probeTable.probes, () => [{ port: backend.port, instance }]) });
     const p = await listen(proxy);
     try {
       await until('a few failed probes', () => backend.probes >= 3);
@@ -356,12 +368,12 @@ describe('readiness', () => {
   test('probes run on their period, not per request', async () => {
     const backend = await catchingUpBackend();
     backend.readyStatus = 200;
-    const hourly = oneRoute('query', { path: '/readyz', periodMs: 3_600_000, timeoutMs: 1000, successThreshold: 1, failureThreshold: 3 });
-    const endpoints = new Endpoints(hourly.probes, () => ({ port: backend.port, instance: 1 }));
+    const hourly = oneRoute('query', { path: '/readyz', port: 4002, periodMs: 3_600_000, timeoutMs: 1000, successThreshold: 1, failureThreshold: 3 });
+    const endpoints = new Endpoints(hourly.probes, () => [{ port: backend.port, instance: 1 }]);
     const proxy = createIngress({ table: hourly, endpoints });
     const p = await listen(proxy);
     try {
-      await until('the first probe passed', () => endpoints.ready('query')); // the one made when the ingress starts listening
+      await until('the first probe passed', () => endpoints.ready('query').length === 1); // the one made when the ingress starts listening
       for (let i = 0; i < 20; i++) expect((await request(p, { path: '/posts' })).status).toBe(200);
       expect(backend.probes).toBe(1);
     } finally {
@@ -372,13 +384,13 @@ describe('readiness', () => {
 
   test('readiness flips only after successThreshold passes, or failureThreshold failures, in a row', async () => {
     const backend = await catchingUpBackend();
-    const probes = new Map([['query', { path: '/readyz', periodMs: 3_600_000, timeoutMs: 1000, successThreshold: 2, failureThreshold: 2 }]]);
-    const endpoints = new Endpoints(probes, () => ({ port: backend.port, instance: 1 }));
+    const probes = new Map([['query', { path: '/readyz', port: 4002, periodMs: 3_600_000, timeoutMs: 1000, successThreshold: 2, failureThreshold: 2 }]]);
+    const endpoints = new Endpoints(probes, () => [{ port: backend.port, instance: 1 }]);
     try {
       const readyAfter = async (status: number) => {
         backend.readyStatus = status;
         await endpoints.probe('query');
-        return endpoints.ready('query');
+        return endpoints.ready('query').length === 1;
       };
       expect(await readyAfter(200)).toBe(false);
       expect(await readyAfter(503)).toBe(false);
@@ -393,9 +405,152 @@ describe('readiness', () => {
 
   test('a workspace without a readiness probe is ready while it runs, as in Kubernetes', () => {
     let running = true;
-    const endpoints = new Endpoints(new Map(), () => (running ? { port: 1, instance: 1 } : undefined));
-    expect(endpoints.ready('query')).toBe(true);
+    const endpoints = new Endpoints(new Map(), () => (running ? [{ port: 1, instance: 1 }] : []));
+    expect(endpoints.ready('query')).toEqual([{ port: 1, instance: 1 }]);
     running = false;
-    expect(endpoints.ready('query')).toBe(false);
+    expect(endpoints.ready('query')).toEqual([]);
+  });
+});
+
+// ---- a Service with several endpoints (replicas), as ingress-nginx balances over them ----
+
+/** A backend that answers its own name, and /readyz with `readyStatus`; it counts the requests it served and keeps their bodies. */
+async function namedBackend(name: string) {
+  const backend = { name, readyStatus: 200, served: 0, bodies: [] as string[], port: 0, server: http.createServer() };
+  backend.server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (req.url === '/readyz') return res.writeHead(backend.readyStatus).end();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      backend.served++;
+      backend.bodies.push(Buffer.concat(chunks).toString());
+      res.end(name);
+    });
+  });
+  backend.port = await listen(backend.server);
+  return backend;
+}
+
+/** A port nothing listens on: a process that died since the ingress last saw it running. */
+async function deadPort(): Promise<number> {
+  const gone = http.createServer();
+  const port = await listen(gone);
+  await close(gone);
+  return port;
+}
+
+/** An ingress in front of `ports` as the endpoints of `query` (every path), probed with `probe` when given. */
+async function spreadingIngress(ports: number[], options: { probe?: ReadinessProbe; connectTimeoutMs?: number } = {}) {
+  const spreadTable = oneRoute('query', options.probe);
+  const endpoints = new Endpoints(spreadTable.probes, () => ports.map((port) => ({ port, instance: 1 })));
+  const proxy = createIngress({ table: spreadTable, endpoints, connectTimeoutMs: options.connectTimeoutMs });
+  return { endpoints, proxy, port: await listen(proxy) };
+}
+
+describe('a Service with several endpoints', () => {
+  const servers: http.Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map(close));
+  });
+
+  test('requests go round robin over the ready endpoints; each endpoint is probed on its own', async () => {
+    const backends = await Promise.all(['a', 'b', 'c'].map(namedBackend));
+    backends[1].readyStatus = 503;
+    const probe = { path: '/readyz', port: 4002, periodMs: 3_600_000, timeoutMs: 1000, successThreshold: 1, failureThreshold: 1 };
+    const { endpoints, proxy, port } = await spreadingIngress(
+      backends.map((b) => b.port),
+      { probe },
+    );
+    servers.push(proxy, ...backends.map((b) => b.server));
+    await endpoints.probe('query');
+    expect(endpoints.ready('query').map((e) => e.port)).toEqual([backends[0].port, backends[2].port]);
+    const answers = async (n: number) => {
+      const bodies: string[] = [];
+      for (let i = 0; i < n; i++) bodies.push((await request(port, { path: '/posts' })).body);
+      return bodies;
+    };
+    expect(await answers(4)).toEqual(['a', 'c', 'a', 'c']);
+
+    backends[1].readyStatus = 200;
+    await endpoints.probe('query');
+    expect((await answers(6)).sort()).toEqual(['a', 'a', 'b', 'b', 'c', 'c']);
+  });
+
+  test('a request that could not connect goes to the next endpoint, its body included', async () => {
+    const alive = await namedBackend('alive');
+    const { proxy, port } = await spreadingIngress([await deadPort(), alive.port, await deadPort()]);
+    servers.push(proxy, alive.server);
+    const body = JSON.stringify({ content: 'x'.repeat(100_000) });
+    for (let i = 0; i < 6; i++) {
+      expect(await request(port, { path: '/posts' })).toMatchObject({ status: 200, body: 'alive' });
+      expect(await request(port, { method: 'POST', path: '/posts/p/comments', headers: { 'content-type': 'application/json' }, body })).toMatchObject({
+        status: 200,
+        body: 'alive',
+      });
+    }
+    expect(alive.served).toBe(12);
+    expect(alive.bodies.filter((b) => b === body)).toHaveLength(6);
+  });
+
+  test('a request that was sent is never sent again, though it got no answer', async () => {
+    // It reads the whole request, then dies without answering: the request may have done its work.
+    const dropper = http.createServer((req) => {
+      req.resume();
+      req.on('end', () => req.socket.destroy());
+    });
+    const other = await namedBackend('other');
+    const { proxy, port } = await spreadingIngress([await listen(dropper), other.port]);
+    servers.push(proxy, dropper, other.server);
+    const write = await request(port, { method: 'POST', path: '/posts/create', body: '{"title":"t"}' });
+    expect(write.status).toBe(502);
+    expect(JSON.parse(write.body)).toMatchObject({ error: { code: 'bad_gateway', message: expect.stringMatching(/ECONNRESET/) } });
+    expect(other.served).toBe(0);
+    expect(await request(port, { method: 'POST', path: '/posts/create', body: '{"title":"t"}' })).toMatchObject({ status: 200, body: 'other' });
+  });
+
+  test('when no endpoint takes the connection: 502 JSON', async () => {
+    const { proxy, port } = await spreadingIngress([await deadPort(), await deadPort()]);
+    servers.push(proxy);
+    const res = await request(port, { path: '/posts' });
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'bad_gateway', message: expect.stringMatching(/ECONNREFUSED/) } });
+  });
+
+  test('a connection that does not open within the connect timeout goes to the next endpoint; 504 when none is left', async () => {
+    // A frozen process (SIGSTOP) whose accept queue is full: the kernel lets connections to it wait, as a host that does not answer.
+    const frozen = spawn(
+      process.execPath,
+      ['-e', "const s = require('net').createServer(); s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => console.log(s.address().port))"],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const fillers: net.Socket[] = [];
+    try {
+      const frozenPort = Number(await new Promise<string>((resolve) => frozen.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))));
+      process.kill(frozen.pid!, 'SIGSTOP');
+      for (let open = true; open;) {
+        const socket = net.connect(frozenPort, '127.0.0.1');
+        fillers.push(socket);
+        open = await new Promise<boolean>((resolve) => {
+          socket.once('connect', () => resolve(true));
+          setTimeout(() => resolve(false), 300);
+        });
+      }
+      const alive = await namedBackend('alive');
+      const both = await spreadingIngress([frozenPort, alive.port], { connectTimeoutMs: 200 });
+      const frozenOnly = await spreadingIngress([frozenPort], { connectTimeoutMs: 200 });
+      servers.push(both.proxy, frozenOnly.proxy, alive.server);
+
+      expect(await request(both.port, { method: 'POST', path: '/posts/create', body: '{"title":"t"}' })).toMatchObject({ status: 200, body: 'alive' });
+      const started = Date.now();
+      const res = await request(frozenOnly.port, { path: '/posts' });
+      expect(res.status).toBe(504);
+      expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'gateway_timeout' } });
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      fillers.forEach((s) => s.destroy());
+      frozen.kill('SIGKILL');
+    }
   });
 });

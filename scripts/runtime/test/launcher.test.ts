@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +26,7 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 
 function fakeRoot(): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'launcher-test-'));
-  cpSync(path.resolve(__dirname, '../../../infra/k8s'), path.join(root, 'infra', 'k8s'), { recursive: true });
+  for (const set of ['k8s', 'k8s-nats']) cpSync(path.resolve(__dirname, '../../../infra', set), path.join(root, 'infra', set), { recursive: true });
   for (const s of SERVICE_NAMES) {
     mkdirSync(path.join(root, s, 'dist'), { recursive: true });
     writeFileSync(path.join(root, s, 'dist', 'index.js'), STAND_IN);
@@ -190,6 +190,127 @@ describe('startSystem with stand-in services', () => {
     } finally {
       // Only if the test failed half-way: leave nothing running.
       for (const pid of [launcher.pid!, ...pids]) if (alive(pid)) process.kill(-pid, 'SIGKILL');
+    }
+  });
+});
+
+// ---- startSystem({ nats: true }) against stand-ins, nats-server's included: the replicas, the nodes and their supervision ----
+
+// A stand-in nats-server, first on PATH: it says it is 2.9.10, and its monitoring port (from the nats.conf it is given) answers
+// /healthz, and anything else with its configuration and environment.
+const NATS_STAND_IN = `#!${process.execPath}
+if (process.argv[2] === '--version') return console.log('nats-server: v2.9.10');
+const conf = require('fs').readFileSync(process.argv[process.argv.indexOf('--config') + 1], 'utf8');
+const monitor = Number(/^http: 127[.]0[.]0[.]1:([0-9]+)$/m.exec(conf)[1]);
+const server = require('http').createServer((req, res) => {
+  if (req.url.startsWith('/healthz')) return res.end('{"status":"ok"}');
+  const e = process.env;
+  res.end(JSON.stringify({ pid: process.pid, conf, env: { SERVER_NAME: e.SERVER_NAME, POSTS_PASSWORD_QUOTED: e.POSTS_PASSWORD_QUOTED, HOME: e.HOME } }));
+});
+server.listen(monitor, '127.0.0.1');
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+describe('startSystem({ nats: true }) with stand-ins for the services and nats-server', () => {
+  const BACKENDS = ['posts', 'comments', 'query', 'moderation'] as const;
+  let root: string;
+  let bin: string;
+  let system: System | undefined;
+  const pathBefore = process.env.PATH;
+
+  beforeAll(() => {
+    root = fakeRoot();
+    bin = path.join(root, 'bin');
+    mkdirSync(bin);
+    writeFileSync(path.join(bin, 'nats-server'), NATS_STAND_IN);
+    chmodSync(path.join(bin, 'nats-server'), 0o755);
+    process.env.PATH = `${bin}:${pathBefore}`;
+  });
+
+  afterAll(async () => {
+    process.env.PATH = pathBefore;
+    await system?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test('runs three NATS nodes with the ConfigMap made local and two processes of each backend on JetStream; no event bus', async () => {
+    const dataDir = path.join(root, 'nats-data');
+    system = await startSystem({ root, dataDir, nats: true, quiet: true, backoff: fast });
+    expect(system.ports['event-bus']).toBeUndefined();
+    expect(() => system!.pods('event-bus')).toThrow(/event-bus does not run here/);
+    expect(system.pods('client').map((p) => p.name)).toEqual(['client']);
+
+    const usersFile = path.join(dataDir, 'nats-users');
+    expect(statSync(usersFile).mode & 0o777).toBe(0o600);
+    const passwords = Object.fromEntries(
+      readFileSync(usersFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => line.split('=')),
+    );
+    const nodes = system.pods('nats');
+    expect(nodes.map((n) => n.name)).toEqual(['nats-0', 'nats-1', 'nats-2']);
+
+    for (const name of BACKENDS) {
+      const pods = system.pods(name);
+      expect(pods.map((p) => p.name)).toEqual([`${name}-0`, `${name}-1`]);
+      for (const pod of pods) {
+        const { env } = (await getJson(`http://127.0.0.1:${Object.values(pod.ports)[0]}/`)).body;
+        expect(env.EVENT_BUS_URL).toBe(nodes.map((n) => `nats://${name}:${passwords[name]}@127.0.0.1:${n.ports[4222]}`).join(','));
+        expect(env.PORT).toBe(String(Object.values(pod.ports)[0]));
+        expect(env.BUS_SECRET).toBeUndefined();
+      }
+    }
+
+    for (const [i, node] of nodes.entries()) {
+      const { conf, env } = (await getJson(`http://127.0.0.1:${node.ports[8222]}/`)).body;
+      expect(env).toEqual({ SERVER_NAME: `nats-${i}`, POSTS_PASSWORD_QUOTED: `"${passwords.posts}"` }); // the pod's environment alone
+      expect(conf).toContain(`store_dir: "${path.join(dataDir, 'nats', `nats-${i}`)}"`);
+      expect(conf).toContain(`listen: 127.0.0.1:${node.ports[4222]}`);
+      for (const other of nodes) expect(conf).toContain(`nats://127.0.0.1:${other.ports[6222]}`);
+      expect(readFileSync(path.join(dataDir, 'nats', `nats-${i}`, 'nats.conf'), 'utf8')).toBe(conf);
+    }
+    expect(system.logs().join('\n')).toMatch(/nats-server 2\.9\.10 predates jetstream\.sync_interval \(nats-server 2\.10\.0\): left out of nats\.conf/);
+
+    // The ingress spreads reads over both query processes.
+    const pids = new Set<number>();
+    for (let i = 0; i < 4; i++) pids.add((await getJson(`${system.url}/posts`)).body.pid);
+    expect([...pids].sort()).toEqual([system.pid('query', 0), system.pid('query', 1)].sort());
+  });
+
+  test('each replica and each node is supervised on its own', async () => {
+    const sys = system!;
+    const second = sys.pid('comments', 1);
+    sys.kill('comments', 'SIGKILL', 0);
+    await until('comments-0 restarted', () => sys.restarts('comments', 0) === 1);
+    expect([sys.restarts('comments', 1), sys.pid('comments', 1), sys.restarts('comments')]).toEqual([0, second, 1]);
+    expect(sys.logs().join('\n')).toMatch(/restarting comments-0 in 0\.05s \(exit code 137\)/);
+
+    // While one is stopped, the other takes every request.
+    await sys.stopService('comments', 0);
+    for (let i = 0; i < 4; i++) expect((await getJson(`${sys.url}/posts/p1/comments`)).body.pid).toBe(second);
+    sys.startService('comments', 0);
+
+    const nodes = [0, 1, 2].map((i) => sys.pid('nats', i));
+    sys.kill('nats', 'SIGKILL', 1);
+    await until('nats-1 restarted', () => sys.restarts('nats', 1) === 1);
+    expect([sys.pid('nats', 0), sys.pid('nats', 2), sys.restarts('nats')]).toEqual([nodes[0], nodes[2], 1]);
+    await sys.waitReady(20_000);
+
+    const pids = [...BACKENDS, 'nats' as const].flatMap((name) => sys.pods(name).map((_, i) => sys.pid(name, i)!));
+    expect(pids).toHaveLength(11);
+    await sys.stop();
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
+  test('without nats-server it says how to install it and starts nothing', async () => {
+    process.env.PATH = path.join(root, 'no-such-folder');
+    try {
+      await expect(startSystem({ root, dataDir: path.join(root, 'none'), nats: true, quiet: true })).rejects.toThrow(
+        'not installed: sudo apt-get install nats-server',
+      );
+    } finally {
+      process.env.PATH = `${bin}:${pathBefore}`;
     }
   });
 });

@@ -1,47 +1,107 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deploymentsOf, loadEnvironments, pointAtLoopback, readManifests, servicesOf } from '../src/manifests';
+import {
+  containerPortsOf,
+  localAddresses,
+  podEnvironment,
+  podNamesOf,
+  pointAtLoopback,
+  readManifests,
+  replicasOf,
+  secretKeysOf,
+  servicesOf,
+  workloadsOf,
+  type Doc,
+  type LocalCluster,
+  type LocalPod,
+  type Secrets,
+} from '../src/manifests';
 import { SERVICE_NAMES, SERVICES } from '../src/registry';
 
 const realK8s = path.resolve(__dirname, '../../../infra/k8s');
+const realK8sNats = path.resolve(__dirname, '../../../infra/k8s-nats');
 const docs = readManifests(realK8s);
+const natsDocs = readManifests(realK8sNats);
+
+/** Every pod of every workload in `docs`, its container ports at 50,000 and up, in order. */
+function localPods(from: Doc[]): LocalPod[] {
+  let next = 50_000;
+  return [...workloadsOf(from)].flatMap(([app, workload]) =>
+    podNamesOf(workload, app).map((name) => ({ name, app, ports: Object.fromEntries(containerPortsOf(workload).map((p) => [p, next++])) })),
+  );
+}
+
+function localCluster(from: Doc[], secrets: Secrets): { cluster: LocalCluster; pods: LocalPod[] } {
+  const pods = localPods(from);
+  const services = servicesOf(from);
+  return { cluster: { services, addresses: localAddresses(services, pods), secrets }, pods };
+}
 
 describe('the registry and the real infra/k8s agree', () => {
-  test('every service has a Deployment, and every Deployment is a service', () => {
-    expect([...deploymentsOf(docs).keys()].sort()).toEqual([...SERVICE_NAMES].sort());
+  test('every service has a Deployment of one replica, and every Deployment is a service', () => {
+    const workloads = workloadsOf(docs);
+    expect([...workloads.keys()].sort()).toEqual([...SERVICE_NAMES].sort());
+    for (const workload of workloads.values()) expect([workload.kind, replicasOf(workload)]).toEqual(['Deployment', 1]);
   });
 
-  test("every service is reached by a Service on the registry's port", () => {
+  test("every service is reached by a Service on the registry's port, its container's one port", () => {
     const services = [...servicesOf(docs).values()];
     for (const { name, port } of SERVICES) {
-      expect(services.filter((s) => s.app === name)).toEqual([{ app: name, ports: [port] }]);
+      expect(services.filter((s) => s.app === name)).toEqual([{ app: name, ports: [port], headless: false }]);
+      expect(containerPortsOf(workloadsOf(docs).get(name))).toEqual([port]);
     }
   });
 });
 
-describe("each service's environment, from its Deployment", () => {
-  const localPorts = Object.fromEntries(SERVICE_NAMES.map((name, i) => [name, 50_000 + i]));
-  const env = loadEnvironments(realK8s, localPorts, { 'bus-secret': { BUS_SECRET: 'the local secret' } });
-  const local = (name: string) => `http://127.0.0.1:${localPorts[name]}`;
+describe('what infra/k8s-nats runs', () => {
+  const workloads = workloadsOf(natsDocs);
+
+  test('no event bus; two pods of each backend, one client, and the StatefulSet nats of three with stable names', () => {
+    expect([...workloads.keys()].sort()).toEqual(['client', 'comments', 'moderation', 'nats', 'posts', 'query']);
+    const pods = Object.fromEntries([...workloads].map(([app, w]) => [app, podNamesOf(w, app)]));
+    expect(pods).toEqual({
+      client: ['client'],
+      comments: ['comments-0', 'comments-1'],
+      moderation: ['moderation-0', 'moderation-1'],
+      nats: ['nats-0', 'nats-1', 'nats-2'],
+      posts: ['posts-0', 'posts-1'],
+      query: ['query-0', 'query-1'],
+    });
+    expect(containerPortsOf(workloads.get('nats'))).toEqual([4222, 6222, 8222]);
+    expect(servicesOf(natsDocs).get('nats')).toEqual({ app: 'nats', ports: [4222, 6222], headless: true });
+  });
+
+  test('one NATS user per backend, from the Secret nats-users', () => {
+    expect(secretKeysOf(natsDocs, 'nats-users').sort()).toEqual(['comments', 'moderation', 'posts', 'query']);
+    expect(secretKeysOf(docs, 'nats-users')).toEqual([]);
+  });
+});
+
+describe("each pod's environment, from its Deployment or StatefulSet", () => {
+  const { cluster, pods } = localCluster(docs, { 'bus-secret': { BUS_SECRET: 'the local secret' } });
+  const port = (name: string) => Object.values(pods.find((p) => p.name === name)!.ports)[0];
+  const env = (app: string, from = docs, on = cluster) => podEnvironment(workloadsOf(from).get(app), app, on);
 
   test('the cluster hosts point at the local ports', () => {
-    expect(env.get('event-bus')!.SUBSCRIBERS.split(',')).toEqual(['posts', 'comments', 'query', 'moderation'].map((s) => `${local(s)}/events`));
-    for (const name of ['posts', 'comments', 'query', 'moderation']) expect(env.get(name)!.EVENT_BUS_URL).toBe(local('event-bus'));
-    expect(env.get('client')!.EVENT_BUS_URL).toBeUndefined();
+    expect(env('event-bus').SUBSCRIBERS.split(',')).toEqual(['posts', 'comments', 'query', 'moderation'].map((s) => `http://127.0.0.1:${port(s)}/events`));
+    for (const name of ['posts', 'comments', 'query', 'moderation']) expect(env(name).EVENT_BUS_URL).toBe(`http://127.0.0.1:${port('event-bus')}`);
+    expect(env('client').EVENT_BUS_URL).toBeUndefined();
   });
 
   test('BUS_SECRET comes from the Secret the launcher makes, for the bus and every service that talks to it', () => {
-    for (const name of ['event-bus', 'posts', 'comments', 'query', 'moderation']) expect([name, env.get(name)!.BUS_SECRET]).toEqual([name, 'the local secret']);
-    expect(env.get('client')!.BUS_SECRET).toBeUndefined();
+    for (const name of ['event-bus', 'posts', 'comments', 'query', 'moderation']) expect([name, env(name).BUS_SECRET]).toEqual([name, 'the local secret']);
+    expect(env('client').BUS_SECRET).toBeUndefined();
   });
 
   test('a secretKeyRef to a Secret the launcher does not make is an error naming it', () => {
-    expect(() => loadEnvironments(realK8s, localPorts)).toThrow(/BUS_SECRET comes from Secret bus-secret \(key BUS_SECRET\), which the launcher does not make/);
-    expect(() => loadEnvironments(realK8s, localPorts, { 'bus-secret': { OTHER: 'x' } })).toThrow(/Secret bus-secret \(key BUS_SECRET\)/);
+    expect(() => env('posts', docs, { ...cluster, secrets: {} })).toThrow(
+      /Deployment posts-depl: BUS_SECRET comes from Secret bus-secret \(key BUS_SECRET\), which the launcher does not make/,
+    );
+    expect(() => env('posts', docs, { ...cluster, secrets: { 'bus-secret': { OTHER: 'x' } } })).toThrow(/Secret bus-secret \(key BUS_SECRET\)/);
   });
 
-  test('a variable with neither a value nor a secretKeyRef is an error naming it', () => {
+  test('a variable with neither a value, a secretKeyRef nor a fieldRef is an error naming it', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'manifests-'));
     try {
       cpSync(realK8s, dir, { recursive: true });
@@ -53,31 +113,91 @@ describe("each service's environment, from its Deployment", () => {
           '- name: BUS_SECRET',
         ),
       );
-      expect(() => loadEnvironments(dir, localPorts, { 'bus-secret': { BUS_SECRET: 'x' } })).toThrow(
-        /posts-depl: BUS_SECRET has neither a value nor a secretKeyRef/,
-      );
+      expect(() => env('posts', readManifests(dir))).toThrow(/posts-depl: BUS_SECRET has neither a value, a secretKeyRef nor a fieldRef/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test('the rest is as the manifest has it (the launcher replaces what is local)', () => {
-    expect(env.get('moderation')).toMatchObject({ BANNED_WORDS: 'orange', PORT: '4003', HOST: '0.0.0.0' });
-    expect(env.get('event-bus')!.EVENT_LOG_PATH).toBe('/data/events.ndjson');
+    expect(env('moderation')).toMatchObject({ BANNED_WORDS: 'orange', PORT: '4003', HOST: '0.0.0.0' });
+    expect(env('event-bus').EVENT_LOG_PATH).toBe('/data/events.ndjson');
+  });
+
+  describe('in infra/k8s-nats', () => {
+    const passwords = { posts: 'p'.repeat(48), comments: 'c'.repeat(48), query: '1'.repeat(48), moderation: 'm'.repeat(48) };
+    const nats = localCluster(natsDocs, { 'nats-users': passwords });
+    const node = (i: number) => nats.pods.find((p) => p.name === `nats-${i}`)!.ports;
+
+    test("a backend's EVENT_BUS_URL is composed with $(…) from its user and password, naming the three local nodes", () => {
+      const url = env('comments', natsDocs, nats.cluster).EVENT_BUS_URL;
+      expect(url.split(',')).toEqual([0, 1, 2].map((i) => `nats://comments:${passwords.comments}@127.0.0.1:${node(i)[4222]}`));
+      expect(env('query', natsDocs, nats.cluster)).toMatchObject({ NATS_USER: 'query', NATS_PASSWORD: passwords.query });
+    });
+
+    test('a NATS node gets its pod name and the quoted passwords, as the StatefulSet gives them', () => {
+      const statefulSet = workloadsOf(natsDocs).get('nats');
+      expect(podEnvironment(statefulSet, 'nats-1', nats.cluster)).toMatchObject({
+        SERVER_NAME: 'nats-1',
+        GOMEMLIMIT: '400MiB',
+        POSTS_PASSWORD: passwords.posts,
+        POSTS_PASSWORD_QUOTED: `"${passwords.posts}"`,
+        QUERY_PASSWORD_QUOTED: `"${passwords.query}"`,
+      });
+    });
+  });
+});
+
+describe('$(VAR) in a value, as the kubelet expands it', () => {
+  const workload = (env: Doc[]) => ({ kind: 'Deployment', metadata: { name: 'x-depl' }, spec: { template: { spec: { containers: [{ env }] } } } });
+  const cluster: LocalCluster = { services: new Map(), addresses: new Map(), secrets: {} };
+
+  test('only a variable set above it is replaced; $$ is a literal $', () => {
+    const env = podEnvironment(
+      workload([
+        { name: 'A', value: 'a' },
+        { name: 'B', value: '$(A)-$(C)-$$(A)-$$' },
+        { name: 'C', value: 'c' },
+      ]),
+      'x',
+      cluster,
+    );
+    expect(env.B).toBe('a-$(C)-$(A)-$');
+  });
+
+  test('a fieldRef other than metadata.name is an error naming it', () => {
+    expect(() => podEnvironment(workload([{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }]), 'x', cluster)).toThrow(
+      /x-depl: IP comes from the pod's status.podIP/,
+    );
   });
 });
 
 describe('pointAtLoopback', () => {
-  const services = new Map([['event-bus-srv', { app: 'event-bus', ports: [4005] }]]);
+  const services = new Map([
+    ['event-bus-srv', { app: 'event-bus', ports: [4005], headless: false }],
+    ['nats', { app: 'nats', ports: [4222, 6222], headless: true }],
+  ]);
+  const addresses = localAddresses(services, [
+    { name: 'event-bus', app: 'event-bus', ports: { 4005: 7 } },
+    { name: 'nats-0', app: 'nats', ports: { 4222: 10, 6222: 20 } },
+    { name: 'nats-1', app: 'nats', ports: { 4222: 11, 6222: 21 } },
+  ]);
 
   test('rewrites every host that is a Service, and only those', () => {
-    expect(pointAtLoopback('http://event-bus-srv:4005,http://example.com:4005/x,/data/a.ndjson', services, { 'event-bus': 7 })).toBe(
+    expect(pointAtLoopback('http://event-bus-srv:4005,http://example.com:4005/x,/data/a.ndjson', services, addresses)).toBe(
       'http://127.0.0.1:7,http://example.com:4005/x,/data/a.ndjson',
     );
   });
 
-  test('a port the Service does not have, or a workspace not running locally, is an error', () => {
-    expect(() => pointAtLoopback('http://event-bus-srv:4006', services, { 'event-bus': 7 })).toThrow(/has no port 4006/);
-    expect(() => pointAtLoopback('http://event-bus-srv:4005', services, {})).toThrow(/does not run locally/);
+  test("a pod's own name through its headless Service reaches that pod", () => {
+    expect(pointAtLoopback('nats://u:p@nats-1.nats:4222,nats://nats-0.nats:6222', services, addresses)).toBe('nats://u:p@127.0.0.1:11,nats://127.0.0.1:20');
+  });
+
+  test('a port the Service does not have, or a pod or workspace not running locally, is an error', () => {
+    expect(() => pointAtLoopback('http://event-bus-srv:4006', services, addresses)).toThrow(/has no port 4006/);
+    expect(() => pointAtLoopback('http://event-bus-srv:4005', services, new Map())).toThrow(/does not run locally/);
+    expect(() => pointAtLoopback('nats://nats-2.nats:4222', services, addresses)).toThrow(
+      /nats-2\.nats:4222 \(nats, behind Service nats\) does not run locally/,
+    );
   });
 });

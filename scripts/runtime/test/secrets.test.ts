@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { busSecretIn } from '../src/secrets';
+import { busSecretIn, natsUsersIn } from '../src/secrets';
 
 describe('the local bus secret', () => {
   let dir: string;
@@ -28,5 +28,28 @@ describe('the local bus secret', () => {
   test('a file that holds no secret stops the start, saying what to do', () => {
     writeFileSync(path.join(dir, 'bus-secret'), '\n');
     expect(() => busSecretIn(dir)).toThrow(/holds no bus secret .*delete it/);
+  });
+});
+
+describe('the local NATS users', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'nats-users-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const users = ['posts', 'comments', 'query', 'moderation'];
+
+  test('are made once, a password each (24 random bytes, hex), readable by this user alone, and the same on every start after', () => {
+    const first = natsUsersIn(dir, users);
+    expect(Object.keys(first)).toEqual(users);
+    for (const password of Object.values(first)) expect(password).toMatch(/^[0-9a-f]{48}$/);
+    expect(new Set(Object.values(first)).size).toBe(4);
+    expect(statSync(path.join(dir, 'nats-users')).mode & 0o777).toBe(0o600);
+    expect(natsUsersIn(dir, users)).toEqual(first);
+    // kubectl's --from-env-file format: the same file could make the cluster's Secret.
+    expect(readFileSync(path.join(dir, 'nats-users'), 'utf8')).toBe(users.map((u) => `${u}=${first[u]}\n`).join(''));
+  });
+
+  test('a file without a password for a user stops the start, saying what to do', () => {
+    natsUsersIn(dir, ['posts']);
+    expect(() => natsUsersIn(dir, users)).toThrow(/holds no password for comments, query, moderation .*delete it/);
   });
 });

@@ -141,7 +141,7 @@ describe('the local ingress with limit', () => {
     });
     const backendPort = await listen(backend);
     // No probes: every workspace is ready while it runs, and all of them run on the one backend.
-    const endpoints = () => new Endpoints(new Map(), () => ({ port: backendPort, instance: 0 }));
+    const endpoints = () => new Endpoints(new Map(), () => [{ port: backendPort, instance: 0 }]);
     limited = createIngress({ table, endpoints: endpoints(), limit: true, now: () => now });
     unlimited = createIngress({ table, endpoints: endpoints() });
     port = await listen(limited);

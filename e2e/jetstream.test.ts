@@ -1,0 +1,122 @@
+// The system on NATS JetStream as `npm start -- --nats` runs it (infra/k8s-nats: three nats-server nodes, two
+// processes of each backend, no event bus), driven through the ingress: the happy path, then one replica of
+// comments and one NATS node SIGKILLed under writes, after which every accepted write is there exactly once.
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { request, type System } from '@posts/runtime';
+import { restart, sleep, startTestSystem, unsettled, until, whyNoJetStream, Writers, type ReadModel } from './support';
+
+const missing = whyNoJetStream();
+if (missing) console.warn(`the JetStream suite is skipped: ${missing}`);
+const describeOnJetStream = missing ? describe.skip : describe;
+
+describeOnJetStream('posts.com on NATS JetStream (npm start -- --nats)', () => {
+  let sys: System;
+  let base: URL;
+  const agent = new http.Agent({ keepAlive: true });
+  const readModel = async (): Promise<ReadModel | undefined> => {
+    const res = await request(agent, base, 'GET', '/posts');
+    return res.status === 200 ? (JSON.parse(res.body) as ReadModel) : undefined;
+  };
+
+  /** A write through the ingress, retried with its Idempotency-Key until it is answered 201. */
+  async function write(urlPath: string, body: object): Promise<{ id: string }> {
+    const key = randomUUID();
+    return until(`201 from POST ${urlPath}`, async () => {
+      const res = await fetch(`${base.origin}${urlPath}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(body),
+      }).catch(() => undefined);
+      return res?.status === 201 ? ((await res.json()) as { id: string }) : undefined;
+    });
+  }
+
+  /** Waits until the read model holds every accepted write exactly once, settled, and the comments service agrees with it. */
+  async function expectSettled(writers: Writers[], timeoutMs: number) {
+    let problems: string[] = ['no read model yet'];
+    const deadline = Date.now() + timeoutMs;
+    while (problems.length > 0 && Date.now() < deadline) {
+      const model = await readModel();
+      problems = model ? unsettled(model, writers) : ['GET /posts did not answer 200'];
+      if (model && problems.length === 0) {
+        // Both comments processes, in turn through the ingress, hold each post's comments as the read model does (in the order each
+        // process learnt of them: its own at once, the other's from the log).
+        const sorted = (comments: Array<{ id: string; status: string }>) => JSON.stringify(comments.map((c) => [c.id, c.status]).sort());
+        for (const post of Object.values(model).slice(0, 5)) {
+          for (let i = 0; i < 2; i++) {
+            const own = await request(agent, base, 'GET', `/posts/${post.id}/comments`);
+            if (own.status !== 200 || sorted(JSON.parse(own.body)) !== sorted(post.comments)) problems.push(`comments of ${post.id} differ`);
+          }
+        }
+      }
+      if (problems.length > 0) await sleep(200);
+    }
+    expect(problems.slice(0, 10)).toEqual([]);
+  }
+
+  beforeAll(async () => {
+    sys = await startTestSystem('jetstream', { nats: true, backoff: { initialMs: 200, maxMs: 2000, resetAfterMs: 5000 } });
+    base = new URL(`http://localhost:${sys.ports.ingress}`);
+  }, 120_000);
+
+  afterAll(async () => {
+    agent.destroy();
+    await sys?.stop();
+  });
+
+  it('takes a post, an approved and an "orange" comment to GET /posts through the ingress; the log is one stream on all three nodes', async () => {
+    const post = await write('/posts/create', { title: 'on JetStream' });
+    const nice = await write(`/posts/${post.id}/comments`, { content: 'nice' });
+    const orange = await write(`/posts/${post.id}/comments`, { content: 'an Orange one' });
+    const model = await until('both comments moderated', async () => {
+      const comments = (await readModel())?.[post.id]?.comments;
+      return comments?.length === 2 && comments.every((c) => c.status !== 'pending') ? comments : undefined;
+    });
+    expect(model).toEqual([
+      { id: nice.id, content: 'nice', status: 'approved' },
+      { id: orange.id, content: 'an Orange one', status: 'rejected' },
+    ]);
+
+    expect(() => sys.pods('event-bus')).toThrow();
+    for (const backend of ['posts', 'comments', 'query', 'moderation'] as const) expect(sys.pods(backend)).toHaveLength(2);
+    const monitor = sys.pods('nats')[0].ports[8222];
+    const jsz = (await (await fetch(`http://127.0.0.1:${monitor}/jsz?accounts=true&streams=true&config=true`)).json()) as {
+      account_details: Array<{ stream_detail: Array<{ name: string; config: { num_replicas: number } }> }>;
+    };
+    const streams = jsz.account_details.flatMap((a) => a.stream_detail);
+    expect(streams.map((s) => [s.name, s.config.num_replicas])).toEqual([['EVENTS', 3]]);
+  });
+
+  const all: Writers[] = [];
+
+  /** Writes, kills one process with SIGKILL (the launcher starts it again), writes on, then checks that nothing was lost or stored twice. */
+  async function underWrites(run: string, kill: () => Promise<void>, settleMs = 60_000) {
+    const writers = new Writers(base, run);
+    all.push(writers);
+    writers.start();
+    while (writers.accepted < 100) await sleep(20);
+    await kill();
+    const before = writers.accepted;
+    while (writers.accepted < before + 100) await sleep(20);
+    await writers.stop();
+    expect(writers.unexplained).toEqual([]);
+    await expectSettled(all, settleMs);
+    return writers;
+  }
+
+  it('loses and duplicates nothing when one of the two comments processes is SIGKILLed under writes', async () => {
+    const other = sys.pid('comments', 1);
+    const writers = await underWrites('comments-0', () => restart(sys, 'comments', 'SIGKILL', 0));
+    expect([sys.restarts('comments', 0), sys.restarts('comments', 1), sys.pid('comments', 1)]).toEqual([1, 0, other]);
+    // The other process kept taking comments: none was refused for want of one.
+    expect(writers.refused).toEqual([]);
+  }, 120_000);
+
+  it('loses nothing when one of the three NATS nodes is SIGKILLed under writes', async () => {
+    // A process whose stream consumer was on the killed node follows the log again only once the JetStream client gives the
+    // consumer up for lost (missed heartbeats): up to about 80 s here, while the read model lags behind the log.
+    await underWrites('nats-1', () => restart(sys, 'nats', 'SIGKILL', 1), 150_000);
+    expect(sys.restarts('nats')).toBe(1);
+  }, 210_000);
+});

@@ -1,0 +1,91 @@
+/**
+ * The NATS JetStream cluster of infra/k8s-nats on loopback (`npm start -- --nats`): each node runs Debian's
+ * nats-server with the ConfigMap's nats.conf, changed only where a laptop differs from a pod: its addresses,
+ * its store and pid file in the data folder, the routes to the other nodes, and options the installed server
+ * predates. The StatefulSet's environment gives it its name and the users' passwords, as in the cluster.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { podEnvironment, pointAtLoopback, type Doc, type LocalCluster, type LocalPod } from './manifests';
+import type { ProcessSpec } from './supervisor';
+
+export const NATS_INSTALL = 'sudo apt-get install nats-server';
+
+/** Options of nats.conf that a nats-server older than `since` refuses, and the line that sets each. */
+const NEWER_OPTIONS = [{ name: 'jetstream.sync_interval', since: [2, 10, 0], line: /^[ \t]*sync_interval:.*\n/m }];
+
+/** The installed nats-server's version, e.g. [2, 9, 10], or undefined when there is none on PATH (the PATH the nodes get). */
+export function installedNatsServer(): number[] | undefined {
+  const found = spawnSync('nats-server', ['--version'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+  const match = /v(\d+)\.(\d+)\.(\d+)/.exec(found.stdout ?? '');
+  return found.status === 0 && match ? match.slice(1).map(Number) : undefined;
+}
+
+/** Whether version `a` comes before `b`, each [major, minor, patch]. */
+function older(a: number[], b: number[]): boolean {
+  const first = a.findIndex((n, i) => n !== b[i]);
+  return first !== -1 && a[first] < b[first];
+}
+
+/** The StatefulSet `nats` and the nats.conf its pods mount. */
+export interface NatsSet {
+  statefulSet: Doc;
+  conf: string;
+}
+
+/** The StatefulSet `nats` and the nats.conf its pods mount: the ConfigMap its volumes name, key `nats.conf`. */
+export function natsSetOf(docs: Doc[]): NatsSet {
+  const statefulSet = docs.find((d) => d.kind === 'StatefulSet' && d.metadata?.name === 'nats');
+  if (!statefulSet) throw new Error('no StatefulSet nats');
+  const configMap = (statefulSet.spec.template.spec.volumes ?? []).find((v: Doc) => v.configMap)?.configMap.name;
+  const conf = docs.find((d) => d.kind === 'ConfigMap' && d.metadata?.name === configMap)?.data?.['nats.conf'];
+  if (typeof conf !== 'string') throw new Error(`StatefulSet nats: no nats.conf in the ConfigMap ${configMap} its volumes name`);
+  return { statefulSet, conf };
+}
+
+/** Replaces every match of `pattern` (global), which must occur at least once, so a changed nats.conf fails here rather than run half-changed. */
+function replaceRequired(text: string, pattern: RegExp, replacement: (match: string, group: string) => string): string {
+  if (text.search(pattern) === -1) throw new Error(`nats.conf: expected ${pattern}`);
+  return text.replace(pattern, replacement);
+}
+
+export interface LocalNode {
+  /** Its store, configuration and pid file: `<dataDir>/nats/<node>`. */
+  dir: string;
+  /** Container port (4222 clients, 6222 routes, 8222 monitoring) → its loopback port. */
+  ports: Readonly<Record<number, number>>;
+}
+
+/** nats.conf for one local node, and the options left out because the installed server (`version`) predates them. */
+export function localNatsConf(conf: string, node: LocalNode, cluster: LocalCluster, version: number[]): { text: string; leftOut: string[] } {
+  const local = (port: string) => {
+    const found = node.ports[Number(port)];
+    if (found === undefined) throw new Error(`nats.conf listens on ${port}, which is no container port of the StatefulSet nats`);
+    return `127.0.0.1:${found}`;
+  };
+  let text = conf;
+  text = replaceRequired(text, /\b0\.0\.0\.0:(\d+)\b/g, (_, port) => local(port));
+  text = replaceRequired(text, /^http_port: (\d+)$/gm, (_, port) => `http: ${local(port)}`);
+  text = replaceRequired(text, /^([ \t]*)store_dir: .*$/gm, (_, indent) => `${indent}store_dir: ${JSON.stringify(node.dir)}`);
+  text = text.replace(/^pid_file: .*$/gm, () => `pid_file: ${JSON.stringify(path.join(node.dir, 'nats.pid'))}`);
+  // The routes name the pods through the headless Service (nats-<n>.nats:6222): each node's route port here.
+  text = replaceRequired(text, /nats:\/\/[^\s,\]]+/g, (url) => pointAtLoopback(url, cluster.services, cluster.addresses));
+  const leftOut = NEWER_OPTIONS.filter((o) => older(version, o.since) && o.line.test(text));
+  for (const option of leftOut) text = text.replace(option.line, '');
+  return { text, leftOut: leftOut.map((o) => `${o.name} (nats-server ${o.since.join('.')})`) };
+}
+
+/**
+ * How to run one local node: its nats.conf written to `<dataDir>/nats/<node>`, beside its store, and nats-server
+ * started with it and its pod's environment alone (nats.conf reads the node's name and the passwords from there).
+ */
+export function natsNode(pod: LocalPod, set: NatsSet, cluster: LocalCluster, dataDir: string, version: number[]): { spec: ProcessSpec; leftOut: string[] } {
+  const dir = path.join(dataDir, 'nats', pod.name);
+  mkdirSync(dir, { recursive: true });
+  const { text, leftOut } = localNatsConf(set.conf, { dir, ports: pod.ports }, cluster, version);
+  const file = path.join(dir, 'nats.conf');
+  writeFileSync(file, text);
+  const env = { PATH: process.env.PATH ?? '', ...podEnvironment(set.statefulSet, pod.name, cluster) };
+  return { spec: { name: pod.name, command: 'nats-server', args: ['--config', file], cwd: dir, env }, leftOut };
+}
