@@ -1,8 +1,8 @@
 /**
  * `npm run doctor`: checks this machine's setup for the cluster path (README, "Deploy to Kubernetes")
- * and says, for each failure, what to do. Every input can be replaced, so tests drive it with
- * stand-in commands: DOCTOR_HOST, DOCTOR_HOSTS_FILE, DOCTOR_URL, KUBECTL, DOCKER, IMAGE_PREFIX, IMAGE_TAG
- * (or --host=, --hosts-file=, --url=).
+ * and for `npm start -- --nats`, and says, for each failure, what to do. Every input can be replaced, so
+ * tests drive it with stand-in commands: DOCTOR_HOST, DOCTOR_HOSTS_FILE, DOCTOR_URL, KUBECTL, DOCKER,
+ * NATS_SERVER, IMAGE_PREFIX, IMAGE_TAG (or --host=, --hosts-file=, --url=).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +24,7 @@ export interface Config {
   url: string;
   kubectl: string;
   docker: string;
+  natsServer: string;
   imagePrefix?: string;
   imageTag?: string;
   /** The environment the commands run in (its PATH finds them). */
@@ -40,6 +41,7 @@ export function configFrom(env: NodeJS.ProcessEnv, argv: string[] = []): Config 
     url: arg('url') || env.DOCTOR_URL || `http://${host}/posts`,
     kubectl: env.KUBECTL || 'kubectl',
     docker: env.DOCKER || 'docker',
+    natsServer: env.NATS_SERVER || 'nats-server',
     imagePrefix: env.IMAGE_PREFIX || undefined,
     imageTag: env.IMAGE_TAG || undefined,
     env,
@@ -338,9 +340,34 @@ async function urlCheck(c: Config): Promise<Check> {
   return { name, status: 'fail', detail: `GET ${c.url} → ${res.status}`, fix: 'See the README troubleshooting section.' };
 }
 
+/** The nats-server `npm start -- --nats` runs: only that needs it, so its absence is a warning. */
+function natsServerCheck(c: Config): Check {
+  const name = 'nats-server';
+  const found = run(c.natsServer, ['--version'], c.env);
+  const version = /v(\d+)\.(\d+)\.(\d+)/.exec(found.out);
+  if (found.missing || !found.ok || !version) {
+    return {
+      name,
+      status: 'warn',
+      detail: found.missing ? 'not installed' : `\`${c.natsServer} --version\` failed: ${firstLine(found.out)}`,
+      fix: 'Only `npm start -- --nats` needs it: `sudo apt-get install nats-server` (Debian, Ubuntu) or `brew install nats-server`.',
+    };
+  }
+  const [major, minor] = version.slice(1).map(Number);
+  if (major < 2 || (major === 2 && minor < 10)) {
+    return {
+      name,
+      status: 'warn',
+      detail: `${version[0]} predates sync_interval (2.10): \`npm start -- --nats\` leaves it out, so a node fsyncs on its own schedule, not before each acknowledgement`,
+      fix: 'Fine for trying it out; for the durability the cluster has, use nats-server 2.12 or later.',
+    };
+  }
+  return { name, status: 'ok', detail: version[0] };
+}
+
 export async function doctor(c: Config): Promise<Check[]> {
   const cluster = clusterChecks(c);
-  return [...cluster.checks, imageCheck(c, cluster.context), hostsCheck(c, cluster.context), await urlCheck(c)];
+  return [...cluster.checks, imageCheck(c, cluster.context), hostsCheck(c, cluster.context), await urlCheck(c), natsServerCheck(c)];
 }
 
 const MARK: Record<Status, string> = { ok: '✔', warn: '!', fail: '✘', skip: '-' };

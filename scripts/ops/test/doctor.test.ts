@@ -35,6 +35,8 @@ function withoutSecret(deployments: any[], names: Record<string, 'removed' | 'li
 interface Setup {
   kubectl?: { context?: string | null; reachable?: boolean; ingressClass?: boolean; applied?: boolean; secret?: boolean; deployments?: any[] } | null;
   docker?: { engine?: boolean; images?: string[] } | null;
+  /** What `nats-server --version` prints; null: not installed. */
+  natsServer?: string | null;
   hosts?: string;
   answer?: { status: number; server?: string; body?: string } | 'closed';
 }
@@ -89,6 +91,8 @@ ${present}
 esac`,
     );
   }
+  const nats = s.natsServer === undefined ? 'nats-server: v2.12.1' : s.natsServer;
+  if (nats !== null) script('nats-server', `case "$*" in\n  "--version") echo "${nats}"; exit 0;;\nesac`);
   const hostsFile = path.join(dir, 'hosts');
   fs.writeFileSync(hostsFile, s.hosts ?? '127.0.0.1 localhost\n# blog\n127.0.0.1   posts.com\n');
 
@@ -126,6 +130,7 @@ test('a healthy setup passes every check and exits 0', async () => {
     images: 'ok',
     'hosts file': 'ok',
     'posts.com answers': 'ok',
+    'nats-server': 'ok',
   });
   expect(report(checks)).toMatch(/All set/);
 });
@@ -268,4 +273,16 @@ test('a 404 from the ingress controller: points at the Ingress class and host', 
 test('a 503 from the ingress controller: points at the pods', async () => {
   const checks = await doctor(await setUp({ answer: { status: 503, server: 'nginx' } }));
   expect(byName(checks, 'posts.com answers')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/kubectl get pods/) });
+});
+
+test('nats-server missing: a warning with the install command, since only npm start -- --nats needs it', async () => {
+  const check = byName(await doctor(await setUp({ natsServer: null })), 'nats-server');
+  expect(check).toMatchObject({ status: 'warn', detail: 'not installed' });
+  expect(check.fix).toMatch(/--nats.*apt-get install nats-server/);
+});
+
+test("Debian's nats-server 2.9: a warning that it predates sync_interval", async () => {
+  const check = byName(await doctor(await setUp({ natsServer: 'nats-server: v2.9.10' })), 'nats-server');
+  expect(check).toMatchObject({ status: 'warn' });
+  expect(check.detail).toMatch(/v2\.9\.10 predates sync_interval/);
 });
