@@ -31,8 +31,8 @@ export function commentRoutes(bus: Bus, subscriber: Subscriber, store: Store): R
     await requirePost(id);
     const requestId = req.id;
     const comment: Comment = { id: newResourceId(req, `comment\n${id}`), postId: id, content, status: 'pending' };
-    await bus.publish(CommentCreated, comment, { requestId });
-    store.addComment({ ...comment, requestId });
+    const { seq } = await bus.publish(CommentCreated, comment, { requestId });
+    store.addComment({ ...comment, requestId }, seq);
     // A retry with the same Idempotency-Key answers the comment as it is now.
     res.status(201).json(withoutRequestId(store.commentById(comment.id) ?? comment));
   });

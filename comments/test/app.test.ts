@@ -140,6 +140,18 @@ describe('comments', () => {
     expect((await request(app).get('/posts/p1/comments')).body.map((x: { id: string }) => x.id)).toEqual(['a', 'b', 'c']);
   });
 
+  it("lists a post's comments in log order on every replica, whichever took each write", async () => {
+    // Two replicas behind one Service: each learns of the other's comment only from the log, after its own.
+    const [one, two] = [comments(bus.url), comments(bus.url)];
+    await Promise.all([one.subscriber.start(), two.subscriber.start()]);
+    const first = await request(one.app).post('/posts/p1/comments').send({ content: 'first' });
+    const second = await request(two.app).post('/posts/p1/comments').send({ content: 'second' });
+    await Promise.all([one.subscriber.catchUp(), two.subscriber.catchUp()]);
+    for (const replica of [one, two]) {
+      expect((await request(replica.app).get('/posts/p1/comments')).body.map((c: { id: string }) => c.id)).toEqual([first.body.id, second.body.id]);
+    }
+  });
+
   it('refuses a delivery that is not events or is ahead of the log, and ignores unknown types', async () => {
     const { app } = comments(bus.url);
     expect((await request(app).post('/events').send({ hello: 'world' })).status).toBe(400);
