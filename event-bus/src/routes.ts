@@ -1,10 +1,11 @@
-import { LOG_HEAD_HEADER, LOG_ID_HEADER, MAX_EVENT_BYTES, publishSchema } from '@posts/bus-client/protocol';
+import { LOG_HEAD_HEADER, LOG_ID_HEADER } from '@posts/bus-client/protocol';
 import type { SignatureGuard } from '@posts/bus-client/signing';
 import { HttpError } from '@posts/kit';
 import express, { type ErrorRequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Delivery } from './delivery';
 import { EventTooLargeError, LogUnavailableError, UnstorableEventError, type EventLog } from './log';
+import type { Publishes } from './publish';
 
 const readQuery = z.object({
   after: z.coerce.number().int().min(0).optional(),
@@ -36,15 +37,11 @@ function writeChunk(res: Response, chunk: string | Buffer): Promise<void> {
 }
 
 /** The log's routes, each behind `guard`: with a secret, only requests signed with it get past. */
-export function eventRoutes(log: EventLog, deliveries: Delivery[], guard: SignatureGuard): Router {
+export function eventRoutes(log: EventLog, deliveries: Delivery[], guard: SignatureGuard, publishes: Publishes): Router {
   const router = express.Router();
 
-  router.post('/events', ...guard.json('1mb'), async (req, res) => {
-    const body = publishSchema.parse(req.body);
-    const results = await log.append(Array.isArray(body) ? body : [body], MAX_EVENT_BYTES);
-    const stored = results.some((r) => !r.duplicate);
-    res.status(stored ? 201 : 200).json(Array.isArray(body) ? results : { id: results[0].id, seq: results[0].seq });
-  });
+  // What the front door (./publish) left, and its refusals.
+  router.post('/events', ...publishes.route());
 
   router.get('/events', ...guard.bodiless(), (req, res, next) => {
     const { after, limit } = readQuery.parse(req.query);

@@ -3,6 +3,7 @@
 // the SDK's HTTP transport sign and check with this one module. Without a secret (open mode)
 // nothing is signed and every request is taken, as the course's bus does.
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import express, { type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -74,6 +75,11 @@ export class RequestSigner {
   }
 }
 
+/** The path a request was sent to, with its query string: Express's `originalUrl`, or a plain request's `url`. */
+const pathOf = (req: IncomingMessage) => (req as Partial<Request>).originalUrl ?? req.url ?? '';
+/** One header as sent (Node joins a repeated one). */
+const header = (req: IncomingMessage, name: string) => req.headers[name] as string | undefined;
+
 /**
  * Guards routes with the bus secret: a request that is not signed with it is answered 401
  * `unauthorized`, logged once with where it came from, counted, and read no further. Without a
@@ -83,7 +89,7 @@ export class SignatureGuard {
   /** Requests refused since start. */
   unauthorizedRequests = 0;
   /** When each request under check arrived: its signature's window is measured from then. */
-  private readonly arrivals = new WeakMap<Request, number>();
+  private readonly arrivals = new WeakMap<IncomingMessage, number>();
 
   constructor(
     private readonly signer: RequestSigner | undefined,
@@ -91,9 +97,9 @@ export class SignatureGuard {
   ) {}
 
   /** A route with a JSON body: the headers are checked before the body is read, the body's bytes before they are parsed. */
-  json(limit: string): RequestHandler[] {
+  json(limit: string | number): RequestHandler[] {
     if (!this.signer) return [express.json({ limit })];
-    return [this.checkHeaders, express.json({ limit, verify: (req, _res, body) => this.checkBody(req as Request, body) }), this.checkUnread];
+    return [this.checkHeaders, express.json({ limit, verify: (req, _res, body) => this.checkBody(req, body) }), this.checkUnread];
   }
 
   /** A route without a body: a read. */
@@ -101,24 +107,42 @@ export class SignatureGuard {
     return this.signer ? [this.checkHeaders, this.checkUnread] : [];
   }
 
-  private readonly checkHeaders: RequestHandler = (req, _res, next) => {
+  /**
+   * The first half of the check, for a server without Express, before the body is read: when the
+   * request arrived (its signature's window is measured from then), or its refusal (counted and
+   * logged). Without a secret every request is taken, at 0.
+   */
+  admit(req: IncomingMessage): number | UnauthorizedError {
+    if (!this.signer) return 0;
     const arrived = Date.now();
-    const claim = readClaim(req.get(SIGNATURE_HEADER), arrived);
-    if (typeof claim === 'string') return next(this.refuse(req, claim));
-    this.arrivals.set(req, arrived);
+    const claim = readClaim(header(req, SIGNATURE_HEADER), arrived);
+    return typeof claim === 'string' ? this.refuse(req, claim) : arrived;
+  }
+
+  /** The second half, over the body's bytes before they are parsed: its refusal (counted and logged), or undefined when they are signed. */
+  verify(req: IncomingMessage, arrived: number, body: Buffer): UnauthorizedError | undefined {
+    if (!this.signer) return undefined;
+    const problem = this.signer.check(
+      header(req, SIGNATURE_HEADER),
+      { method: req.method!, path: pathOf(req), logId: header(req, LOG_ID_HEADER), head: header(req, LOG_HEAD_HEADER), body },
+      arrived,
+    );
+    return problem ? this.refuse(req, problem) : undefined;
+  }
+
+  private readonly checkHeaders: RequestHandler = (req, _res, next) => {
+    const admitted = this.admit(req);
+    if (typeof admitted !== 'number') return next(admitted);
+    this.arrivals.set(req, admitted);
     next();
   };
 
   /** Throws when the signature does not cover these bytes: as the JSON parser's `verify`, a forgery is never parsed. */
-  private checkBody(req: Request, body: Buffer): void {
+  private checkBody(req: IncomingMessage, body: Buffer): void {
     const arrived = this.arrivals.get(req) ?? Date.now();
     this.arrivals.delete(req);
-    const problem = this.signer!.check(
-      req.get(SIGNATURE_HEADER),
-      { method: req.method, path: req.originalUrl, logId: req.get(LOG_ID_HEADER), head: req.get(LOG_HEAD_HEADER), body },
-      arrived,
-    );
-    if (problem) throw this.refuse(req, problem);
+    const refused = this.verify(req, arrived, body);
+    if (refused) throw refused;
   }
 
   /** A request whose body no parser read (a read, an empty body) is checked as having none. */
@@ -132,12 +156,9 @@ export class SignatureGuard {
     }
   };
 
-  private refuse(req: Request, reason: string): UnauthorizedError {
+  private refuse(req: IncomingMessage, reason: string): UnauthorizedError {
     this.unauthorizedRequests++;
-    this.logger?.warn(
-      { from: req.socket.remoteAddress, method: req.method, path: req.originalUrl, reason },
-      'refused a request not signed with the bus secret',
-    );
+    this.logger?.warn({ from: req.socket.remoteAddress, method: req.method, path: pathOf(req), reason }, 'refused a request not signed with the bus secret');
     return new UnauthorizedError(`Not signed with the bus secret: ${reason}.`);
   }
 }

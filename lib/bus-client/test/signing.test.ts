@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
-import { RequestSigner, SIGNATURE_WINDOW_MS, type SignedParts } from '../src/signing';
+import type { IncomingMessage } from 'node:http';
+import { UnauthorizedError } from '../src/errors';
+import { RequestSigner, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, SignatureGuard, type SignedParts } from '../src/signing';
 
 const SECRET = 'a'.repeat(64);
 const signer = new RequestSigner(SECRET);
@@ -60,5 +62,44 @@ describe('RequestSigner', () => {
     } finally {
       compare.mockRestore();
     }
+  });
+});
+
+describe('SignatureGuard on a plain node:http request', () => {
+  const body = Buffer.from('{"type":"T","data":{}}');
+  /** A request as node:http hands it over, without Express. */
+  const request = (headers: Record<string, string>, url = '/events?x=1') =>
+    ({ method: 'POST', url, headers, socket: { remoteAddress: '10.0.0.7' } }) as unknown as IncomingMessage;
+
+  it('takes everything in open mode, checking nothing', () => {
+    const guard = new SignatureGuard(undefined);
+    const req = request({});
+    expect([guard.admit(req), guard.verify(req, 0, body), guard.unauthorizedRequests]).toEqual([0, undefined, 0]);
+  });
+
+  it('admits a signed request from its headers, then checks the bytes against the path as sent', () => {
+    const warnings: unknown[] = [];
+    const guard = new SignatureGuard(signer, { warn: (fields: unknown) => void warnings.push(fields) });
+    const req = request({ [SIGNATURE_HEADER]: signer.sign({ method: 'POST', path: '/events?x=1', body }) });
+    const arrived = guard.admit(req);
+    expect(arrived).toEqual(expect.any(Number));
+    expect(guard.verify(req, arrived as number, body)).toBeUndefined();
+    expect([guard.unauthorizedRequests, warnings]).toEqual([0, []]);
+  });
+
+  it('refuses at the headers or at the bytes, counting and logging each refusal once', () => {
+    const warnings: unknown[] = [];
+    const guard = new SignatureGuard(signer, { warn: (fields: unknown) => void warnings.push(fields) });
+    const unsigned = guard.admit(request({}));
+    expect(unsigned).toBeInstanceOf(UnauthorizedError);
+    expect((unsigned as Error).message).toBe('Not signed with the bus secret: no signature.');
+    const req = request({ [SIGNATURE_HEADER]: signer.sign({ method: 'POST', path: '/events', body }) });
+    const forged = guard.verify(req, guard.admit(req) as number, body);
+    expect(forged?.message).toBe('Not signed with the bus secret: signature does not match.');
+    expect(guard.unauthorizedRequests).toBe(2);
+    expect(warnings).toEqual([
+      { from: '10.0.0.7', method: 'POST', path: '/events?x=1', reason: 'no signature' },
+      { from: '10.0.0.7', method: 'POST', path: '/events?x=1', reason: 'signature does not match' },
+    ]);
   });
 });
