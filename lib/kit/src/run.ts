@@ -34,7 +34,8 @@ export function serve(app: Express, { port, host, logger, drain }: ServeOptions)
       force.unref();
       // Keep-alive peers (the ingress, the bus) would hold the server open: answer what is
       // in flight with "Connection: close" and close connections as soon as they are idle.
-      server.on('request', (_req, res: ServerResponse) => res.setHeader('connection', 'close'));
+      // First in line: after the app, a request answered at once has sent its headers already.
+      server.prependListener('request', (_req, res: ServerResponse) => res.setHeader('connection', 'close'));
       const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
       server.close(async () => {
         clearInterval(closeIdle);
