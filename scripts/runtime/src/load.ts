@@ -1,8 +1,14 @@
 /**
  * Drives posts.com black-box through its ingress: posts, then comments from N concurrent
  * clients, then polls GET /posts until every accepted comment is there once with its final
- * status. Used by `npm run bench` and by the load test.
+ * status. Used by `npm run bench`, the load test and the fault suites.
+ *
+ * Each write carries its own Idempotency-Key. A clear refusal (nothing was stored) is counted and
+ * not retried; a write whose outcome is unclear (no answer, a 502 after the request reached a
+ * service, `503 outcome_unknown` …) is retried with the same key until it is answered, as a
+ * careful client would, so it is stored once whatever happened to the first try.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { request } from './http';
 import { sleep } from './wait';
@@ -17,22 +23,48 @@ export interface LoadOptions {
   orangeEvery?: number;
   /** Longest wait for the system to settle after the last write. */
   settleTimeoutMs?: number;
+  /** How long a write whose outcome is unclear is retried with its Idempotency-Key before it counts as unresolved (default 60 s). */
+  retryUnclearMs?: number;
+  /**
+   * Reads of GET /posts in a row that must each show the load settled (default 1). With several query processes
+   * behind the ingress's round robin, as many reads in a row see each of them.
+   */
+  settledReads?: number;
+  /** Called after each comment answered 201, with how many have been so far: to do something a given way into the load. Must not throw. */
+  onAccepted?: (accepted: number) => void;
 }
 
 export interface LoadResult {
   clients: number;
   accepted: number;
+  /** Comments not accepted: refused, or still unclear when the retries ran out. */
   errors: number;
-  /** Error answers by status (0: no answer). */
+  /** Their last answers by status (0: no answer). */
   errorsByStatus: Record<string, number>;
+  // The fields marked optional are always there in a result of runLoad; results recorded before they existed lack them.
+  /** Comments refused for sure, nothing stored (a 4xx, `503 unavailable` or `no_ready_endpoint`, a 502 that could not connect): not retried. */
+  refused?: number;
+  /** The refusals by `<status> <code>`, e.g. `503 unavailable`. */
+  refusedByCode?: Record<string, number>;
+  /** Writes (posts and comments) answered unclearly at least once, and so retried with their Idempotency-Key. */
+  unclearRetried?: number;
+  /** Every unclear answer by `<status> <code>` (`0 no_answer`: a reset connection, a timeout). */
+  unclearByCode?: Record<string, number>;
+  /** Comments still unclear when `retryUnclearMs` ran out (counted in errors). */
+  unresolved?: number;
   lost: number;
   duplicated: number;
   wrongStatus: number;
   stillPending: number;
+  /** Refused comments that are in the read model after all (a refusal must have stored nothing). */
+  refusedStored?: number;
+  /** Comments on the load's posts that no 201 accounts for: a refused or unresolved write stored after all, or one write stored under two ids. */
+  stray?: number;
   writeSeconds: number;
   settleSeconds: number;
   /** accepted ÷ (write time + settle time) */
   settledPerSecond: number;
+  /** From a write's first try to its last answer. */
   latencyMs: { p50: number; p90: number; p99: number; max: number };
 }
 
@@ -43,8 +75,14 @@ export function percentile(sorted: number[], p: number): number {
 
 type ReadModel = Record<string, { id: string; comments: Array<{ id: string; content: string; status: string }> }>;
 
-/** Compares the read model with what was accepted. */
-export function audit(model: ReadModel, expected: Map<string, { postId: string; status: string }>) {
+/** What else `audit` checks: the load's posts (for stray comments) and the comments refused on them. */
+export interface AuditScope {
+  postIds: Iterable<string>;
+  refused: Array<{ postId: string; content: string }>;
+}
+
+/** Compares the read model with what was accepted (and, given `scope`, with what was refused). */
+export function audit(model: ReadModel, expected: Map<string, { postId: string; status: string }>, scope?: AuditScope) {
   const seen = new Map<string, number>();
   let wrongStatus = 0;
   let stillPending = 0;
@@ -64,24 +102,117 @@ export function audit(model: ReadModel, expected: Map<string, { postId: string; 
     if (n === 0) lost++;
     if (n > 1) duplicated++;
   }
-  return { lost, duplicated, wrongStatus, stillPending };
+  if (!scope) return { lost, duplicated, wrongStatus, stillPending };
+  let stray = 0;
+  for (const postId of scope.postIds) for (const c of model[postId]?.comments ?? []) if (!expected.has(c.id)) stray++;
+  const refusedStored = scope.refused.filter((r) => model[r.postId]?.comments.some((c) => c.content === r.content)).length;
+  return { lost, duplicated, wrongStatus, stillPending, refusedStored, stray };
+}
+
+/** An answer: its status (0 when there was none) and the `{error: {code, message}}` of one that is not a 201. */
+interface WriteAnswer {
+  status: number;
+  body: string;
+  code: string;
+  message: string;
+}
+
+/** A refusal that says nothing was stored: the request was refused as it is, or never reached a service, or the service never reached the log. */
+export function refusedForSure(status: number, code: string, message: string): boolean {
+  if (status >= 400 && status < 500) return true; // bad input, unknown post, too large, rate limited: checked before anything is stored
+  if (status === 503 && code === 'unavailable') return true; // ingress: not running; service: the log unreachable, nothing sent
+  if (status === 503 && code === 'no_ready_endpoint') return true; // ingress: running but not ready, never reached
+  if (status === 502 && /ECONNREFUSED/.test(message)) return true; // ingress: nobody listening
+  return false;
+}
+
+/** POST `body` as JSON with its Idempotency-Key. Never rejects: no answer is status 0. */
+function post(agent: http.Agent, base: URL, urlPath: string, body: unknown, key: string, timeoutMs = 30_000): Promise<WriteAnswer> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve) => {
+    const noAnswer = (message: string) => resolve({ status: 0, body: '', code: 'no_answer', message });
+    const req = http.request(
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        method: 'POST',
+        path: urlPath,
+        headers: { host: 'posts.com', 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'idempotency-key': key },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(chunks).toString('utf8');
+          let error: { code?: unknown; message?: unknown } | undefined;
+          try {
+            error = status === 201 ? undefined : JSON.parse(text)?.error;
+          } catch {
+            error = undefined;
+          }
+          resolve({
+            status,
+            body: text,
+            code: typeof error?.code === 'string' ? error.code : 'no_error_body',
+            message: typeof error?.message === 'string' ? error.message : '',
+          });
+        });
+        res.on('error', (err) => noAnswer(err.message));
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => noAnswer(err.message));
+    req.end(payload);
+  });
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const base = new URL(options.url);
   const orangeEvery = options.orangeEvery ?? 5;
+  const retryUnclearMs = options.retryUnclearMs ?? 60_000;
+  const settledReads = options.settledReads ?? 1;
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.clients + 2 });
+  // Keys unique to this run, so a second run on the same system is not taken for retries of the first.
+  const run = randomUUID();
+  const refusedByCode: Record<string, number> = {};
+  const unclearByCode: Record<string, number> = {};
+  let unclearRetried = 0;
+  const count = (tally: Record<string, number>, key: string) => (tally[key] = (tally[key] ?? 0) + 1);
+
+  /** One write, retried with its key while its outcome is unclear: its last answer, and whether that settles it. */
+  async function write(urlPath: string, body: unknown, key: string): Promise<{ answer: WriteAnswer; outcome: 'accepted' | 'refused' | 'unresolved' }> {
+    const deadline = performance.now() + retryUnclearMs;
+    for (let attempt = 0; ; attempt++) {
+      const answer = await post(agent, base, urlPath, body, key);
+      if (answer.status === 201) return { answer, outcome: 'accepted' };
+      const code = `${answer.status} ${answer.code}`;
+      // A refusal on a retry says nothing of the first try, which may have been stored: that stays unclear.
+      if (attempt === 0 && refusedForSure(answer.status, answer.code, answer.message)) {
+        count(refusedByCode, code);
+        return { answer, outcome: 'refused' };
+      }
+      count(unclearByCode, code);
+      if (attempt === 0) unclearRetried++;
+      if (performance.now() > deadline) return { answer, outcome: 'unresolved' };
+      await sleep(Math.min(100 + attempt * 50, 1000));
+    }
+  }
+
   try {
     const postIds: string[] = [];
     for (let i = 0; i < options.posts; i++) {
-      const res = await request(agent, base, 'POST', '/posts/create', { title: `Load post ${i + 1}` });
-      if (res.status !== 201) throw new Error(`creating a post answered ${res.status}: ${res.body}`);
-      postIds.push(JSON.parse(res.body).id);
+      const { answer, outcome } = await write('/posts/create', { title: `Load post ${i + 1}` }, `load-${run}-post-${i}`);
+      if (outcome !== 'accepted') throw new Error(`creating a post answered ${answer.status}: ${answer.body}`);
+      postIds.push(JSON.parse(answer.body).id);
     }
 
     const expected = new Map<string, { postId: string; status: string }>();
+    const refused: Array<{ postId: string; content: string }> = [];
     const latencies: number[] = [];
     const errorsByStatus: Record<string, number> = {};
+    let unresolved = 0;
     let next = 0;
     const started = performance.now();
     async function client() {
@@ -90,26 +221,39 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         const rejected = (i + 1) % orangeEvery === 0;
         const content = rejected ? `comment ${i}: I like orange juice` : `comment ${i}: great post`;
         const t0 = performance.now();
-        const res = await request(agent, base, 'POST', `/posts/${postId}/comments`, { content });
+        const { answer, outcome } = await write(`/posts/${postId}/comments`, { content }, `load-${run}-comment-${i}`);
         latencies.push(performance.now() - t0);
-        if (res.status === 201) expected.set(JSON.parse(res.body).id, { postId, status: rejected ? 'rejected' : 'approved' });
-        else errorsByStatus[res.status] = (errorsByStatus[res.status] ?? 0) + 1;
+        if (outcome === 'accepted') {
+          expected.set(JSON.parse(answer.body).id, { postId, status: rejected ? 'rejected' : 'approved' });
+          options.onAccepted?.(expected.size);
+          continue;
+        }
+        count(errorsByStatus, String(answer.status));
+        if (outcome === 'refused') refused.push({ postId, content });
+        else unresolved++;
       }
     }
     await Promise.all(Array.from({ length: options.clients }, client));
     const wroteAt = performance.now();
 
-    // Settle: poll the read model until every accepted comment is there with its final status.
+    // Settle: poll the read model until every accepted comment is there with its final status, `settledReads` times in a row.
     const deadline = wroteAt + (options.settleTimeoutMs ?? 60_000);
-    let check = { lost: expected.size, duplicated: 0, wrongStatus: 0, stillPending: 0 };
+    const scope = { postIds, refused };
+    let check = { lost: expected.size, duplicated: 0, wrongStatus: 0, stillPending: 0, refusedStored: 0, stray: 0 };
     let settledAt = wroteAt;
+    let inARow = 0;
     for (;;) {
       const res = await request(agent, base, 'GET', '/posts');
       if (res.status === 200) {
-        check = audit(JSON.parse(res.body), expected);
-        settledAt = performance.now();
-        if (check.lost === 0 && check.stillPending === 0) break;
-      }
+        check = audit(JSON.parse(res.body), expected, scope) as typeof check;
+        if (check.lost === 0 && check.stillPending === 0) {
+          if (inARow++ === 0) settledAt = performance.now();
+          if (inARow >= settledReads) break;
+        } else {
+          inARow = 0;
+          settledAt = performance.now();
+        }
+      } else inARow = 0;
       if (performance.now() > deadline) break;
       await sleep(20);
     }
@@ -118,12 +262,23 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const writeSeconds = (wroteAt - started) / 1000;
     const settleSeconds = (settledAt - wroteAt) / 1000;
     const round = (n: number) => Math.round(n * 10) / 10;
+    const { lost, duplicated, wrongStatus, stillPending, refusedStored, stray } = check;
     return {
       clients: options.clients,
       accepted: expected.size,
       errors: options.comments - expected.size,
       errorsByStatus,
-      ...check,
+      refused: refused.length,
+      refusedByCode,
+      unclearRetried,
+      unclearByCode,
+      unresolved,
+      lost,
+      duplicated,
+      wrongStatus,
+      stillPending,
+      refusedStored,
+      stray,
       writeSeconds: Math.round(writeSeconds * 1000) / 1000,
       settleSeconds: Math.round(settleSeconds * 1000) / 1000,
       settledPerSecond: Math.round(expected.size / (writeSeconds + settleSeconds)),
