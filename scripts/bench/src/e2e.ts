@@ -1,11 +1,13 @@
 /**
  * End to end through the local ingress of `npm start` (the same launcher code), on a fresh data
- * folder each run, with the clients in their own process.
+ * folder each run, with the clients in their own process: on the hand-written bus (infra/k8s), or
+ * with `nats` as `npm start -- --nats` runs it (infra/k8s-nats: three nats-server nodes, the
+ * stream at R3, two processes of each backend, no event bus).
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { SERVICE_NAMES, startSystem } from '@posts/runtime';
+import { SERVICE_NAMES, startSystem, type System, type WorkloadName } from '@posts/runtime';
 import type { LoadOptions, LoadResult } from '@posts/runtime/load';
 import { cpuSeconds } from './processes';
 import { WARMUP_COMMENTS } from './sizes';
@@ -13,19 +15,66 @@ import { WARMUP_COMMENTS } from './sizes';
 export interface E2EResult extends LoadResult {
   posts: number;
   comments: number;
+  /** What held the log: the event bus, or a NATS JetStream cluster (absent in results recorded before it was asked: the bus). */
+  transport?: 'bus' | 'nats';
   /** launch → every /readyz 200, seconds */
   startSeconds: number;
-  /** CPU seconds per process from the first comment to settled (load: the client process). */
+  /**
+   * CPU seconds per process from the first comment to settled, by pod: `posts` for a workload with one
+   * replica, `posts-0` and `posts-1` for two, `nats-0` … for the NATS nodes; `load` is the client process,
+   * `launcher+ingress` this one.
+   */
   cpuSeconds: Record<string, number>;
   /** The warm-up right after start (not judged): what the first comments of a cold system see. */
   warmup: LoadResult;
 }
 
-export async function runE2E(o: { workDir: string; clients: number; posts: number; comments: number; settleTimeoutMs: number }): Promise<E2EResult> {
-  const dataDir = mkdtempSync(path.join(o.workDir, `e2e-${o.clients}-`));
+/** CPU seconds per process of a run, on one line for the terminal. */
+export const cpuLine = (r: E2EResult) =>
+  `${Object.entries(r.cpuSeconds)
+    .map(([n, c]) => `${n} ${c}`)
+    .join(', ')} over ${Math.round((r.writeSeconds + r.settleSeconds) * 100) / 100} s`;
+
+/**
+ * A run's CPU seconds by what spent them: the services' processes (every replica), what held the log (the
+ * event bus, or the NATS nodes), the load clients, and the launcher with its ingress; and how many
+ * processes of services and of the bus or NATS nodes ran.
+ */
+export function cpuByRole(r: Pick<E2EResult, 'cpuSeconds'>): { services: number; log: number; load: number; launcher: number; processes: number } {
+  const sums = { services: 0, log: 0, load: 0, launcher: 0, processes: 0 };
+  for (const [name, seconds] of Object.entries(r.cpuSeconds)) {
+    const role = name === 'load' ? 'load' : name === 'launcher+ingress' ? 'launcher' : name === 'event-bus' || /^nats(-\d+)?$/.test(name) ? 'log' : 'services';
+    sums[role] += seconds;
+    if (role === 'services' || role === 'log') sums.processes++;
+  }
+  const round = (n: number) => Math.round(n * 100) / 100;
+  return { services: round(sums.services), log: round(sums.log), load: round(sums.load), launcher: round(sums.launcher), processes: sums.processes };
+}
+
+/** What runs in a system: every service of the registry, but on NATS its nodes in place of the event bus. */
+export function workloadsOf(nats: boolean): WorkloadName[] {
+  return nats ? ['nats', ...SERVICE_NAMES.filter((s) => s !== 'event-bus')] : [...SERVICE_NAMES];
+}
+
+/** The pid of every process of the system by pod name (a pod between restarts has none). */
+function podPids(system: System, nats: boolean): Record<string, number | undefined> {
+  return Object.fromEntries(workloadsOf(nats).flatMap((name) => system.pods(name).map((pod, replica) => [pod.name, system.pid(name, replica)])));
+}
+
+export async function runE2E(o: {
+  workDir: string;
+  clients: number;
+  posts: number;
+  comments: number;
+  settleTimeoutMs: number;
+  /** The log in NATS JetStream (`npm start -- --nats`) instead of the event bus. */
+  nats?: boolean;
+}): Promise<E2EResult> {
+  const nats = o.nats ?? false;
+  const dataDir = mkdtempSync(path.join(o.workDir, `e2e-${nats ? 'nats-' : ''}${o.clients}-`));
   const t0 = performance.now();
   const env = Object.fromEntries(SERVICE_NAMES.map((s) => [s, { LOG_LEVEL: 'warn' }]));
-  const system = await startSystem({ quiet: true, dataDir, env, onSignal: () => process.exit(130) });
+  const system = await startSystem({ quiet: true, dataDir, env, nats, onSignal: () => process.exit(130) });
   const startSeconds = (performance.now() - t0) / 1000;
   try {
     const worker = fork(path.join(__dirname, 'load-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -40,11 +89,14 @@ export async function runE2E(o: { workDir: string; clients: number; posts: numbe
         worker.send(options);
       });
     const url = `http://127.0.0.1:${system.ports.ingress}`;
+    // The ingress round-robins GET /posts over the query processes: settled only once as many reads in a row, one from each, say so.
+    const settledReads = system.pods('query').length;
     // A freshly started system answers its first second slowly (cold JIT, new connections):
     // warm it up on a post of its own, report that, and judge the run on the warm system.
-    const warm = await load({ url, posts: 1, comments: WARMUP_COMMENTS, clients: o.clients, orangeEvery: 5, settleTimeoutMs: o.settleTimeoutMs });
+    const warm = await load({ url, posts: 1, comments: WARMUP_COMMENTS, clients: o.clients, orangeEvery: 5, settleTimeoutMs: o.settleTimeoutMs, settledReads });
     if (!warm.result) throw new Error(warm.error ?? 'no warm-up result');
-    const pids: Record<string, number | undefined> = Object.fromEntries(SERVICE_NAMES.map((s) => [s, system.pid(s)]));
+    // Read after the warm-up: a process restarted during it is counted as the one that runs now.
+    const pids = podPids(system, nats);
     pids.load = worker.pid;
     const cpuBefore = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSeconds(pid)]));
     const selfBefore = process.cpuUsage();
@@ -55,6 +107,7 @@ export async function runE2E(o: { workDir: string; clients: number; posts: numbe
       clients: o.clients,
       orangeEvery: 5,
       settleTimeoutMs: o.settleTimeoutMs,
+      settledReads,
     };
     const answer = await load(options);
     // Read the CPU before the worker is let go (its /proc entry goes with it).
@@ -65,7 +118,15 @@ export async function runE2E(o: { workDir: string; clients: number; posts: numbe
     if (worker.connected) worker.disconnect();
     cpu['launcher+ingress'] = Math.round((self.user + self.system) / 1e4) / 100;
     if (!answer.result) throw new Error(answer.error ?? 'no result');
-    return { ...answer.result, posts: o.posts, comments: o.comments, startSeconds: Math.round(startSeconds * 100) / 100, cpuSeconds: cpu, warmup: warm.result };
+    return {
+      ...answer.result,
+      posts: o.posts,
+      comments: o.comments,
+      transport: nats ? 'nats' : 'bus',
+      startSeconds: Math.round(startSeconds * 100) / 100,
+      cpuSeconds: cpu,
+      warmup: warm.result,
+    };
   } finally {
     await system.stop();
     rmSync(dataDir, { recursive: true, force: true });

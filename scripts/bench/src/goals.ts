@@ -127,5 +127,22 @@ export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'c
     (v) => v <= 5,
     (v) => fmt(v, 2),
   );
+
+  // The same end-to-end load on JetStream R3 with two processes of each backend, beside the bus's judged run: the issue
+  // asks for the figures, not for a goal, so they are compared, never judged.
+  const je = js.e2e;
+  const eg = `End to end, ${r.sizes.judgedClients} clients, JetStream R3 (2 per backend)`;
+  const side = (v: number | undefined, show: (v: number) => string) => (v === undefined ? 'failed' : show(v));
+  const compare = (name: string, value: () => string) =>
+    out.push({ group: eg, name, value: js.notRun ? `not run: ${js.notRun}` : je ? value() : 'not run', goal: '(comparison)', pass: null });
+  const ms = (v: number) => fmt(v, 1);
+  compare('settled throughput, comments/s: bus / JetStream R3', () => `${side(judged?.settledPerSecond, fmt)} / ${side(je?.result?.settledPerSecond, fmt)}`);
+  compare('settled throughput, JetStream R3 / bus', () => side(ratio(je?.result?.settledPerSecond, judged?.settledPerSecond), times));
+  compare('write latency p99, ms: bus / JetStream R3', () => `${side(judged?.latencyMs.p99, ms)} / ${side(je?.result?.latencyMs.p99, ms)}`);
+  compare('write latency p99, JetStream R3 / bus', () => side(ratio(je?.result?.latencyMs.p99, judged?.latencyMs.p99), times));
+  compare('JetStream R3: errors / lost / duplicated / wrong or still pending', () => {
+    const e = je?.result;
+    return e ? [e.errors, e.lost, e.duplicated, e.wrongStatus + e.stillPending].map((n) => fmt(n)).join(' / ') : 'failed';
+  });
   return out;
 }

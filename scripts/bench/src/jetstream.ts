@@ -2,7 +2,9 @@
  * The same measurements on NATS JetStream, beside the hand-written bus: the same publishers and
  * events through raw nats.js (`js.publish` with the event id as message id, each PubAck awaited)
  * on one server (R1) and on three routed on loopback (R3); through the SDK
- * (`connectBus('nats://…')`) on R1; and query catching up from a stream of the catch-up log.
+ * (`connectBus('nats://…')`) on R1; query catching up from a stream of the catch-up log; and, asked
+ * for, the end-to-end load through the local ingress of `npm start -- --nats` (three nodes, the stream
+ * at R3, two processes of each backend), as the bus's end-to-end run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { connectBus } from '@posts/bus-client';
 import { freePorts, sleep } from '@posts/runtime';
 import { logEvents } from './catch-up';
+import { cpuLine, runE2E, type E2EResult } from './e2e';
 import { installedNatsServer, NATS_PASSWORD, NATS_USER, startNatsServers, type NatsServers, type NatsServerVersion } from './nats-server';
 import { cpuSeconds, httpGet, memoryMB, startService, waitFor200 } from './processes';
 import { runPublishers, type PublishedEvent, type PublishFigures } from './publishers';
@@ -49,6 +52,11 @@ export interface JetStreamResults {
   /** the SDK's publish, one server */
   sdk: Outcome<JetStreamPublishResult>;
   catchUp: Outcome<JetStreamCatchUpResult>;
+  /**
+   * End to end through the local ingress on JetStream R3, two processes of each backend (`npm start -- --nats`),
+   * with the sizes of the bus's run. Absent when not asked for, and in results recorded before it existed.
+   */
+  e2e?: Outcome<E2EResult>;
 }
 
 /** The stream the SDK's JetStream transport uses, made as it makes it. */
@@ -190,7 +198,8 @@ async function onServers<T>(dir: string, count: number, syncAlways: boolean, run
 
 /**
  * Every JetStream part, each on a fresh stream: on one server a warm-up, raw publishes, the SDK's
- * publishes and the catch-up; then on three servers raw publishes. A part that fails says why.
+ * publishes and the catch-up; then on three servers raw publishes; then, given `e2e`, the
+ * end-to-end run on `npm start -- --nats`'s cluster. A part that fails says why.
  */
 export async function runJetStreamBench(o: {
   workDir: string;
@@ -199,9 +208,11 @@ export async function runJetStreamBench(o: {
   catchUpEvents: number;
   readyTimeoutMs: number;
   say: (line: string) => void;
+  /** The end-to-end run on JetStream R3, with the sizes of the bus's (left out when not given). */
+  e2e?: { clients: number; posts: number; comments: number; settleTimeoutMs: number };
 }): Promise<JetStreamResults> {
   const server = installedNatsServer();
-  if (!server) return { notRun: 'nats-server not installed', r1: {}, r3: {}, sdk: {}, catchUp: {} };
+  if (!server) return { notRun: 'nats-server not installed', r1: {}, r3: {}, sdk: {}, catchUp: {}, ...(o.e2e ? { e2e: {} } : {}) };
   const results: JetStreamResults = { server, r1: {}, r3: {}, sdk: {}, catchUp: {} };
   const dir = mkdtempSync(path.join(o.workDir, 'nats-'));
   const show = (p: Outcome<JetStreamPublishResult>) =>
@@ -244,6 +255,20 @@ export async function runJetStreamBench(o: {
       }),
     );
     o.say(`  R3, raw js.publish: ${show(results.r3)}`);
+
+    if (o.e2e) {
+      const e = o.e2e;
+      // After the bench's own servers are gone: the launcher starts the three nodes of infra/k8s-nats itself.
+      o.say(`  end to end on JetStream R3, two processes per backend: ${e.posts} posts, ${e.comments} comments from ${e.clients} clients …`);
+      results.e2e = await attempt(() => runE2E({ workDir: o.workDir, ...e, nats: true }));
+      const r = results.e2e.result;
+      o.say(
+        r
+          ? `    p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.settledPerSecond} settled/s, settled ${r.settleSeconds} s after the last write, ${r.errors} errors, ${r.lost} lost (started in ${r.startSeconds} s)`
+          : `    failed: ${results.e2e.error}`,
+      );
+      if (r) o.say(`    CPU s: ${cpuLine(r)}`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

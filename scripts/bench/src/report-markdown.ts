@@ -1,9 +1,10 @@
 /** docs/benchmarks.md: the page a run rewrites, keeping the hand-written profile section as it is. */
+import type { E2EResult } from './e2e';
 import { fmt } from './format';
 import type { BenchResults } from './results';
 import { SCALING_HEAD, scalingRows } from './scaling';
 import { WARMUP_COMMENTS, WARMUP_PUBLISHES } from './sizes';
-import { catchUpHead, catchUpRows, publishHead, publishRows } from './transports';
+import { catchUpHead, catchUpRows, e2eHead, e2eRows, publishHead, publishRows } from './transports';
 
 const PROFILE_START = '<!-- profile:start -->';
 const PROFILE_END = '<!-- profile:end -->';
@@ -37,11 +38,16 @@ export function benchmarksMd(r: BenchResults, existing: string | undefined): str
   const judged = r.figures.filter((f) => f.pass !== null).length;
   const m = r.machine;
   const e50 = r.e2e.find((e) => e.clients === r.sizes.judgedClients)?.result;
-  const cpuRows = e50
-    ? Object.entries(e50.cpuSeconds)
-        .sort((a, b) => b[1] - a[1])
-        .map(([name, s]) => [name, fmt(s, 2), `${fmt((100 * s) / (e50.writeSeconds + e50.settleSeconds), 0)} %`])
-    : [];
+  const cpuRows = (e: E2EResult | undefined) =>
+    e
+      ? Object.entries(e.cpuSeconds)
+          .sort((a, b) => b[1] - a[1])
+          .map(([name, s]) => [name, fmt(s, 2), `${fmt((100 * s) / (e.writeSeconds + e.settleSeconds), 0)} %`])
+      : [];
+  const cpuTable = (e: E2EResult | undefined, on: string) =>
+    e
+      ? `\nCPU seconds per process during the ${r.sizes.judgedClients}-client run ${on} (first comment to settled; % of one core over that time):\n\n${mdTable(['process', 'CPU s', 'of one core'], cpuRows(e), [1, 2])}\n`
+      : '';
   return `# Benchmarks
 
 Figures of the last run of \`npm run bench\` (${r.startedAt.replace('T', ' ').slice(0, 16)} UTC, ${fmt(r.durationSeconds)} s after the build):
@@ -75,6 +81,12 @@ ${mdTable(publishHead(r), publishRows(r), [1, 2, 3, 4, 5])}
 
 ${mdTable(catchUpHead(r), catchUpRows(r), [1, 2])}
 
+End to end, the ${r.sizes.judgedClients}-client run of *Load against clients* below beside the same load on JetStream as
+\`npm start -- --nats\` runs it (\`infra/k8s-nats\`: three nats-server nodes, the stream at R3, two processes of each
+backend, no event bus), through the same local ingress, on the same ${m.cores} cores. The ratio is JetStream's figure ÷ the bus's.
+
+${mdTable(e2eHead(r), e2eRows(r), [1, 2, 3])}
+
 ## Load against clients
 
 ![Write latency p50/p90/p99 and settled throughput against concurrent clients](benchmarks.svg)
@@ -84,7 +96,7 @@ ${mdTable(SCALING_HEAD, scalingRows(r.e2e), [1, 2, 3, 4, 5, 6, 7, 8, 9])}
 Each run: ${fmt(r.sizes.posts)} posts, then ${fmt(r.sizes.comments)} comments (every fifth containing "orange") from N
 concurrent keep-alive clients, then \`GET /posts\` polled every 20 ms until every accepted comment is there once with
 its final status. The ${r.sizes.judgedClients}-client run is the one judged against the goals.
-${cpuRows.length ? `\nCPU seconds per process during the ${r.sizes.judgedClients}-client run (first comment to settled; % of one core over that time):\n\n${mdTable(['process', 'CPU s', 'of one core'], cpuRows, [1, 2])}\n` : ''}
+${cpuTable(e50, 'on the bus')}${cpuTable(r.jetStream.e2e?.result, 'on JetStream R3, two processes per backend')}
 ## The machine
 
 | | |
@@ -121,6 +133,11 @@ ${cpuRows.length ? `\nCPU seconds per process during the ${r.sizes.judgedClients
   ${r.sizes.busPublishers} \`connectBus('nats://…')\`, publishing as a service does. Before each timed publish run, bus or JetStream, the
   same publishers send ${fmt(WARMUP_PUBLISHES)} untimed events, so no run pays for a cold process. For catch-up, the log below is
   published into a fresh stream, and query is started with \`EVENT_BUS_URL=nats://…\` and timed the same way.
+  End to end on JetStream is the launcher of \`npm start -- --nats\` on a fresh data folder: the three nodes of
+  \`infra/k8s-nats\` on loopback, the stream at R3, two processes of each backend behind the ingress's round robin,
+  then the same warm-up, sizes and clients as the bus's ${r.sizes.judgedClients}-client run. With two query processes, the run is
+  settled once two \`GET /posts\` in a row (one from each) show every comment. CPU is every replica's and every
+  node's.
 - **Catch-up:** a log of ${fmt(r.sizes.catchUpEvents)} events (posts, and per comment its \`CommentCreated\`,
   \`CommentModerated\` and \`CommentUpdated\`) is written to a file; the bus starts on it with query as its subscriber,
   then query is timed from spawn to its first 200 on \`/readyz\`. RSS of both is read once query is ready and has

@@ -1,7 +1,7 @@
 /** A run for the terminal: the figures beside their goals, the end-to-end runs against clients, the bus beside JetStream. */
 import type { BenchResults, Figure } from './results';
 import { SCALING_HEAD, scalingRows } from './scaling';
-import { catchUpHead, catchUpRows, publishHead, publishRows } from './transports';
+import { catchUpHead, catchUpRows, e2eHead, e2eRows, publishHead, publishRows } from './transports';
 
 const verdict = (f: Figure) => (f.pass === null ? '' : f.pass ? 'PASS' : 'MISS');
 
@@ -35,10 +35,17 @@ export function scalingText(e2e: BenchResults['e2e']): string {
 /** A table whose first column is names (left-aligned) and the others figures (right-aligned). */
 function namedTable(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [head, ...rows].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+  return [head, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
-/** The bus and JetStream side by side: publishes, then catch-up. */
-export function transportsText(r: Pick<BenchResults, 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>): string {
-  return `${namedTable(publishHead(r), publishRows(r))}\n\n${namedTable(catchUpHead(r), catchUpRows(r))}`;
+/** The bus and JetStream side by side: publishes, catch-up, then end to end through the ingress. */
+export function transportsText(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>): string {
+  return [namedTable(publishHead(r), publishRows(r)), namedTable(catchUpHead(r), catchUpRows(r)), namedTable(e2eHead(r), e2eRows(r))].join('\n\n');
 }

@@ -1,4 +1,5 @@
 /** The hand-written bus and JetStream side by side, as tables for the terminal and for the page. */
+import { cpuByRole, type E2EResult } from './e2e';
 import { fmt } from './format';
 import type { PublishFigures } from './publishers';
 import type { BenchResults } from './results';
@@ -10,7 +11,7 @@ interface Column {
   onDisk: string;
 }
 
-type Results = Pick<BenchResults, 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>;
+type Results = Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>;
 
 /** The first line of why a part has no figures. */
 const why = (error: string | undefined, notRun?: string) => (notRun ? `not run: ${notRun}` : `failed: ${(error ?? '').split('\n')[0]}`);
@@ -85,4 +86,46 @@ export function catchUpRows(r: Results): string[][] {
     row('bus / nats-server RSS, MB', 1, bus?.rssMB.bus, js?.rssMB.server),
     row('log on disk, MB', 1, bus?.logMB, js?.storeMB),
   ];
+}
+
+export function e2eHead(r: Results): string[] {
+  return [`end to end, ${r.sizes.judgedClients} clients, through the ingress`, 'bus', 'JetStream R3, two per backend', 'JetStream / bus'];
+}
+
+/** The judged end-to-end run on the bus beside the same run on JetStream R3 with two processes of each backend; the ratio where it says something. */
+export function e2eRows(r: Results): string[][] {
+  const judged = r.e2e.find((e) => e.clients === r.sizes.judgedClients);
+  const js = r.jetStream;
+  const sides: Array<{ run?: E2EResult; missing: string }> = [
+    { run: judged?.result, missing: judged ? why(judged.error) : `not run: no ${r.sizes.judgedClients}-client run` },
+    { run: js.e2e?.result, missing: js.e2e ? why(js.e2e.error, js.notRun) : js.notRun ? why(undefined, js.notRun) : 'not run' },
+  ];
+  const cpuTotal = (e: E2EResult) => Object.values(e.cpuSeconds).reduce((sum, s) => sum + s, 0);
+  const figures: Array<[string, (e: E2EResult) => number, number, boolean]> = [
+    ['settled comments/s', (e) => e.settledPerSecond, 0, true],
+    ['write latency p50, ms', (e) => e.latencyMs.p50, 1, true],
+    ['write latency p90, ms', (e) => e.latencyMs.p90, 1, true],
+    ['write latency p99, ms', (e) => e.latencyMs.p99, 1, true],
+    ['write latency max, ms', (e) => e.latencyMs.max, 1, true],
+    ['write s', (e) => e.writeSeconds, 2, true],
+    ['settled after the last write, s', (e) => e.settleSeconds, 2, false],
+    ['errors', (e) => e.errors, 0, false],
+    ['lost', (e) => e.lost, 0, false],
+    ['duplicated', (e) => e.duplicated, 0, false],
+    ['wrong or still pending status', (e) => e.wrongStatus + e.stillPending, 0, false],
+    ['warm-up write latency p99, ms', (e) => e.warmup.latencyMs.p99, 1, true],
+    ['start to ready, s', (e) => e.startSeconds, 2, true],
+    ['processes: services, and the bus or NATS nodes', (e) => cpuByRole(e).processes, 0, false],
+    ['CPU s, the services (every replica)', (e) => cpuByRole(e).services, 2, true],
+    ['CPU s, event bus / NATS nodes', (e) => cpuByRole(e).log, 2, true],
+    ['CPU s, load clients', (e) => cpuByRole(e).load, 2, false],
+    ['CPU s, launcher and ingress', (e) => cpuByRole(e).launcher, 2, false],
+    ['CPU s, all processes', cpuTotal, 2, true],
+  ];
+  return figures.map(([name, of, digits, compared], i) => {
+    const [bus, jet] = sides.map((side) => (side.run ? of(side.run) : undefined));
+    const cell = (value: number | undefined, missing: string) => (value === undefined ? (i === 0 ? missing : '') : fmt(value, digits));
+    const ratio = compared && bus !== undefined && jet !== undefined && bus !== 0 ? `${fmt(jet / bus, 2)}×` : '';
+    return [name, cell(bus, sides[0].missing), cell(jet, sides[1].missing), ratio];
+  });
 }

@@ -52,6 +52,46 @@ test('the bus beside JetStream: a column per transport, a row per figure, in the
   expect(page).toContain('JetStream is nats-server 2.9.10, which acknowledges writes it has not fsynced yet');
 });
 
+test('end to end on the bus beside JetStream R3: a column each and the ratio, in the terminal and on the page', () => {
+  const r = judged();
+  const text = transportsText(r).split('\n');
+  expect(text).toContainEqual(expect.stringMatching(/^end to end, 50 clients, through the ingress\s+bus\s+JetStream R3, two per backend\s+JetStream \/ bus$/));
+  expect(text).toContainEqual(expect.stringMatching(/^settled comments\/s\s+1,743\s+1,100\s+0\.63×$/));
+  expect(text).toContainEqual(expect.stringMatching(/^write latency p99, ms\s+59\.2\s+80\.0\s+1\.35×$/));
+  expect(text).toContainEqual(expect.stringMatching(/^lost\s+0\s+0$/));
+
+  const page = benchmarksMd(r, undefined);
+  expect(page).toContain(
+    '| end to end, 50 clients, through the ingress | bus | JetStream R3, two per backend | JetStream / bus |\n| --- | ---: | ---: | ---: |',
+  );
+  expect(page).toContain('| settled comments/s | 1,743 | 1,100 | 0.63× |');
+  expect(page).toContain('| write latency p99, ms | 59.2 | 80.0 | 1.35× |');
+  // Every replica and every NATS node counted: nine service processes and three nodes against the bus's two processes here.
+  expect(page).toContain('| processes: services, and the bus or NATS nodes | 2 | 12 |  |');
+  expect(page).toContain('| CPU s, the services (every replica) | 0.60 | 1.70 | 2.83× |');
+  expect(page).toContain('| CPU s, event bus / NATS nodes | 0.30 | 1.30 | 4.33× |');
+  expect(page).toContain('| CPU s, all processes | 1.35 | 3.80 | 2.81× |');
+  expect(page).toContain(
+    '| **End to end, 50 clients, JetStream R3 (2 per backend)** | settled throughput, comments/s: bus / JetStream R3 | 1,743 / 1,100 | (comparison) |  |',
+  );
+  // The per-process CPU of each run, the JetStream one pod by pod.
+  expect(page).toContain('CPU seconds per process during the 50-client run on the bus (');
+  expect(page).toContain('CPU seconds per process during the 50-client run on JetStream R3, two processes per backend (');
+  expect(page).toMatch(/\| nats-0 \| 0\.50 \| 39 % \|\n[^]*\| posts-1 \| 0\.10 \| 8 % \|/);
+});
+
+test('end to end on JetStream that failed or did not run: its column says why, once', () => {
+  const r = results();
+  r.jetStream.e2e = { error: 'not ready after 60s: nats\nrecent logs: …' };
+  let page = benchmarksMd({ ...r, figures: figuresOf(r) }, undefined);
+  expect(page).toContain('| settled comments/s | 1,743 | failed: not ready after 60s: nats |  |\n| write latency p50, ms | 14.8 |  |  |');
+  expect(page).not.toContain('on JetStream R3, two processes per backend (first comment');
+
+  r.jetStream = { notRun: 'nats-server not installed', r1: {}, r3: {}, sdk: {}, catchUp: {}, e2e: {} };
+  page = benchmarksMd({ ...r, figures: figuresOf(r) }, undefined);
+  expect(page).toContain('| settled comments/s | 1,743 | not run: nats-server not installed |  |');
+});
+
 test('the bus beside JetStream without nats-server: each JetStream column says why, once', () => {
   const r = results();
   r.jetStream = { notRun: 'nats-server not installed', r1: {}, r3: {}, sdk: {}, catchUp: {} };
