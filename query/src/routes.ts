@@ -1,14 +1,73 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { HttpError, z } from '@posts/kit';
 import express, { type Router } from 'express';
-import type { Store } from './store';
+import { decodeCursor, encodeCursor, type CursorKind } from './cursor';
+import type { Page, Store } from './store';
+
+/** Page sizes (`limit`): posts 10 by default and at most 50 (each with its newest 3 comments); a post's older comments 20 by default and at most 100. */
+const POSTS_LIMIT = { byDefault: 10, max: 50 };
+const COMMENTS_LIMIT = { byDefault: 20, max: 100 };
+
+const limit = ({ byDefault, max }: typeof POSTS_LIMIT) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,6}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be at least 1').max(max, `must be at most ${max}`))
+    .default(byDefault);
+
+const cursor = (kind: CursorKind) =>
+  z
+    .string()
+    .transform((s, ctx) => decodeCursor(kind, s) ?? (ctx.addIssue({ code: 'custom', message: `is not a ${kind} cursor from this service` }), z.NEVER))
+    .optional();
+
+const postsPageQuery = z.object({ limit: limit(POSTS_LIMIT), cursor: cursor('post') });
+const commentsPageQuery = z.object({ post: z.string().min(1).max(200), limit: limit(COMMENTS_LIMIT), cursor: cursor('comment') });
+
+const nextCursor = (kind: CursorKind, page: Page<unknown>) => (page.nextBefore === null ? null : encodeCursor(kind, page.nextBefore));
 
 export function queryRoutes(store: Store): Router {
   const router = express.Router();
-  router.get('/posts', (req, res) => {
+
+  // The course's read: the whole model, streamed a piece at a time (never the whole body in memory), gzipped when asked.
+  router.get('/posts', (req, res, next) => {
     const etag = store.etag();
     res.setHeader('etag', etag);
     res.setHeader('cache-control', 'no-cache'); // keep asking, but a 304 is enough when nothing changed
+    res.setHeader('vary', 'accept-encoding');
     if (req.headers['if-none-match'] === etag) return void res.status(304).end();
-    res.type('application/json').send(store.toJson());
+    res.type('application/json');
+    if (req.method === 'HEAD') return void res.end();
+    const body = Readable.from(store.jsonChunks()); // taken now, with the etag: the body is this version or newer
+    const gzip = req.acceptsEncodings('gzip', 'identity') === 'gzip';
+    if (gzip) res.setHeader('content-encoding', 'gzip');
+    const sent = gzip ? pipeline(body, createGzip(), res) : pipeline(body, res);
+    sent.catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') next(err); // a client that left mid-body: no one to answer
+    });
   });
+
+  // Posts newest first, a page at a time: `{posts: [{id, title, commentCount, comments, olderComments}], next}`.
+  router.get('/posts/page', (req, res) => {
+    const query = postsPageQuery.parse(req.query);
+    const page = store.postsPage(query.limit, query.cursor);
+    const posts = page.items.map(({ olderBefore, ...post }) => ({
+      ...post,
+      olderComments: olderBefore === null ? null : encodeCursor('comment', olderBefore),
+    }));
+    res.json({ posts, next: nextCursor('post', page) });
+  });
+
+  // A post's comments older than a cursor (its newest without one), in log order: `{comments, next}`.
+  router.get('/posts/comments/page', (req, res) => {
+    const query = commentsPageQuery.parse(req.query);
+    const page = store.commentsPage(query.post, query.limit, query.cursor);
+    if (!page) throw new HttpError(404, 'not_found', `No post ${query.post}.`);
+    res.json({ comments: page.items, next: nextCursor('comment', page) });
+  });
+
   return router;
 }

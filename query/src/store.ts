@@ -12,29 +12,65 @@ export interface PostView {
   comments: CommentView[];
 }
 
-/** The read model: every post with its comments, oldest first, built only from events. */
+/** A post on a page: its newest few comments (in log order) and where its older ones start. */
+export interface PostSummary {
+  id: string;
+  title: string;
+  commentCount: number;
+  comments: CommentView[];
+  /** The seq to read older comments before; null when these are all of them. */
+  olderBefore: number | null;
+}
+
+/** A page of anything kept in log order: the seq to read the next (older) page before, null at the start of the log. */
+export interface Page<T> {
+  items: T[];
+  nextBefore: number | null;
+}
+
+/** How many of a post's newest comments a page of posts shows. */
+export const LATEST_COMMENTS = 3;
+/** Comments per chunk of the streamed `GET /posts`: a post with many comments still goes out in small pieces. */
+const COMMENTS_PER_CHUNK = 100;
+
+interface PostEntry {
+  view: PostView;
+  /** The log seq of each of `view.comments`, in the same order: sorted, since events are applied in seq order. */
+  commentSeqs: number[];
+}
+
+/**
+ * The read model: every post with its comments, oldest first, built only from events. Posts and
+ * comments are kept in log order beside their seqs, so a page is a binary search and a slice.
+ */
 export function createStore() {
-  const postsById = new Map<string, PostView>();
+  const postsById = new Map<string, PostEntry>();
   const commentsById = new Map<string, CommentView>();
-  // GET /posts is polled far more often than the model changes: serialize once per change,
-  // and name each version so a poller that has it gets a 304.
-  let cachedJson: string | null = null;
+  const posts: PostEntry[] = [];
+  const postSeqs: number[] = [];
+  // Names each version of the model, so a poller that has it gets a 304.
   let version = 0;
+  let lastSeq = 0;
 
   return {
-    addPost(id: string, title: string) {
+    /** `seq` is the event's log seq: events come in seq order, so every list here stays sorted by it. */
+    addPost(id: string, title: string, seq: number) {
       if (postsById.has(id)) return;
-      postsById.set(id, { id, title, comments: [] });
-      cachedJson = null;
+      const entry = { view: { id, title, comments: [] }, commentSeqs: [] };
+      postsById.set(id, entry);
+      posts.push(entry);
+      postSeqs.push(seq);
+      lastSeq = seq;
       version++;
     },
-    addComment(postId: string, comment: CommentView) {
+    addComment(postId: string, comment: CommentView, seq: number) {
       const post = postsById.get(postId);
       if (!post || commentsById.has(comment.id)) return;
       const view = { id: comment.id, content: comment.content, status: comment.status };
-      post.comments.push(view);
+      post.view.comments.push(view);
+      post.commentSeqs.push(seq);
       commentsById.set(view.id, view);
-      cachedJson = null;
+      lastSeq = seq;
       version++;
     },
     updateComment(id: string, content: string, status: CommentStatus) {
@@ -42,19 +78,73 @@ export function createStore() {
       if (!view) return;
       view.content = content;
       view.status = status;
-      cachedJson = null;
       version++;
     },
     /** Changes whenever the read model does. */
     etag(): string {
       return `W/"${version}"`;
     },
-    /** `{ [postId]: {id, title, comments} }` as JSON text. */
-    toJson(): string {
-      cachedJson ??= JSON.stringify(Object.fromEntries(postsById));
-      return cachedJson;
+    /**
+     * `{ [postId]: {id, title, comments} }` as JSON text, a post (or a run of its comments) per chunk,
+     * made only as the reader takes them. It holds the posts and comments there are now: whatever
+     * arrives while it is read is left to the next version (updates to comments in it still show).
+     */
+    jsonChunks(): Iterable<string> {
+      const postCount = posts.length;
+      const upToSeq = lastSeq;
+      return (function* () {
+        for (let i = 0; i < postCount; i++) {
+          const { view, commentSeqs } = posts[i];
+          const commentCount = countBelow(commentSeqs, upToSeq + 1);
+          yield `${i === 0 ? '{' : ','}${JSON.stringify(view.id)}:{"id":${JSON.stringify(view.id)},"title":${JSON.stringify(view.title)},"comments":[`;
+          for (let from = 0; from < commentCount; from += COMMENTS_PER_CHUNK) {
+            const run = view.comments.slice(from, Math.min(from + COMMENTS_PER_CHUNK, commentCount));
+            yield (from === 0 ? '' : ',') + run.map((c) => JSON.stringify(c)).join(',');
+          }
+          yield ']}';
+        }
+        yield postCount === 0 ? '{}' : '}';
+      })();
+    },
+    /** Up to `limit` posts older than seq `before` (all when absent), newest first, each with its newest comments. */
+    postsPage(limit: number, before = Infinity): Page<PostSummary> {
+      const end = countBelow(postSeqs, before);
+      const start = Math.max(0, end - limit);
+      const items = posts.slice(start, end).reverse().map(summarize);
+      return { items, nextBefore: start > 0 ? postSeqs[start] : null };
+    },
+    /** Up to `limit` of a post's comments older than seq `before` (the newest when absent), in log order; undefined for an unknown post. */
+    commentsPage(postId: string, limit: number, before = Infinity): Page<CommentView> | undefined {
+      const post = postsById.get(postId);
+      if (!post) return undefined;
+      const end = countBelow(post.commentSeqs, before);
+      const start = Math.max(0, end - limit);
+      return { items: post.view.comments.slice(start, end), nextBefore: start > 0 ? post.commentSeqs[start] : null };
     },
   };
+}
+
+function summarize({ view, commentSeqs }: PostEntry): PostSummary {
+  const start = Math.max(0, view.comments.length - LATEST_COMMENTS);
+  return {
+    id: view.id,
+    title: view.title,
+    commentCount: view.comments.length,
+    comments: view.comments.slice(start),
+    olderBefore: start > 0 ? commentSeqs[start] : null,
+  };
+}
+
+/** How many of the sorted `seqs` are below `seq`: a binary search, so a page costs O(log n) to find. */
+function countBelow(seqs: number[], seq: number): number {
+  let lo = 0;
+  let hi = seqs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (seqs[mid] < seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export type Store = ReturnType<typeof createStore>;

@@ -53,6 +53,26 @@ describe('query', () => {
     });
   });
 
+  it('pages what the events built by their log seqs: newest post first, its newest comments, and cursors to the rest', async () => {
+    const comments = ['c1', 'c2', 'c3', 'c4'].map((id) => comment('CommentCreated', id, 'p1', 'pending'));
+    await connectBus(bus.url).publishAll([post('p1'), post('p2'), ...comments, post('p3'), comment('CommentUpdated', 'c4', 'p1', 'approved')]);
+    const { app, subscriber } = query(bus.url);
+    await subscriber.start();
+    const first = await request(app).get('/posts/page?limit=2');
+    expect(first.body.posts.map((p: { id: string; commentCount: number }) => [p.id, p.commentCount])).toEqual([
+      ['p3', 0],
+      ['p2', 0],
+    ]);
+    const [p1] = (await request(app).get('/posts/page').query({ cursor: first.body.next })).body.posts;
+    expect(p1.comments).toEqual([
+      { id: 'c2', content: 'c2', status: 'pending' },
+      { id: 'c3', content: 'c3', status: 'pending' },
+      { id: 'c4', content: 'c4', status: 'approved' },
+    ]);
+    const older = await request(app).get('/posts/comments/page').query({ post: 'p1', cursor: p1.olderComments });
+    expect(older.body).toEqual({ comments: [{ id: 'c1', content: 'c1', status: 'pending' }], next: null });
+  });
+
   it('applies pushed events in seq order, once, pulling what a gap hides', async () => {
     await connectBus(bus.url).publishAll([post('p1'), comment('CommentCreated', 'c1', 'p1', 'pending'), comment('CommentUpdated', 'c1', 'p1', 'approved')]);
     const { app } = query(bus.url);

@@ -1,0 +1,190 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import request from 'supertest';
+import { parseAllDocuments } from 'yaml';
+import { fedQuery } from './support';
+
+const c = (id: string) => ({ id, content: `Content of ${id}`, status: 'approved' });
+
+/** Every post id from the first page on, following `next`, with `between` run before each later page. */
+async function allPostIds(app: Parameters<typeof request>[0], limit: number, between = () => {}) {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const res: request.Response = await request(app)
+      .get('/posts/page')
+      .query(cursor ? { limit, cursor } : { limit });
+    expect(res.status).toBe(200);
+    ids.push(...res.body.posts.map((p: { id: string }) => p.id));
+    cursor = res.body.next;
+    between();
+  } while (cursor);
+  return ids;
+}
+
+describe('GET /posts/page', () => {
+  it('pages posts newest first, each with its comment count, its newest 3 comments in log order and a cursor to the older ones', async () => {
+    const q = fedQuery();
+    for (const id of ['p1', 'p2', 'p3', 'p4', 'p5']) q.post(id);
+    for (const id of ['c1', 'c2', 'c3', 'c4', 'c5']) q.comment('p3', id);
+    q.comment('p5', 'c6');
+
+    const first = await request(q.app).get('/posts/page?limit=2');
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({
+      posts: [
+        { id: 'p5', title: 'Title of p5', commentCount: 1, comments: [c('c6')], olderComments: null },
+        { id: 'p4', title: 'Title of p4', commentCount: 0, comments: [], olderComments: null },
+      ],
+      next: expect.any(String),
+    });
+    const second = await request(q.app).get('/posts/page').query({ limit: 2, cursor: first.body.next });
+    expect(second.body.posts.map((p: { id: string }) => p.id)).toEqual(['p3', 'p2']);
+    expect(second.body.posts[0]).toEqual({
+      id: 'p3',
+      title: 'Title of p3',
+      commentCount: 5,
+      comments: [c('c3'), c('c4'), c('c5')],
+      olderComments: expect.any(String),
+    });
+    const last = await request(q.app).get('/posts/page').query({ limit: 2, cursor: second.body.next });
+    expect(last.body).toEqual({ posts: [expect.objectContaining({ id: 'p1' })], next: null });
+  });
+
+  it('shows 10 posts by default, and an empty page with no next when there are none', async () => {
+    const q = fedQuery();
+    expect((await request(q.app).get('/posts/page')).body).toEqual({ posts: [], next: null });
+    for (let i = 1; i <= 12; i++) q.post(`p${i}`);
+    const res = await request(q.app).get('/posts/page');
+    expect(res.body.posts.map((p: { id: string }) => p.id)).toEqual(['p12', 'p11', 'p10', 'p9', 'p8', 'p7', 'p6', 'p5', 'p4', 'p3']);
+    expect(await allPostIds(q.app, 50)).toHaveLength(12);
+  });
+
+  it('keeps its place while posts and comments arrive: every post there was at the first page, once, in order', async () => {
+    const q = fedQuery();
+    for (let i = 1; i <= 20; i++) {
+      q.post(`p${i}`);
+      q.other();
+      if (i % 3 === 0) q.comment(`p${i}`, `c${i}`);
+    }
+    const before = Array.from({ length: 20 }, (_, i) => `p${20 - i}`);
+    let added = 0;
+    const ids = await allPostIds(q.app, 3, () => {
+      added++;
+      q.post(`new${added}`);
+      q.comment(`p${added}`, `late${added}`); // a comment on a post not paged to yet
+      q.comment(`new${added}`, `late-on-new${added}`);
+    });
+    expect(ids).toEqual(before);
+    expect(added).toBe(7);
+    // The posts that came meanwhile are all on a fresh first page.
+    const fresh = await request(q.app).get('/posts/page?limit=7');
+    expect(fresh.body.posts.map((p: { id: string }) => p.id)).toEqual(['new7', 'new6', 'new5', 'new4', 'new3', 'new2', 'new1']);
+  });
+
+  it('answers a bad limit or cursor with 400 invalid_request', async () => {
+    const q = fedQuery();
+    for (let i = 1; i <= 3; i++) q.post(`p${i}`);
+    q.comment('p1', 'c1');
+    const commentCursor = Buffer.from(`comment:2`).toString('base64url');
+    const postCursor = (await request(q.app).get('/posts/page?limit=1')).body.next;
+    expect(postCursor).toEqual(expect.any(String));
+    for (const query of [
+      'limit=0',
+      'limit=51',
+      'limit=-1',
+      'limit=1.5',
+      'limit=ten',
+      'limit=',
+      'limit=1&limit=2',
+      'cursor=',
+      'cursor=!!!',
+      'cursor=bm9wZQ', // "nope"
+      `cursor=${Buffer.from('post:0').toString('base64url')}`,
+      `cursor=${Buffer.from('post:12345678901234567').toString('base64url')}`,
+      `cursor=${postCursor}=`, // another spelling of a good cursor
+      `cursor=${commentCursor}`, // a comment cursor is not a post cursor
+    ]) {
+      const res = await request(q.app).get(`/posts/page?${query}`);
+      expect([query, res.status, res.body.error?.code]).toEqual([query, 400, 'invalid_request']);
+      expect(res.body.error.message).toEqual(expect.stringMatching(/^(limit|cursor): /));
+    }
+    expect((await request(q.app).get(`/posts/page?cursor=${postCursor}&limit=50`)).status).toBe(200);
+  });
+});
+
+describe('GET /posts/comments/page', () => {
+  it("pages a post's older comments from the cursor its post came with, newest pages first, each in log order", async () => {
+    const q = fedQuery();
+    q.post('p1');
+    q.post('p2');
+    for (let i = 1; i <= 8; i++) {
+      q.comment('p1', `c${i}`);
+      q.comment('p2', `other${i}`);
+    }
+    const [p2, p1] = (await request(q.app).get('/posts/page')).body.posts;
+    expect(p2.id).toBe('p2');
+    expect(p1.comments.map((x: { id: string }) => x.id)).toEqual(['c6', 'c7', 'c8']);
+
+    const older = await request(q.app).get('/posts/comments/page').query({ post: 'p1', cursor: p1.olderComments, limit: 3 });
+    expect(older.status).toBe(200);
+    expect(older.body).toEqual({ comments: [c('c3'), c('c4'), c('c5')], next: expect.any(String) });
+    const oldest = await request(q.app).get('/posts/comments/page').query({ post: 'p1', cursor: older.body.next, limit: 3 });
+    expect(oldest.body).toEqual({ comments: [c('c1'), c('c2')], next: null });
+    // Without a cursor: the newest, 20 by default.
+    const newest = await request(q.app).get('/posts/comments/page?post=p2');
+    expect(newest.body.comments.map((x: { id: string }) => x.id)).toEqual(['other1', 'other2', 'other3', 'other4', 'other5', 'other6', 'other7', 'other8']);
+    expect(newest.body.next).toBeNull();
+  });
+
+  it('keeps its place while comments arrive: every older comment, once, and an update shows where the comment is', async () => {
+    const q = fedQuery();
+    q.post('p1');
+    for (let i = 1; i <= 10; i++) q.comment('p1', `c${i}`);
+    const [p1] = (await request(q.app).get('/posts/page')).body.posts;
+    const seen: string[] = [];
+    let cursor = p1.olderComments;
+    for (let added = 1; cursor; added++) {
+      q.comment('p1', `late${added}`);
+      q.update('c1', 'Edited', 'rejected');
+      const res = await request(q.app).get('/posts/comments/page').query({ post: 'p1', cursor, limit: 2 });
+      seen.unshift(...res.body.comments.map((x: { id: string; content: string }) => `${x.id}:${x.content}`));
+      cursor = res.body.next;
+    }
+    expect(seen).toEqual(['c1:Edited', ...[2, 3, 4, 5, 6, 7].map((i) => `c${i}:Content of c${i}`)]);
+  });
+
+  it('answers 404 for a post it does not have, and 400 for a missing post, a bad limit or a bad cursor', async () => {
+    const q = fedQuery();
+    q.post('p1');
+    q.comment('p1', 'c1');
+    const notFound = await request(q.app).get('/posts/comments/page?post=nope');
+    expect([notFound.status, notFound.body.error.code]).toEqual([404, 'not_found']);
+    const postCursor = Buffer.from('post:1').toString('base64url');
+    for (const query of ['', 'post=', 'post=p1&limit=0', 'post=p1&limit=101', 'post=p1&cursor=xyz', `post=p1&cursor=${postCursor}`]) {
+      const res = await request(q.app).get(`/posts/comments/page?${query}`);
+      expect([query, res.status, res.body.error?.code]).toEqual([query, 400, 'invalid_request']);
+    }
+    expect((await request(q.app).get('/posts/comments/page?post=p1&limit=100')).body).toEqual({ comments: [c('c1')], next: null });
+  });
+});
+
+describe('the paged routes through the Ingress', () => {
+  /* eslint-disable @typescript-eslint/no-explicit-any */
+  const k8s = path.join(__dirname, '../../infra/k8s');
+  const paths: any[] = fs
+    .readdirSync(k8s)
+    .filter((f) => f.endsWith('.yaml'))
+    .flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(k8s, f), 'utf8')).map((d) => d.toJS()))
+    .filter((o) => o?.kind === 'Ingress')
+    .flatMap((i) => i.spec.rules.flatMap((r: any) => r.http.paths));
+  // ingress-nginx with use-regex: every path a case-insensitive regex anchored at the start, longest first.
+  const serviceFor = (p: string) =>
+    [...paths].sort((a, b) => b.path.length - a.path.length).find((x) => new RegExp(`^${x.path}`, 'i').test(p))?.backend.service.name;
+
+  it("reach query, while a post's own comments still reach comments", () => {
+    expect(serviceFor('/posts/page')).toBe('query-srv');
+    expect(serviceFor('/posts/comments/page')).toBe('query-srv');
+    expect(serviceFor('/posts/5f2c9a/comments')).toBe('comments-srv');
+  });
+});
