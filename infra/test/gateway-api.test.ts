@@ -90,6 +90,8 @@ test.each([
   '/posts/',
   '/posts/5f2c9a/comments',
   '/posts/abc/comments/',
+  '/posts/page',
+  '/posts/comments/page',
   '/',
   '/index.html',
   '/assets/index-abc.js',
