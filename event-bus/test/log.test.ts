@@ -1,11 +1,14 @@
-import { mkdtempSync, promises as fs } from 'node:fs';
+import { mkdtempSync, rmSync, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { EventLog, LogUnavailableError } from '../src/log';
 
-const tmpFile = () => path.join(mkdtempSync(path.join(os.tmpdir(), 'bus-log-')), 'events.ndjson');
+const tmpDirs: string[] = [];
+/** A log file in a folder of its own, removed after the suite. */
+const tmpFile = () => path.join(tmpDirs[tmpDirs.push(mkdtempSync(path.join(os.tmpdir(), 'bus-log-'))) - 1], 'events.ndjson');
+afterAll(() => tmpDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 const parse = (lines: string[]) => lines.map((l) => JSON.parse(l));
 const line = (id: string, seq: number) => JSON.stringify({ id, seq, type: 'T', data: { text: 'some words' }, at: '2020-01-01T00:00:00.000Z' });
 
