@@ -92,6 +92,8 @@ test.each([
   '/posts/abc/comments/',
   '/posts/page',
   '/posts/comments/page',
+  '/posts/live',
+  '/posts/live/comments',
   '/',
   '/index.html',
   '/assets/index-abc.js',

@@ -235,6 +235,7 @@ describe('the Ingress', () => {
       ['/posts/([^/]+)/comments', 'comments-srv'],
       ['/posts', 'query-srv'],
       ['/', 'client-srv'],
+      ['/posts/live', 'query-srv'],
     ]);
   });
 

@@ -49,7 +49,7 @@ test('it holds the two write paths, to posts and comments, and nothing else', ()
 
 test('the reads and the page are in Ingresses without any limit-* annotation', () => {
   const unlimitedPaths = unlimited.flatMap(pathsOf).map((p) => p.path);
-  expect(unlimitedPaths.sort()).toEqual(['/', '/posts']);
+  expect(unlimitedPaths.sort()).toEqual(['/', '/posts', '/posts/live']);
   for (const ingress of unlimited) {
     expect(Object.keys(ingress.metadata.annotations ?? {}).filter((k) => k.startsWith('nginx.ingress.kubernetes.io/limit-'))).toEqual([]);
   }
@@ -72,6 +72,7 @@ test.each([
   ['/POSTS/create', 'posts-srv'],
   ['/posts/5f2c9a/comments', 'comments-srv'],
   ['/posts', 'query-srv'],
+  ['/posts/live', 'query-srv'],
   ['/posts/a/b/comments', 'query-srv'],
   ['/', 'client-srv'],
   ['/assets/index.js', 'client-srv'],
@@ -84,6 +85,7 @@ test('the local ingress reads the same routes, with the budget on the writes onl
   expect(table.hosts.get('posts.com')!.map((r) => [r.path, r.service, r.rateLimit])).toEqual([
     ['/posts/([^/]+)/comments', 'comments-srv', { ingress: 'ingress-writes', rps: 5, burst: 20 }],
     ['/posts/create', 'posts-srv', { ingress: 'ingress-writes', rps: 5, burst: 20 }],
+    ['/posts/live', 'query-srv', undefined],
     ['/posts', 'query-srv', undefined],
     ['/', 'client-srv', undefined],
   ]);

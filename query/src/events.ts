@@ -5,5 +5,5 @@ import type { Store } from './store';
 export const handlers = (store: Store) => [
   on(PostCreated, (post, event) => store.addPost(post.id, post.title, event.seq)),
   on(CommentCreated, (c, event) => store.addComment(c.postId, c, event.seq)),
-  on(CommentUpdated, (c) => store.updateComment(c.id, c.content, c.status)),
+  on(CommentUpdated, (c, event) => store.updateComment(c.id, c.content, c.status, event.seq)),
 ];

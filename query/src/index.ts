@@ -2,6 +2,7 @@ import { busConfig, connectBus } from '@posts/bus-client';
 import { createLogger, env, loadConfig, runService, z } from '@posts/kit';
 import { createApp } from './app';
 import { handlers } from './events';
+import { createLive } from './live';
 import { createStore } from './store';
 
 const config = loadConfig(
@@ -16,8 +17,12 @@ const config = loadConfig(
 );
 
 const logger = createLogger('query', config.LOG_LEVEL);
-const store = createStore();
+const live = createLive();
+const store = createStore(live.publish);
 const subscriber = connectBus(config, { logger }).subscribe({ handlers: handlers(store), logger });
-const app = createApp({ subscriber, store, logger, corsOrigins: config.CORS_ORIGINS });
+const app = createApp({ subscriber, store, live, logger, corsOrigins: config.CORS_ORIGINS });
 
 runService(app, { name: 'query', port: config.PORT, host: config.HOST, logger, start: () => subscriber.start(), drain: () => subscriber.stop() });
+// After serve()'s own listeners, which close the server and then wait for its connections to be idle: a live
+// stream never is, so it is ended here (its client reconnects to another replica with its Last-Event-ID).
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => live.close());

@@ -4,6 +4,7 @@ import { createGzip } from 'node:zlib';
 import { HttpError, z } from '@posts/kit';
 import express, { type Router } from 'express';
 import { decodeCursor, encodeCursor, type CursorKind } from './cursor';
+import type { Live } from './live';
 import type { Page, Store } from './store';
 
 /** Page sizes (`limit`): posts 10 by default and at most 50 (each with its newest 3 comments); a post's older comments 20 by default and at most 100. */
@@ -27,9 +28,17 @@ const cursor = (kind: CursorKind) =>
 const postsPageQuery = z.object({ limit: limit(POSTS_LIMIT), cursor: cursor('post') });
 const commentsPageQuery = z.object({ post: z.string().min(1).max(200), limit: limit(COMMENTS_LIMIT), cursor: cursor('comment') });
 
+// A log seq as an SSE id: what this service sent, or 0 for "before the first change".
+const seq = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,15})$/, 'must be an event id from this service')
+  .transform(Number)
+  .pipe(z.number().max(Number.MAX_SAFE_INTEGER, 'must be an event id from this service'));
+const liveQuery = z.object({ since: seq.optional() });
+
 const nextCursor = (kind: CursorKind, page: Page<unknown>) => (page.nextBefore === null ? null : encodeCursor(kind, page.nextBefore));
 
-export function queryRoutes(store: Store): Router {
+export function queryRoutes(store: Store, live: Live): Router {
   const router = express.Router();
 
   // The course's read: the whole model, streamed a piece at a time (never the whole body in memory), gzipped when asked.
@@ -67,6 +76,14 @@ export function queryRoutes(store: Store): Router {
     const page = store.commentsPage(query.post, query.limit, query.cursor);
     if (!page) throw new HttpError(404, 'not_found', `No post ${query.post}.`);
     res.json({ comments: page.items, next: nextCursor('comment', page) });
+  });
+
+  // Changes as server-sent events (post, comment, comment-status), each with its log seq as id. Resumes after
+  // `Last-Event-ID` (or `?since=`, for EventSource polyfills that cannot set it; the header wins, as a browser's
+  // reconnect keeps the URL). A new page: open this first, load the page once `start` came, apply both by id.
+  router.get('/posts/live', (req, res) => {
+    const { since } = liveQuery.parse({ since: req.get('last-event-id') ?? req.query.since });
+    live.stream(res, since);
   });
 
   return router;

@@ -1,4 +1,5 @@
 import type { CommentStatus } from '@posts/contracts';
+import type { Change } from './live';
 
 export interface CommentView {
   id: string;
@@ -42,10 +43,11 @@ interface PostEntry {
 /**
  * The read model: every post with its comments, oldest first, built only from events. Posts and
  * comments are kept in log order beside their seqs, so a page is a binary search and a slice.
+ * Each change it applies goes to `onChange` (the live stream), and nothing it ignores does.
  */
-export function createStore() {
+export function createStore(onChange: (change: Change) => void = () => {}) {
   const postsById = new Map<string, PostEntry>();
-  const commentsById = new Map<string, CommentView>();
+  const commentsById = new Map<string, { view: CommentView; postId: string }>();
   const posts: PostEntry[] = [];
   const postSeqs: number[] = [];
   // Names each version of the model, so a poller that has it gets a 304.
@@ -62,6 +64,7 @@ export function createStore() {
       postSeqs.push(seq);
       lastSeq = seq;
       version++;
+      onChange({ seq, event: 'post', data: { id, title } });
     },
     addComment(postId: string, comment: CommentView, seq: number) {
       const post = postsById.get(postId);
@@ -69,16 +72,18 @@ export function createStore() {
       const view = { id: comment.id, content: comment.content, status: comment.status };
       post.view.comments.push(view);
       post.commentSeqs.push(seq);
-      commentsById.set(view.id, view);
+      commentsById.set(view.id, { view, postId });
       lastSeq = seq;
       version++;
+      onChange({ seq, event: 'comment', data: { postId, ...view } });
     },
-    updateComment(id: string, content: string, status: CommentStatus) {
-      const view = commentsById.get(id);
-      if (!view) return;
-      view.content = content;
-      view.status = status;
+    updateComment(id: string, content: string, status: CommentStatus, seq: number) {
+      const known = commentsById.get(id);
+      if (!known) return;
+      known.view.content = content;
+      known.view.status = status;
       version++;
+      onChange({ seq, event: 'comment-status', data: { postId: known.postId, ...known.view } });
     },
     /** Changes whenever the read model does. */
     etag(): string {

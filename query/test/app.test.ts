@@ -4,14 +4,17 @@ import { connectBus, type NewEvent } from '@posts/bus-client';
 import { startTestBus, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';
 import { handlers } from '../src/events';
+import { createLive } from '../src/live';
 import { createStore } from '../src/store';
+import { openStream, serving } from './support';
 
 const logger = pino({ level: 'silent' });
 
 function query(busUrl: string) {
-  const store = createStore();
+  const live = createLive();
+  const store = createStore(live.publish);
   const subscriber = connectBus(busUrl, { logger }).subscribe({ handlers: handlers(store), logger });
-  return { subscriber, app: createApp({ subscriber, store, logger }) };
+  return { subscriber, live, app: createApp({ subscriber, store, live, logger }) };
 }
 
 const post = (id: string, title = id): NewEvent => ({ id: `PostCreated:${id}`, type: 'PostCreated', data: { id, title } });
@@ -71,6 +74,28 @@ describe('query', () => {
     ]);
     const older = await request(app).get('/posts/comments/page').query({ post: 'p1', cursor: p1.olderComments });
     expect(older.body).toEqual({ comments: [{ id: 'c1', content: 'c1', status: 'pending' }], next: null });
+  });
+
+  it("streams the changes it applies with the log's seqs as ids: a verdict takes a seq and sends nothing", async () => {
+    await connectBus(bus.url).publishAll([post('p1'), comment('CommentCreated', 'c1', 'p1', 'pending', 'Hi')]);
+    const { app, subscriber } = query(bus.url);
+    await subscriber.start();
+    await serving(app, async (url) => {
+      const stream = await openStream(`${url}/posts/live`, { 'last-event-id': '1' });
+      await stream.next(2);
+      await connectBus(bus.url).publishAll([
+        comment('CommentModerated', 'c1', 'p1', 'approved', 'Hi'),
+        comment('CommentUpdated', 'c1', 'p1', 'approved', 'Hi'),
+      ]);
+      await subscriber.catchUp();
+      await stream.next(3);
+      expect(stream.text()).toBe(
+        'id: 1\nevent: start\ndata: {"seq":1}\n\n' +
+          'id: 2\nevent: comment\ndata: {"postId":"p1","id":"c1","content":"Hi","status":"pending"}\n\n' +
+          'id: 4\nevent: comment-status\ndata: {"postId":"p1","id":"c1","content":"Hi","status":"approved"}\n\n',
+      );
+      stream.close();
+    });
   });
 
   it('applies pushed events in seq order, once, pulling what a gap hides', async () => {

@@ -185,6 +185,8 @@ describe('the paged routes through the Ingress', () => {
   it("reach query, while a post's own comments still reach comments", () => {
     expect(serviceFor('/posts/page')).toBe('query-srv');
     expect(serviceFor('/posts/comments/page')).toBe('query-srv');
+    expect(serviceFor('/posts/live')).toBe('query-srv');
     expect(serviceFor('/posts/5f2c9a/comments')).toBe('comments-srv');
+    expect(serviceFor('/posts/live/comments')).toBe('comments-srv'); // a post whose id were "live" keeps its comments
   });
 });

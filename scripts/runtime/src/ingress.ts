@@ -2,7 +2,8 @@
  * The local ingress: routes like ingress-nginx with `use-regex`, from the same YAML the cluster applies,
  * so local and cluster routing cannot drift apart; and, as ingress-nginx in front of a Service, only to the
  * endpoints whose readiness probe (from the same YAML) passes, round robin, passing a request that could not
- * connect on to the next endpoint. With `limit`, it also keeps each Ingress's `limit-rps` budget.
+ * connect on to the next endpoint. With `limit`, it also keeps each Ingress's `limit-rps` budget. Each Ingress's
+ * `proxy-read-timeout` and `proxy-buffering: "off"` apply to its routes: the live stream's are long-lived.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -20,6 +21,10 @@ export interface Route {
   workspace: string;
   /** Its Ingress's budget, kept only when the ingress runs with `limit`. */
   rateLimit?: RateLimit;
+  /** Its Ingress's `proxy-read-timeout` (the longest wait between two reads from the backend), in ms; else the ingress's own. */
+  readTimeoutMs?: number;
+  /** Its Ingress's `proxy-buffering: "off"`: a response is streamed as it comes, headers first (server-sent events). */
+  unbuffered?: boolean;
 }
 
 /** ingress-nginx's `limit-rps` on an Ingress: each client address gets `rps` requests a second, in bursts of up to `burst`. */
@@ -99,6 +104,18 @@ function rateLimitOf(ingress: string, annotations: Record<string, unknown>): Rat
   return limit;
 }
 
+/** An Ingress's `proxy-read-timeout` (whole seconds, as ingress-nginx takes it) and `proxy-buffering`. */
+function streamingOf(ingress: string, annotations: Record<string, unknown>): Pick<Route, 'readTimeoutMs' | 'unbuffered'> {
+  const timeout = annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'];
+  const buffering = annotations['nginx.ingress.kubernetes.io/proxy-buffering'];
+  if (timeout !== undefined && !/^[1-9][0-9]*$/.test(String(timeout))) throw new Error(`Ingress ${ingress}: proxy-read-timeout must be whole seconds`);
+  if (buffering !== undefined && buffering !== 'on' && buffering !== 'off') throw new Error(`Ingress ${ingress}: proxy-buffering must be "on" or "off"`);
+  return {
+    ...(timeout !== undefined && { readTimeoutMs: Number(timeout) * 1000 }),
+    ...(buffering === 'off' && { unbuffered: true }),
+  };
+}
+
 /** ingress-nginx sorts by descending path length (ties: descending path) before writing first-match regex locations. */
 function byNginxOrder(a: Route, b: Route): number {
   return b.path.length - a.path.length || (a.path < b.path ? 1 : a.path > b.path ? -1 : 0);
@@ -121,6 +138,7 @@ export function loadRoutes(k8sDir: string, aliases: string[] = LOCAL_ALIASES): R
     const size = annotations['nginx.ingress.kubernetes.io/proxy-body-size'];
     if (size !== undefined) table.bodyLimit = parseSize(String(size));
     const rateLimit = rateLimitOf(ingress.metadata?.name, annotations);
+    const streaming = streamingOf(ingress.metadata?.name, annotations);
     for (const rule of ingress.spec?.rules ?? []) {
       const host = String(rule.host ?? '').toLowerCase();
       const routes = table.hosts.get(host) ?? [];
@@ -130,7 +148,7 @@ export function loadRoutes(k8sDir: string, aliases: string[] = LOCAL_ALIASES): R
         const service = services.get(name);
         if (!service) throw new Error(`Ingress backend ${name} has no Service in ${k8sDir}`);
         if (!service.ports.includes(port)) throw new Error(`Service ${name} has no port ${port}`);
-        routes.push({ path: p.path, regex: new RegExp(`^${p.path}`, 'i'), service: name, servicePort: port, workspace: service.app, rateLimit });
+        routes.push({ path: p.path, regex: new RegExp(`^${p.path}`, 'i'), service: name, servicePort: port, workspace: service.app, rateLimit, ...streaming });
       }
       table.hosts.set(host, routes.sort(byNginxOrder));
     }
@@ -312,7 +330,7 @@ export interface IngressOptions {
   table: RouteTable;
   /** Where each workspace runs and whether it is ready; probed while the ingress listens. */
   endpoints: Endpoints;
-  /** Upstream response timeout, as nginx's proxy_read_timeout (default 60 s). */
+  /** Upstream response timeout, as nginx's proxy_read_timeout (default 60 s); a route's Ingress may set its own. */
   timeoutMs?: number;
   /** How long connecting to an endpoint may take before the next one is tried, as ingress-nginx's proxy-connect-timeout (default 5 s). */
   connectTimeoutMs?: number;
@@ -384,6 +402,8 @@ export function createIngress(options: IngressOptions): http.Server {
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   // Idle upstream connections close after 4 s, before Node's default 5 s server keep-alive can race a reuse.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 4000 });
+  // A stream holds its upstream connection while it is open: on the capped agent, 512 of them would queue every other request.
+  const streamAgent = new http.Agent({ keepAlive: false });
   const buckets = new Map<RateLimit, TokenBuckets>();
   /** Seconds before the client may use `route` again by its Ingress's budget; 0 when it may now. */
   const retryAfter = (route: Route, req: http.IncomingMessage): number => {
@@ -433,7 +453,15 @@ export function createIngress(options: IngressOptions): http.Server {
     /** Sends the request to the first of `tries`; one that cannot connect has been sent nothing, so it goes on to the next. */
     const forward = (tries: Endpoint[], retry: boolean) => {
       const [endpoint, ...rest] = tries;
-      const upReq = http.request({ host: '127.0.0.1', port: endpoint.port, method: req.method, path: req.url, headers, agent, timeout: timeoutMs });
+      const upReq = http.request({
+        host: '127.0.0.1',
+        port: endpoint.port,
+        method: req.method,
+        path: req.url,
+        headers,
+        agent: route.unbuffered ? streamAgent : agent,
+        timeout: route.readTimeoutMs ?? timeoutMs,
+      });
       upstream = upReq;
       let connected = false;
       const send = () => {
@@ -452,6 +480,8 @@ export function createIngress(options: IngressOptions): http.Server {
       });
       upReq.on('response', (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, forwardHeaders(upRes.headers));
+        // Every chunk is passed on as it comes (nothing here holds a body back); unbuffered, the headers go at once too.
+        if (route.unbuffered) res.flushHeaders();
         upRes.pipe(res);
         upRes.on('error', () => res.destroy());
       });
@@ -512,6 +542,7 @@ export function createIngress(options: IngressOptions): http.Server {
   server.on('close', () => {
     endpoints.stop();
     agent.destroy();
+    streamAgent.destroy();
   });
   return server;
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -21,12 +21,13 @@ describe('route matching from the real infra/k8s (ingress-srv.yaml and the Servi
     expect(route('/posts/create')).toBe('posts');
     expect(route('/posts/abc/comments')).toBe('comments');
     expect(route('/posts')).toBe('query');
+    expect(route('/posts/live?since=3')).toBe('query');
     expect(route('/')).toBe('client');
     expect(matchRoute(table, 'posts.com', '/posts/create')).toMatchObject({ service: 'posts-srv', servicePort: 4000 });
   });
 
   test('longest path first: /posts/create never reaches query, though /posts also matches it', () => {
-    expect(table.hosts.get('posts.com')!.map((r) => r.path)).toEqual(['/posts/([^/]+)/comments', '/posts/create', '/posts', '/']);
+    expect(table.hosts.get('posts.com')!.map((r) => r.path)).toEqual(['/posts/([^/]+)/comments', '/posts/create', '/posts/live', '/posts', '/']);
     expect(route('/posts/create')).toBe('posts');
     expect(route('/posts/create?x=1')).toBe('posts');
   });
@@ -73,6 +74,7 @@ describe('loading the manifests', () => {
     expect(real.hosts.get('posts.com')!.map((r) => [r.path, r.service, r.workspace])).toEqual([
       ['/posts/([^/]+)/comments', 'comments-srv', 'comments'],
       ['/posts/create', 'posts-srv', 'posts'],
+      ['/posts/live', 'query-srv', 'query'],
       ['/posts', 'query-srv', 'query'],
       ['/', 'client-srv', 'client'],
     ]);
@@ -99,6 +101,37 @@ describe('loading the manifests', () => {
       failureThreshold: 3,
     });
     expect(nats.probes.has('event-bus')).toBe(false);
+  });
+
+  test("an Ingress's proxy-read-timeout and proxy-buffering apply to its paths only, and a value nginx would not take is an error", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ingress-test-'));
+    const service = 'apiVersion: v1\nkind: Service\nmetadata: { name: web-srv }\nspec: { selector: { app: web }, ports: [{ port: 80 }] }\n';
+    const ingress = (name: string, p: string, annotations: string) =>
+      `apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: ${name}\n  annotations:\n    nginx.ingress.kubernetes.io/use-regex: "true"\n${annotations}` +
+      `spec:\n  rules:\n    - host: posts.com\n      http:\n        paths:\n          - path: ${p}\n            backend: { service: { name: web-srv, port: { number: 80 } } }\n`;
+    const annotate = (timeout: string, buffering: string) =>
+      `    nginx.ingress.kubernetes.io/proxy-read-timeout: "${timeout}"\n    nginx.ingress.kubernetes.io/proxy-buffering: "${buffering}"\n`;
+    try {
+      writeFileSync(
+        path.join(dir, 'all.yaml'),
+        [service, ingress('a', '/a', annotate('90', 'on')), ingress('b', '/b', annotate('5', 'off')), ingress('c', '/c', '')].join('---\n'),
+      );
+      const routes = loadRoutes(dir).hosts.get('posts.com')!;
+      expect(routes.map((r) => [r.path, r.readTimeoutMs, r.unbuffered])).toEqual([
+        ['/c', undefined, undefined],
+        ['/b', 5000, true],
+        ['/a', 90_000, undefined],
+      ]);
+      for (const [bad, message] of [
+        [annotate('1h', 'off'), /Ingress bad: proxy-read-timeout must be whole seconds/],
+        [annotate('60', 'no'), /Ingress bad: proxy-buffering must be "on" or "off"/],
+      ] as const) {
+        writeFileSync(path.join(dir, 'all.yaml'), [service, ingress('bad', '/', bad)].join('---\n'));
+        expect(() => loadRoutes(dir)).toThrow(message);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a backend without a Service is an error, not a silent 404', () => {
@@ -552,5 +585,104 @@ describe('a Service with several endpoints', () => {
       fillers.forEach((s) => s.destroy());
       frozen.kill('SIGKILL');
     }
+  });
+});
+
+// ---- a long-lived stream (server-sent events): its Ingress's proxy-buffering "off" and proxy-read-timeout ----
+
+describe('a live stream', () => {
+  const servers: http.Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map(close));
+  });
+
+  /** The real routes, query served by `handler`, and a 300 ms read timeout where an Ingress sets none (nginx's 60 s, made short). */
+  async function streamingIngress(handler: http.RequestListener) {
+    const backend = http.createServer(handler);
+    const backendPort = await listen(backend);
+    const proxy = createIngress({ table, endpoints: new Endpoints(new Map(), () => [{ port: backendPort, instance: 0 }]), timeoutMs: 300 });
+    servers.push(proxy, backend);
+    return listen(proxy);
+  }
+
+  /** A GET whose chunks are handed over as they come; `response` resolves with the headers, before any body. */
+  function get(port: number, urlPath: string) {
+    const chunks: string[] = [];
+    let wake = () => {};
+    let closed = false;
+    let req!: http.ClientRequest;
+    const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+      req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { host: 'posts.com' }, agent: false }, (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (chunks.push(c), wake()));
+        res.on('error', () => undefined);
+        resolve(res);
+      });
+      req.on('error', (err) => (closed ? undefined : reject(err))); // our own close() before an answer
+    });
+    const ended = response.then((res) => new Promise<boolean>((resolve) => res.on('close', () => resolve(res.complete))));
+    const chunk = async (n: number) => {
+      while (chunks.length < n) await new Promise<void>((resolve) => (wake = resolve));
+      return chunks[n - 1];
+    };
+    return { response, ended, chunk, body: () => chunks.join(''), close: () => ((closed = true), req.destroy()) };
+  }
+
+  test('each event reaches the client as query sends it, long before the response ends', async () => {
+    let send!: (text: string) => void;
+    let finish!: () => void;
+    const port = await streamingIngress((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      send = (text) => res.write(text);
+      finish = () => res.end();
+      send('id: 1\nevent: start\ndata: {"seq":1}\n\n');
+    });
+    const client = get(port, '/posts/live');
+    expect((await client.response).headers['content-type']).toBe('text/event-stream');
+    expect(await client.chunk(1)).toBe('id: 1\nevent: start\ndata: {"seq":1}\n\n');
+    send('id: 2\nevent: post\ndata: {}\n\n');
+    expect(await client.chunk(2)).toBe('id: 2\nevent: post\ndata: {}\n\n');
+    finish();
+    expect(await client.ended).toBe(true);
+  });
+
+  test('unbuffered, the headers go at once, before the first byte of body; elsewhere they wait for it as before', async () => {
+    const port = await streamingIngress((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.flushHeaders(); // headers, and nothing yet
+    });
+    const live = get(port, '/posts/live');
+    expect((await live.response).statusCode).toBe(200);
+    live.close();
+    const page = get(port, '/posts/page');
+    const early = await Promise.race([page.response.then(() => 'headers'), new Promise((r) => setTimeout(() => r('nothing'), 100))]);
+    expect(early).toBe('nothing');
+    page.close();
+  });
+
+  test("the live route waits between reads as long as its Ingress's proxy-read-timeout says; other routes are cut at the default", async () => {
+    // A response quiet for 600 ms between two chunks: twice the default read timeout here.
+    const port = await streamingIngress((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first ');
+      setTimeout(() => res.end('second'), 600);
+    });
+    const live = get(port, '/posts/live');
+    expect([await live.ended, live.body()]).toEqual([true, 'first second']);
+    const page = get(port, '/posts/page');
+    expect([await page.ended, page.body()]).toEqual([false, 'first ']); // cut mid-body: the client sees it incomplete
+  });
+
+  test('a client that leaves closes the upstream stream too', async () => {
+    let upstreamClosed!: Promise<void>;
+    const port = await streamingIngress((_req, res) => {
+      upstreamClosed = new Promise((resolve) => res.on('close', () => resolve()));
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': hello\n\n');
+    });
+    const client = get(port, '/posts/live');
+    await client.chunk(1);
+    client.close();
+    await upstreamClosed;
   });
 });
