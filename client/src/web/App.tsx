@@ -1,9 +1,11 @@
 import { PostCreate } from './PostCreate';
 import { PostList } from './PostList';
-import { usePosts } from './usePosts';
+import { useFeed } from './useFeed';
+import { useLoader } from './useLoader';
 
 export function App() {
-  const { posts, loaded, loadError, reconnecting, addPost, addComment } = usePosts();
+  const { feed, loaded, loadError, reconnecting, addPost, addComment, loadMorePosts, loadOlderComments } = useFeed();
+  const more = useLoader(loadMorePosts);
 
   return (
     <main>
@@ -22,8 +24,20 @@ export function App() {
           </p>
         )}
         {!loaded && <p className="muted">Loading posts…</p>}
-        {loaded && posts.length === 0 && !loadError && <p className="muted">No posts yet. Create the first one above.</p>}
-        <PostList posts={posts} onCommentCreated={addComment} />
+        {loaded && feed.posts.length === 0 && !loadError && <p className="muted">No posts yet. Create the first one above.</p>}
+        <PostList posts={feed.posts} onCommentCreated={addComment} onShowOlder={loadOlderComments} />
+        {feed.next !== null && (
+          <div className="more">
+            <button type="button" onClick={more.run} disabled={more.loading}>
+              More posts
+            </button>
+            {more.error && (
+              <p className="error" role="alert">
+                {more.error}
+              </p>
+            )}
+          </div>
+        )}
       </section>
     </main>
   );

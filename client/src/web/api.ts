@@ -14,6 +14,35 @@ export interface Post {
   comments: Comment[];
 }
 
+/** A post as a page shows it: its newest comments, how many it has in all, and where its older ones start. */
+export interface PagePost {
+  id: string;
+  title: string;
+  commentCount: number;
+  /** The newest few, in log order. */
+  comments: Comment[];
+  /** A cursor for `fetchOlderComments`; null when `comments` are all of them. */
+  olderComments: string | null;
+}
+
+export interface PostsPage {
+  posts: PagePost[];
+  /** A cursor for the next (older) page; null after the oldest post. */
+  next: string | null;
+}
+
+export interface CommentsPage {
+  /** Older comments, in log order. */
+  comments: Comment[];
+  /** A cursor for the page before these; null at the post's first comment. */
+  next: string | null;
+}
+
+/** A change the read model applied, as `GET /posts/live` sends it, with its log seq (the event's id). */
+export type Change = { seq: number; event: 'post'; data: CreatedPost } | { seq: number; event: 'comment' | 'comment-status'; data: CreatedComment };
+
+export const LIVE_URL = '/posts/live';
+
 export interface CreatedPost {
   id: string;
   title: string;
@@ -36,9 +65,45 @@ export class ApiError extends Error {
   }
 }
 
-export async function fetchPosts(signal?: AbortSignal): Promise<Post[]> {
-  const body = await request('GET', '/posts', undefined, signal);
-  return postsFromBody(body);
+/** Posts newest first, a page at a time: the first page without a cursor, then each `next`. */
+export async function fetchPostsPage(cursor: string | null, signal?: AbortSignal): Promise<PostsPage> {
+  const body = await request('GET', `/posts/page${cursor === null ? '' : `?cursor=${encodeURIComponent(cursor)}`}`, undefined, signal);
+  if (!isRecord(body) || !Array.isArray(body.posts)) throw unexpectedAnswer();
+  const posts: PagePost[] = [];
+  for (const value of body.posts) {
+    if (!isRecord(value) || typeof value.id !== 'string' || typeof value.title !== 'string') continue;
+    const comments = commentsFromBody(value.comments);
+    const commentCount = typeof value.commentCount === 'number' && value.commentCount >= comments.length ? value.commentCount : comments.length;
+    const olderComments = typeof value.olderComments === 'string' ? value.olderComments : null;
+    posts.push({ id: value.id, title: value.title, commentCount, comments, olderComments });
+  }
+  return { posts, next: cursorFromBody(body.next) };
+}
+
+/** A post's comments older than `cursor` (a post's `olderComments`, then each `next`), in log order. */
+export async function fetchOlderComments(postId: string, cursor: string, signal?: AbortSignal): Promise<CommentsPage> {
+  const query = `post=${encodeURIComponent(postId)}&cursor=${encodeURIComponent(cursor)}`;
+  const body = await request('GET', `/posts/comments/page?${query}`, undefined, signal);
+  if (!isRecord(body) || !Array.isArray(body.comments)) throw unexpectedAnswer();
+  return { comments: commentsFromBody(body.comments), next: cursorFromBody(body.next) };
+}
+
+/** A live event as a Change; undefined for anything malformed (it is skipped, not fatal). */
+export function changeFromEvent(event: string, lastEventId: string, data: string): Change | undefined {
+  const seq = Number(lastEventId);
+  if (lastEventId === '' || !Number.isSafeInteger(seq)) return undefined;
+  const body = parseJson(data);
+  if (!isRecord(body)) return undefined;
+  if (event === 'post') {
+    if (typeof body.id !== 'string' || typeof body.title !== 'string') return undefined;
+    return { seq, event, data: { id: body.id, title: body.title } };
+  }
+  if (event === 'comment' || event === 'comment-status') {
+    const comment = commentFromBody(body);
+    if (!comment || typeof body.postId !== 'string') return undefined;
+    return { seq, event, data: { ...comment, postId: body.postId } };
+  }
+  return undefined;
 }
 
 /**
@@ -110,16 +175,12 @@ function unexpectedAnswer(): ApiError {
   return new ApiError(UNAVAILABLE_MESSAGE, null);
 }
 
-function postsFromBody(body: unknown): Post[] {
-  if (!isRecord(body)) throw unexpectedAnswer();
-  const posts: Post[] = [];
-  for (const value of Object.values(body)) {
-    if (!isRecord(value) || typeof value.id !== 'string' || typeof value.title !== 'string') continue;
-    const rawComments = Array.isArray(value.comments) ? value.comments : [];
-    const comments = rawComments.map(commentFromBody).filter((comment): comment is Comment => comment !== undefined);
-    posts.push({ id: value.id, title: value.title, comments });
-  }
-  return posts;
+function commentsFromBody(value: unknown): Comment[] {
+  return (Array.isArray(value) ? value : []).map(commentFromBody).filter((comment): comment is Comment => comment !== undefined);
+}
+
+function cursorFromBody(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
 }
 
 function commentFromBody(value: unknown): Comment | undefined {
