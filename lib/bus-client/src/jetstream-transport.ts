@@ -1,7 +1,17 @@
 // The JetStream transport: the log is one stream (subjects `events.<type>`), a publish is a
 // JetStream publish with the event id as its message id, and a subscriber follows the stream
 // with an ordered consumer. Same semantics as the hand-written bus, through BusTransport.
-import { DeliverPolicy, jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  StorageType,
+  type Consumer,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { BusUnavailableError, EventRefusedError } from './errors';
@@ -29,6 +39,14 @@ interface Session {
   js: JetStreamClient;
   jsm: JetStreamManager;
 }
+
+/**
+ * How long a follower's pull waits on its server. Heartbeats come every half of it, and two missed make the
+ * follower start again: a pull or a consumer lost with a dead server is noticed in seconds, not nats.js's 30 s.
+ */
+const FOLLOW_EXPIRES_MS = 5_000;
+/** A follower's requests (a new consumer): unanswered this long, there is no leader yet; asking again soon resumes soon after the election. */
+const FOLLOW_REQUEST_MS = 2_000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -97,46 +115,61 @@ export class JetStreamTransport implements BusTransport {
     const head = info.state.last_seq;
     const logId = `${this.stream}@${info.created}`;
     const end = Math.min(head, after + limit);
-    const events: BusEvent[] = [];
-    if (end <= after) return { events, logId, head };
+    if (end <= after) return { events: [], logId, head };
     try {
       const consumer = await js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 });
       // Deleted messages leave gaps: the page ends at `end` whatever the count.
       const messages = await consumer.fetch({ max_messages: end - after, expires: this.timeoutMs });
-      for await (const message of messages) {
-        if (message.seq > end) break;
-        events.push(toEvent(message));
-        if (message.seq >= end) break;
+      // The server ends a fetch at its expiry; one lost with a dead server nats.js would wait on for ever.
+      const lost = setTimeout(() => messages.stop(new Error('the fetch outlived its expiry')), this.timeoutMs + 2_000);
+      try {
+        return { ...(await pageOf(messages, after, end)), logId, head };
+      } finally {
+        clearTimeout(lost);
       }
     } catch (err) {
       throw new BusUnavailableError(`cannot read the stream ${this.stream}: ${(err as Error).message}`);
     }
-    return { events, logId, head, through: end };
   }
 
   /** Follows the stream live from `after`, handing each event to `target` in order, until close(). */
   follow(target: DeliveryTarget, after: () => number): void {
     let stopped = false;
+    let messages: ConsumerMessages | undefined;
+    // Ends the consume under way: the loop starts a new consumer after the last applied seq, so nothing is skipped or applied twice.
+    const restart = () => void messages?.close();
+    let watched: NatsConnection | undefined;
     const run = async () => {
       while (!stopped) {
+        let consumer: Consumer | undefined;
         try {
-          const { js } = await this.ready();
-          const consumer = await js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after() + 1 });
-          const messages = await consumer.consume();
-          this.following = {
-            stop: () => {
-              stopped = true;
-              void messages.close();
-            },
-          };
+          const { nc } = await this.ready();
+          if (nc !== watched) void restartOnReconnect((watched = nc), restart);
+          consumer = await jetstream(nc, { timeout: FOLLOW_REQUEST_MS }).consumers.get(this.stream, {
+            deliver_policy: DeliverPolicy.StartSequence,
+            opt_start_seq: after() + 1,
+          });
+          messages = await consumer.consume({ expires: FOLLOW_EXPIRES_MS });
+          if (stopped) break;
+          void endOnMissedHeartbeats(messages);
           for await (const message of messages) await target.receive(toEvent(message));
         } catch {
-          // The connection came back or the stream moved: start again after the last applied seq.
+          // The stream moved, or the bus is away: start again after the last applied seq.
           if (!stopped) await new Promise((resolve) => setTimeout(resolve, 500));
+        } finally {
+          void messages?.close();
+          messages = undefined;
+          // The next round makes a new consumer: this one goes now, not after 5 idle minutes.
+          void consumer?.delete().catch(() => undefined);
         }
       }
     };
-    this.following = { stop: () => (stopped = true) };
+    this.following = {
+      stop: () => {
+        stopped = true;
+        restart();
+      },
+    };
     void run();
   }
 
@@ -165,7 +198,12 @@ export class JetStreamTransport implements BusTransport {
   private async connect(): Promise<Session> {
     const { servers, user, pass } = parseNatsUrl(this.url);
     const nc = await connect({ servers, user, pass, name: 'posts.com', maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: this.timeoutMs });
-    return { nc, js: jetstream(nc, { timeout: this.timeoutMs }), jsm: await jetstreamManager(nc, { timeout: this.timeoutMs }) };
+    // JetStream may not answer yet (no metadata leader): the connection goes, rather than reconnect for ever unused.
+    const jsm = await jetstreamManager(nc, { timeout: this.timeoutMs }).catch(async (err) => {
+      await nc.close();
+      throw err;
+    });
+    return { nc, js: jetstream(nc, { timeout: this.timeoutMs }), jsm };
   }
 
   /** Creates the stream if it is missing; an existing stream is used as it is, never changed. */
@@ -191,7 +229,42 @@ export class JetStreamTransport implements BusTransport {
   }
 }
 
-function toEvent(message: JsMsg): BusEvent {
+/**
+ * Calls `restart` each time the connection comes back, on the same server or another. A pull, and the ordered
+ * consumer (which lives on one server), may have died with the server it left: nats.js would ask that consumer
+ * for its info until the server is back (no answer, then 30 s of backoff, over and over).
+ */
+async function restartOnReconnect(nc: NatsConnection, restart: () => void): Promise<void> {
+  for await (const status of nc.status()) if (status.type === 'reconnect') restart();
+}
+
+/** Ends a consume whose server stopped sending it heartbeats (the pull or its consumer is gone), for the follower to start again. */
+async function endOnMissedHeartbeats(messages: ConsumerMessages): Promise<void> {
+  for await (const notice of messages.status()) if (notice.type === 'heartbeats_missed') return void messages.close();
+}
+
+/**
+ * The events of a fetch up to `end`, and how far the page covers the log: through the last event it
+ * holds, since a seq skipped before it is a deleted message; through `end` only once a message past it
+ * came. A fetch the server ended early (its expiry on a busy server) so never claims events it did not bring.
+ */
+export async function pageOf(
+  messages: AsyncIterable<Pick<JsMsg, 'seq' | 'data'>>,
+  after: number,
+  end: number,
+): Promise<{ events: BusEvent[]; through: number }> {
+  const events: BusEvent[] = [];
+  let through = after;
+  for await (const message of messages) {
+    if (message.seq > end) return { events, through: end };
+    events.push(toEvent(message));
+    through = message.seq;
+    if (message.seq >= end) break;
+  }
+  return { events, through };
+}
+
+function toEvent(message: Pick<JsMsg, 'seq' | 'data'>): BusEvent {
   const stored = JSON.parse(decoder.decode(message.data)) as Omit<BusEvent, 'seq'>;
   return { ...stored, seq: message.seq };
 }

@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { JetStreamTransport, parseNatsUrl } from '../src/jetstream-transport';
+import { JetStreamTransport, pageOf, parseNatsUrl } from '../src/jetstream-transport';
 import { startNatsServer, whyNoNatsServer, type NatsServer } from './nats-server';
 import { describeTransport } from './transport-contract';
 
@@ -53,3 +53,23 @@ if (cannotRun) {
     });
   });
 }
+
+describe('a page of the stream', () => {
+  const encoder = new TextEncoder();
+  async function* fetched(...seqs: number[]) {
+    for (const seq of seqs) yield { seq, data: encoder.encode(JSON.stringify({ id: `e${seq}`, type: 'T', data: {}, at: '2026-01-01T00:00:00.000Z' })) };
+  }
+
+  it('covers only what a fetch brought when the server ended it early', async () => {
+    // Asked for 11..20, the fetch expired after 13: 14..20 must be read again, not taken as read.
+    const page = await pageOf(fetched(11, 12, 13), 10, 20);
+    expect([page.events.map((e) => e.seq), page.through]).toEqual([[11, 12, 13], 13]);
+  });
+
+  it('steps over deleted messages, up to the end once a message past it came', async () => {
+    expect(await pageOf(fetched(11, 14, 20), 10, 20)).toMatchObject({ through: 20 });
+    const pastEnd = await pageOf(fetched(11, 12, 25), 10, 20);
+    expect([pastEnd.events.map((e) => e.seq), pastEnd.through]).toEqual([[11, 12], 20]);
+    expect(await pageOf(fetched(), 10, 20)).toEqual({ events: [], through: 10 });
+  });
+});
