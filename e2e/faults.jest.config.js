@@ -1,2 +1,2 @@
-/** `npm run test:faults`: the whole system under faults and load (slower; run by .ci/run). */
-module.exports = require('./jest.suites')('faults', ['faults.test.ts', 'load.test.ts'], { maxWorkers: 1, testTimeout: 300_000 });
+/** `npm run test:faults`: the whole system under faults and load, on the event bus and on NATS JetStream (slower; run by .ci/run). */
+module.exports = require('./jest.suites')('faults', ['faults.test.ts', 'load.test.ts', 'faults-jetstream.test.ts'], { maxWorkers: 1, testTimeout: 300_000 });

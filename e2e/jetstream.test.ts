@@ -1,6 +1,7 @@
 // The system on NATS JetStream as `npm start -- --nats` runs it (infra/k8s-nats: three nats-server nodes, two
 // processes of each backend, no event bus), driven through the ingress: the happy path, then one replica of
-// comments and one NATS node SIGKILLed under writes, after which every accepted write is there exactly once.
+// comments SIGKILLed under writes, after which every accepted write is there exactly once. A NATS node, and a
+// process of each backend, SIGKILLed under 20,000 comments: faults-jetstream.test.ts (npm run test:faults).
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { request, type System } from '@posts/runtime';
@@ -40,13 +41,12 @@ describeOnJetStream('posts.com on NATS JetStream (npm start -- --nats)', () => {
       const model = await readModel();
       problems = model ? unsettled(model, writers) : ['GET /posts did not answer 200'];
       if (model && problems.length === 0) {
-        // Both comments processes, in turn through the ingress, hold each post's comments as the read model does (in the order each
-        // process learnt of them: its own at once, the other's from the log).
-        const sorted = (comments: Array<{ id: string; status: string }>) => JSON.stringify(comments.map((c) => [c.id, c.status]).sort());
+        // Both comments processes, in turn through the ingress, list each post's comments as the read model does, in log order.
+        const listed = (comments: Array<{ id: string; status: string }>) => JSON.stringify(comments.map((c) => [c.id, c.status]));
         for (const post of Object.values(model).slice(0, 5)) {
           for (let i = 0; i < 2; i++) {
             const own = await request(agent, base, 'GET', `/posts/${post.id}/comments`);
-            if (own.status !== 200 || sorted(JSON.parse(own.body)) !== sorted(post.comments)) problems.push(`comments of ${post.id} differ`);
+            if (own.status !== 200 || listed(JSON.parse(own.body)) !== listed(post.comments)) problems.push(`comments of ${post.id} differ`);
           }
         }
       }
@@ -91,7 +91,7 @@ describeOnJetStream('posts.com on NATS JetStream (npm start -- --nats)', () => {
   const all: Writers[] = [];
 
   /** Writes, kills one process with SIGKILL (the launcher starts it again), writes on, then checks that nothing was lost or stored twice. */
-  async function underWrites(run: string, kill: () => Promise<void>, settleMs = 60_000) {
+  async function underWrites(run: string, kill: () => Promise<void>) {
     const writers = new Writers(base, run);
     all.push(writers);
     writers.start();
@@ -101,7 +101,7 @@ describeOnJetStream('posts.com on NATS JetStream (npm start -- --nats)', () => {
     while (writers.accepted < before + 100) await sleep(20);
     await writers.stop();
     expect(writers.unexplained).toEqual([]);
-    await expectSettled(all, settleMs);
+    await expectSettled(all, 60_000);
     return writers;
   }
 
@@ -112,11 +112,4 @@ describeOnJetStream('posts.com on NATS JetStream (npm start -- --nats)', () => {
     // The other process kept taking comments: none was refused for want of one.
     expect(writers.refused).toEqual([]);
   }, 120_000);
-
-  it('loses nothing when one of the three NATS nodes is SIGKILLed under writes', async () => {
-    // A process whose stream consumer was on the killed node follows the log again only once the JetStream client gives the
-    // consumer up for lost (missed heartbeats): up to about 80 s here, while the read model lags behind the log.
-    await underWrites('nats-1', () => restart(sys, 'nats', 'SIGKILL', 1), 150_000);
-    expect(sys.restarts('nats')).toBe(1);
-  }, 210_000);
 });

@@ -56,6 +56,8 @@ export function logsBySource() {
       if (!lines.has(source)) lines.set(source, []);
       lines.get(source)!.push(text);
     },
-    of: (source: ServiceName | 'launcher'): string[] => lines.get(source) ?? [],
+    /** A service's lines, of all its replicas (`comments-0`, `comments-1`) when it has more than one. */
+    of: (source: ServiceName | 'launcher'): string[] =>
+      [...lines].filter(([name]) => name === source || name.startsWith(`${source}-`)).flatMap(([, text]) => text),
   };
 }
