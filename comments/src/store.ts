@@ -5,35 +5,61 @@ export interface Comment extends CommentData {
   requestId?: string;
 }
 
+/** A post's comments in log order, beside the seq of each: lists follow it, so every replica lists a post's comments alike. */
+interface PostComments {
+  /** The post's id, one string that every comment of it shares. */
+  id: string;
+  comments: Comment[];
+  seqs: number[];
+}
+
+/**
+ * Comments by post, built from events. Memory per comment is what it needs (it grows with the blog): one small
+ * object of one shape, its id and content, a place in the map by id and in its post's lists. Nothing else stays:
+ * the post's id is shared, and the request id is kept only until the comment's CommentUpdated is in the log.
+ */
 export function createStore() {
   const postIds = new Set<string>();
-  const commentsByPostId = new Map<string, Comment[]>();
+  const byPostId = new Map<string, PostComments>();
   const commentsById = new Map<string, Comment>();
-  /** Each comment's place in the log: lists follow it, so every replica lists a post's comments alike. */
-  const seqById = new Map<string, number>();
+  /** The request that created each comment whose CommentUpdated the log doesn't hold yet: the update follows it back. */
+  const requestIds = new Map<string, string>();
   /** Moderated comments whose CommentUpdated the log doesn't hold yet: what we owe. */
-  const awaitingUpdate = new Map<string, Comment>();
+  const awaitingUpdate = new Set<string>();
 
   return {
     hasPost: (id: string) => postIds.has(id),
-    commentById: (id: string) => commentsById.get(id),
-    commentsOf: (postId: string): readonly Comment[] => commentsByPostId.get(postId) ?? [],
+    commentById: (id: string): Comment | undefined => commentsById.get(id),
+    commentsOf: (postId: string): readonly Comment[] => byPostId.get(postId)?.comments ?? [],
     /** The CommentUpdated events we owe, oldest verdict first. */
-    owedUpdates: () => [...awaitingUpdate.values()],
+    owedUpdates: (): Comment[] =>
+      [...awaitingUpdate].map((id) => {
+        const { postId, content, status } = commentsById.get(id)!;
+        return { id, postId, content, status, requestId: requestIds.get(id) };
+      }),
     addPost(id: string) {
       postIds.add(id);
     },
     /** Adds a new comment at its `seq` in the log; a comment already known keeps what it has (each comment once). */
     addComment(comment: Comment, seq: number) {
       if (commentsById.has(comment.id)) return;
-      commentsById.set(comment.id, comment);
-      seqById.set(comment.id, seq);
-      const list = commentsByPostId.get(comment.postId) ?? [];
+      let post = byPostId.get(comment.postId);
+      if (!post) byPostId.set(comment.postId, (post = { id: comment.postId, comments: [], seqs: [] }));
+      // A new object of one shape for every comment (what it is given may be a spread, with a shape of its own), with the post's id string.
+      const stored: Comment = { id: comment.id, postId: post.id, content: comment.content, status: comment.status };
+      commentsById.set(stored.id, stored);
+      if (comment.requestId !== undefined) requestIds.set(stored.id, comment.requestId);
+      const { comments, seqs } = post;
       // Nearly always the last: only another replica's write, learnt after our own, goes further back.
-      let at = list.length;
-      while (at > 0 && seqById.get(list[at - 1].id)! > seq) at--;
-      list.splice(at, 0, comment);
-      commentsByPostId.set(comment.postId, list);
+      let at = seqs.length;
+      while (at > 0 && seqs[at - 1] > seq) at--;
+      if (at === seqs.length) {
+        comments.push(stored);
+        seqs.push(seq);
+      } else {
+        comments.splice(at, 0, stored);
+        seqs.splice(at, 0, seq);
+      }
     },
     /** The verdict's content stands: moderation may withhold what it rejected. Owes a CommentUpdated. */
     recordVerdict(id: string, status: CommentStatus, content: string) {
@@ -41,11 +67,12 @@ export function createStore() {
       if (!comment) return;
       comment.status = status;
       comment.content = content;
-      awaitingUpdate.set(id, comment);
+      awaitingUpdate.add(id);
     },
-    /** The log holds the comment's CommentUpdated: nothing more is owed for it. */
+    /** The log holds the comment's CommentUpdated: nothing more is owed for it, nor is its request id needed. */
     recordUpdatePublished(id: string) {
       awaitingUpdate.delete(id);
+      requestIds.delete(id);
     },
   };
 }

@@ -34,20 +34,33 @@ export const LATEST_COMMENTS = 3;
 /** Comments per chunk of the streamed `GET /posts`: a post with many comments still goes out in small pieces. */
 const COMMENTS_PER_CHUNK = 100;
 
+/** A comment as kept: its view and its post's id (the post's own string, shared by all its comments), in one object of one shape. */
+interface StoredComment extends CommentView {
+  postId: string;
+}
+
 interface PostEntry {
-  view: PostView;
-  /** The log seq of each of `view.comments`, in the same order: sorted, since events are applied in seq order. */
+  id: string;
+  title: string;
+  /** Its comments in log order. */
+  comments: StoredComment[];
+  /** The log seq of each of `comments`, in the same order: sorted, since events are applied in seq order. */
   commentSeqs: number[];
 }
+
+/** What a reader gets of a stored comment: a copy of its view, made only for the comments of a page. */
+const viewOf = ({ id, content, status }: StoredComment): CommentView => ({ id, content, status });
 
 /**
  * The read model: every post with its comments, oldest first, built only from events. Posts and
  * comments are kept in log order beside their seqs, so a page is a binary search and a slice.
  * Each change it applies goes to `onChange` (the live stream), and nothing it ignores does.
+ * A comment costs what it needs: one object (id, content, status, and its post's shared id), a place
+ * in the map by id, and two slots in its post's lists.
  */
 export function createStore(onChange: (change: Change) => void = () => {}) {
   const postsById = new Map<string, PostEntry>();
-  const commentsById = new Map<string, { view: CommentView; postId: string }>();
+  const commentsById = new Map<string, StoredComment>();
   const posts: PostEntry[] = [];
   const postSeqs: number[] = [];
   // Names each version of the model, so a poller that has it gets a 304.
@@ -58,7 +71,7 @@ export function createStore(onChange: (change: Change) => void = () => {}) {
     /** `seq` is the event's log seq: events come in seq order, so every list here stays sorted by it. */
     addPost(id: string, title: string, seq: number) {
       if (postsById.has(id)) return;
-      const entry = { view: { id, title, comments: [] }, commentSeqs: [] };
+      const entry: PostEntry = { id, title, comments: [], commentSeqs: [] };
       postsById.set(id, entry);
       posts.push(entry);
       postSeqs.push(seq);
@@ -69,21 +82,21 @@ export function createStore(onChange: (change: Change) => void = () => {}) {
     addComment(postId: string, comment: CommentView, seq: number) {
       const post = postsById.get(postId);
       if (!post || commentsById.has(comment.id)) return;
-      const view = { id: comment.id, content: comment.content, status: comment.status };
-      post.view.comments.push(view);
+      const stored: StoredComment = { id: comment.id, content: comment.content, status: comment.status, postId: post.id };
+      post.comments.push(stored);
       post.commentSeqs.push(seq);
-      commentsById.set(view.id, { view, postId });
+      commentsById.set(stored.id, stored);
       lastSeq = seq;
       version++;
-      onChange({ seq, event: 'comment', data: { postId, ...view } });
+      onChange({ seq, event: 'comment', data: { postId: stored.postId, id: stored.id, content: stored.content, status: stored.status } });
     },
     updateComment(id: string, content: string, status: CommentStatus, seq: number) {
       const known = commentsById.get(id);
       if (!known) return;
-      known.view.content = content;
-      known.view.status = status;
+      known.content = content;
+      known.status = status;
       version++;
-      onChange({ seq, event: 'comment-status', data: { postId: known.postId, ...known.view } });
+      onChange({ seq, event: 'comment-status', data: { postId: known.postId, id, content, status } });
     },
     /** Changes whenever the read model does. */
     etag(): string {
@@ -99,12 +112,12 @@ export function createStore(onChange: (change: Change) => void = () => {}) {
       const upToSeq = lastSeq;
       return (function* () {
         for (let i = 0; i < postCount; i++) {
-          const { view, commentSeqs } = posts[i];
+          const { id, title, comments, commentSeqs } = posts[i];
           const commentCount = countBelow(commentSeqs, upToSeq + 1);
-          yield `${i === 0 ? '{' : ','}${JSON.stringify(view.id)}:{"id":${JSON.stringify(view.id)},"title":${JSON.stringify(view.title)},"comments":[`;
+          yield `${i === 0 ? '{' : ','}${JSON.stringify(id)}:{"id":${JSON.stringify(id)},"title":${JSON.stringify(title)},"comments":[`;
           for (let from = 0; from < commentCount; from += COMMENTS_PER_CHUNK) {
-            const run = view.comments.slice(from, Math.min(from + COMMENTS_PER_CHUNK, commentCount));
-            yield (from === 0 ? '' : ',') + run.map((c) => JSON.stringify(c)).join(',');
+            const run = comments.slice(from, Math.min(from + COMMENTS_PER_CHUNK, commentCount));
+            yield (from === 0 ? '' : ',') + run.map((c) => JSON.stringify(viewOf(c))).join(',');
           }
           yield ']}';
         }
@@ -124,18 +137,18 @@ export function createStore(onChange: (change: Change) => void = () => {}) {
       if (!post) return undefined;
       const end = countBelow(post.commentSeqs, before);
       const start = Math.max(0, end - limit);
-      return { items: post.view.comments.slice(start, end), nextBefore: start > 0 ? post.commentSeqs[start] : null };
+      return { items: post.comments.slice(start, end).map(viewOf), nextBefore: start > 0 ? post.commentSeqs[start] : null };
     },
   };
 }
 
-function summarize({ view, commentSeqs }: PostEntry): PostSummary {
-  const start = Math.max(0, view.comments.length - LATEST_COMMENTS);
+function summarize({ id, title, comments, commentSeqs }: PostEntry): PostSummary {
+  const start = Math.max(0, comments.length - LATEST_COMMENTS);
   return {
-    id: view.id,
-    title: view.title,
-    commentCount: view.comments.length,
-    comments: view.comments.slice(start),
+    id,
+    title,
+    commentCount: comments.length,
+    comments: comments.slice(start).map(viewOf),
     olderBefore: start > 0 ? commentSeqs[start] : null,
   };
 }
