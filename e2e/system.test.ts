@@ -76,7 +76,10 @@ describe.each(transports)('the system as npm start runs it, on %s', (_transport,
 
     const good = await post(ingress(`/posts/${postId}/comments`), { content: 'Great post!' });
     const bad = await post(ingress(`/posts/${postId}/comments`), { content: 'Orange!' });
-    expect([good.status, good.body.status, bad.status, bad.body.status]).toEqual([201, 'pending', 201, 'pending']);
+    expect([good.status, bad.status]).toEqual([201, 201]);
+    // The answer is the comment as it is then: pending, or already moderated when the verdict came back first (JetStream is that quick).
+    expect(['pending', 'approved']).toContain(good.body.status);
+    expect(['pending', 'rejected']).toContain(bad.body.status);
 
     const model = await settled(2);
     expect(model[postId]).toEqual({
