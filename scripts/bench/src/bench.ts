@@ -3,7 +3,8 @@
  *
  *   end to end at 10, 50 and 100 clients (50 is judged) → the bus with its log on disk, open and
  *   signed → catch-up of query from a 100,000-event log → the same on NATS JetStream, beside the bus,
- *   and end to end at 50 clients on `npm start -- --nats` (JetStream R3, two processes per backend)
+ *   and end to end at 50 clients on `npm start -- --nats` (JetStream R3, two processes per backend) → the read path
+ *   (first page, live updates, memory, first paint) on a blog of 1,000, 10,000 and 100,000 comments
  *
  * Prints the table, writes the raw results to bench/results/<timestamp>.json, the chart to
  * docs/benchmarks.svg and the page docs/benchmarks.md. `--quick` runs small sizes for
@@ -19,9 +20,10 @@ import { runCatchUpBench, type CatchUpResult } from './catch-up';
 import { cpuLine, runE2E } from './e2e';
 import { figuresOf } from './goals';
 import { runJetStreamBench } from './jetstream';
+import { runReadPath, type ReadPathResults } from './read-path';
 import { benchmarksMd } from './report-markdown';
 import { chartSvg } from './report-svg';
-import { figuresText, scalingText, transportsText } from './report-text';
+import { figuresText, readPathText, scalingText, transportsText } from './report-text';
 import type { BenchResults, Machine } from './results';
 import { FULL, QUICK } from './sizes';
 
@@ -125,6 +127,35 @@ async function main() {
   });
   if (jetStream.notRun) say(`  not run: ${jetStream.notRun}`);
 
+  const readPath: ReadPathResults = [];
+  for (const comments of SIZES.readPathComments) {
+    say(`read path: a blog of ${comments} comments over ${SIZES.readPathPosts} posts, through the ingress …`);
+    try {
+      const result = await runReadPath({
+        workDir,
+        comments,
+        posts: SIZES.readPathPosts,
+        pageRequests: 500,
+        pageClients: 10,
+        liveUpdates: 20,
+        navigations: 3,
+        readyTimeoutMs: 180_000,
+      });
+      readPath.push({ comments, result });
+      const p = result.page;
+      const paint = result.firstPaintNotRun
+        ? `not run (${result.firstPaintNotRun})`
+        : `${result.firstPaintMs} ms (FCP ${result.firstContentfulPaintMs ?? '–'} ms)`;
+      say(
+        `  first page ${p.bytes} B, p50 ${p.latencyMs.p50} ms, p99 ${p.latencyMs.p99} ms, ${p.errors} errors; live p50 ${result.live.latencyMs.p50} ms, p99 ${result.live.latencyMs.p99} ms, ${result.live.missed} missed, event ${result.live.frameBytes} B`,
+      );
+      say(`  RSS comments ${result.rssMB.comments} MB, query ${result.rssMB.query} MB; first paint ${paint}; started in ${result.startSeconds} s`);
+    } catch (err) {
+      readPath.push({ comments, error: errorText(err) });
+      say(`  failed: ${errorText(err)}`);
+    }
+  }
+
   const results: BenchResults = {
     startedAt: started.toISOString(),
     durationSeconds: Math.round((performance.now() - t0) / 100) / 10,
@@ -137,6 +168,7 @@ async function main() {
     busSigned,
     catchUp,
     jetStream,
+    readPath,
     figures: [],
   };
   results.figures = figuresOf(results);
@@ -157,6 +189,8 @@ async function main() {
   say(`End to end against clients:\n${scalingText(e2e)}`);
   say('');
   say(`The bus beside JetStream:\n${transportsText(results)}`);
+  say('');
+  say(`The read path against the blog's size:\n${readPathText(results)}`);
   say('');
   say(`${passed} of ${judged} goals met in ${results.durationSeconds} s (after the build). Raw results: ${path.relative(ROOT, file)}`);
   if (!quick) say('Chart and page: docs/benchmarks.svg, docs/benchmarks.md');

@@ -4,7 +4,7 @@ import type { BenchResults, Figure } from './results';
 import { WARMUP_COMMENTS } from './sizes';
 
 /** Every figure of a run beside its goal; a part of the bench that failed misses each goal it had. */
-export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>): Figure[] {
+export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes' | 'readPath'>): Figure[] {
   const out: Figure[] = [];
   const add = (
     group: string,
@@ -144,5 +144,57 @@ export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'c
     const e = je?.result;
     return e ? [e.errors, e.lost, e.duplicated, e.wrongStatus + e.stillPending].map((n) => fmt(n)).join(' / ') : 'failed';
   });
+
+  if (r.readPath) readPathFigures(r.readPath, r.sizes.readPathComments ?? r.readPath.map((s) => s.comments), add, out);
   return out;
+}
+
+/** The size the read path's memory and first-paint goals are judged at. */
+export const READ_PATH_JUDGED_COMMENTS = 100_000;
+
+type Add = (group: string, name: string, value: number | undefined, goal: string, pass: ((v: number) => boolean) | null, show?: (v: number) => string) => void;
+
+/**
+ * The read path at each blog size: first page bytes and latency, a live update's delay and frame, memory and first
+ * paint; then whether the first page stayed flat from the smallest blog to the largest.
+ */
+function readPathFigures(readPath: NonNullable<BenchResults['readPath']>, sizes: number[], add: Add, out: Figure[]) {
+  const g = 'Read path';
+  const ms = (v: number) => fmt(v, 1);
+  const kb = (v: number) => fmt(v / 1024, 1);
+  for (const comments of sizes) {
+    const e = readPath.find((s) => s.comments === comments);
+    const x = e?.result;
+    const at = `${fmt(comments)} comments`;
+    const judgedHere = comments === READ_PATH_JUDGED_COMMENTS;
+    add(g, `first page (GET /posts/page) size, KB, ${at}`, x?.page.bytes, '≤ 50', (v) => v <= 50 * 1024, kb);
+    add(g, `first page latency p50, ms, ${at}`, x?.page.latencyMs.p50, '(reported)', null, ms);
+    add(g, `first page latency p99, ms, ${at}`, x && x.page.errors === 0 ? x.page.latencyMs.p99 : undefined, '≤ 20', (v) => v <= 20, ms);
+    add(
+      g,
+      `live update, comment posted → its event, p99 of ${x ? fmt(x.live.updates) : 'the'} updates, ms, ${at}`,
+      x && x.live.missed === 0 ? x.live.latencyMs.p99 : undefined,
+      '≤ 1,000',
+      (v) => v <= 1000,
+      ms,
+    );
+    add(g, `live update event (SSE frame), bytes, ${at}`, x?.live.frameBytes || undefined, '≤ 2,048', (v) => v <= 2048);
+    const rss = judgedHere ? (v: number) => v <= 150 : null;
+    add(g, `comments RSS, MB, ${at}`, x?.rssMB.comments, judgedHere ? '≤ 150' : '(reported)', rss, (v) => fmt(v, 1));
+    add(g, `query RSS, MB, ${at}`, x?.rssMB.query, judgedHere ? '≤ 150' : '(reported)', rss, (v) => fmt(v, 1));
+    const paintName = `first paint in Chromium (navigation → first post visible), ms, ${at}`;
+    const paintGoal = judgedHere ? '≤ 1,000' : '(reported)';
+    if (x?.firstPaintNotRun) out.push({ group: g, name: paintName, value: `not run: ${x.firstPaintNotRun}`, goal: paintGoal, pass: null });
+    else add(g, paintName, x?.firstPaintMs, paintGoal, judgedHere ? (v) => v <= 1000 : null);
+  }
+  // Flat: the largest blog's first page within 2× of the smallest's.
+  if (sizes.length >= 2) {
+    const small = readPath.find((s) => s.comments === Math.min(...sizes))?.result;
+    const large = readPath.find((s) => s.comments === Math.max(...sizes))?.result;
+    const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
+    const span = `${fmt(Math.max(...sizes))} / ${fmt(Math.min(...sizes))} comments`;
+    const times = (v: number) => `${fmt(v, 2)}×`;
+    add(g, `flat: first page size, ${span}`, ratio(large?.page.bytes, small?.page.bytes), '≤ 2×', (v) => v <= 2, times);
+    add(g, `flat: first page latency p99, ${span}`, ratio(large?.page.latencyMs.p99, small?.page.latencyMs.p99), '≤ 2×', (v) => v <= 2, times);
+  }
 }

@@ -1,6 +1,7 @@
 /** docs/benchmarks.md: the page a run rewrites, keeping the hand-written profile section as it is. */
 import type { E2EResult } from './e2e';
 import { fmt } from './format';
+import { readPathHead, readPathNotes, readPathRows } from './read-path-report';
 import type { BenchResults } from './results';
 import { SCALING_HEAD, scalingRows } from './scaling';
 import { WARMUP_COMMENTS, WARMUP_PUBLISHES } from './sizes';
@@ -28,8 +29,27 @@ function jetStreamSetup(r: BenchResults): string {
   if (!js.server) return `JetStream was not run: ${js.notRun ?? 'no nats-server'} (\`apt-get install nats-server\`).`;
   const sync = js.server.syncAlways
     ? 'fsyncs every write before its PubAck (`sync_interval: always`, as `infra/k8s-nats` configures it)'
-    : `acknowledges writes it has not fsynced yet: this version predates \`sync_interval: always\`\n(2.10), which \`infra/k8s-nats\` sets, and fsyncs every 2 minutes. The bus fdatasyncs before every acknowledgement, so its\ncolumns pay for a flush the JetStream columns do not`;
+    : `acknowledges writes it has not fsynced yet: this version predates \`sync_interval: always\`\n(2.10), which \`infra/k8s-nats\` sets, and fsyncs every 2 minutes. The bus flushes (O_DSYNC) before every acknowledgement, so its\ncolumns pay for a flush the JetStream columns do not`;
   return `JetStream is nats-server ${js.server.version}, which ${sync}.`;
+}
+
+/** The read path's table, a column per blog size, and what it ran on. */
+function readPathSection(r: BenchResults): string {
+  if (!r.readPath?.length) return '\nNot measured in this run.\n';
+  const notes = readPathNotes(r);
+  return `
+The whole system started on a log of N comments over ${fmt(r.sizes.readPathPosts)} posts, written straight to its data folder (as
+*Catch-up* does), then through the local ingress: the first page \`GET /posts/page\` (its uncompressed body, and the latency
+of ${fmt(r.readPath.find((s) => s.result)?.result?.page.requests ?? 0)} requests from ${fmt(r.readPath.find((s) => s.result)?.result?.page.clients ?? 0)} keep-alive clients), one comment at a time posted with \`/posts/live\` open
+(the time until its \`comment\` event arrives, and that event's bytes), the RSS of comments and query afterwards, and the
+page in headless Chromium (navigation until the first post's article is visible, the median of a few).
+
+${mdTable(
+  readPathHead(r),
+  readPathRows(r),
+  r.readPath.map((_, i) => i + 1),
+)}
+${notes.length ? `\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
 }
 
 /** The whole page for a run; `existing` is the current page, whose profile section is kept. */
@@ -87,6 +107,8 @@ backend, no event bus), through the same local ingress, on the same ${m.cores} c
 
 ${mdTable(e2eHead(r), e2eRows(r), [1, 2, 3])}
 
+## The read path against the blog's size
+${readPathSection(r)}
 ## Load against clients
 
 ![Write latency p50/p90/p99 and settled throughput against concurrent clients](benchmarks.svg)

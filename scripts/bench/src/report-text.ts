@@ -1,5 +1,6 @@
 /** A run for the terminal: the figures beside their goals, the end-to-end runs against clients, the bus beside JetStream. */
 import type { BenchResults, Figure } from './results';
+import { readPathHead, readPathNotes, readPathRows } from './read-path-report';
 import { SCALING_HEAD, scalingRows } from './scaling';
 import { catchUpHead, catchUpRows, e2eHead, e2eRows, publishHead, publishRows } from './transports';
 
@@ -48,4 +49,10 @@ function namedTable(head: string[], rows: string[][]): string {
 /** The bus and JetStream side by side: publishes, catch-up, then end to end through the ingress. */
 export function transportsText(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>): string {
   return [namedTable(publishHead(r), publishRows(r)), namedTable(catchUpHead(r), catchUpRows(r)), namedTable(e2eHead(r), e2eRows(r))].join('\n\n');
+}
+
+/** The read path, a column per blog size; why a size failed underneath. */
+export function readPathText(r: Pick<BenchResults, 'readPath'>): string {
+  if (!r.readPath?.length) return 'not run';
+  return [namedTable(readPathHead(r), readPathRows(r)), ...readPathNotes(r)].join('\n');
 }

@@ -3,6 +3,7 @@ import type { BusResult } from './bus';
 import type { CatchUpResult } from './catch-up';
 import type { E2EResult } from './e2e';
 import type { JetStreamResults } from './jetstream';
+import type { ReadPathResults } from './read-path';
 import type { Sizes } from './sizes';
 
 export interface Machine {
@@ -31,6 +32,8 @@ export interface BenchResults {
   busSigned: { result?: BusResult; error?: string };
   catchUp: { result?: CatchUpResult; error?: string };
   jetStream: JetStreamResults;
+  /** The read path at each blog size (absent in results recorded before it was measured). */
+  readPath?: ReadPathResults;
   figures: Figure[];
 }
 

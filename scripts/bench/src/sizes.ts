@@ -8,6 +8,9 @@ export interface Sizes {
   busEvents: number;
   busPublishers: number;
   catchUpEvents: number;
+  /** The read path: a blog of each of these many comments over `readPathPosts` posts, in the same run. */
+  readPathComments: number[];
+  readPathPosts: number;
 }
 
 export const FULL: Sizes = {
@@ -18,8 +21,20 @@ export const FULL: Sizes = {
   busEvents: 20_000,
   busPublishers: 50,
   catchUpEvents: 100_000,
+  readPathComments: [1_000, 10_000, 100_000],
+  readPathPosts: 20,
 };
-export const QUICK: Sizes = { posts: 5, comments: 500, clients: [10, 50, 100], judgedClients: 50, busEvents: 2_000, busPublishers: 50, catchUpEvents: 10_000 };
+export const QUICK: Sizes = {
+  posts: 5,
+  comments: 500,
+  clients: [10, 50, 100],
+  judgedClients: 50,
+  busEvents: 2_000,
+  busPublishers: 50,
+  catchUpEvents: 10_000,
+  readPathComments: [1_000, 10_000],
+  readPathPosts: 20,
+};
 
 /** Comments written right after start, before the measured run: JIT, connections, heaps warm up. */
 export const WARMUP_COMMENTS = 1000;

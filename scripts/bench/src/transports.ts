@@ -38,7 +38,7 @@ export function publishRows(r: Results): string[][] {
   const bus = (b: Results['bus']): Column => ({
     publish: b.result && { ...b.result, serverCpu: b.result.cpuSeconds.bus, publishersCpu: b.result.cpuSeconds.publishers },
     missing: why(b.error),
-    onDisk: 'yes: fdatasync, group commit',
+    onDisk: 'yes: O_DSYNC, group commit',
   });
   // nats-server older than 2.10 cannot fsync each write (no sync_interval); it fsyncs every 2 minutes.
   const fsync = js.server?.syncAlways ? 'yes: fsync each write' : 'no: fsync every 2 min';

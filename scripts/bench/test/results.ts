@@ -1,8 +1,9 @@
 import type { BusResult } from '../src/bus';
 import type { E2EResult } from '../src/e2e';
 import type { JetStreamPublishResult } from '../src/jetstream';
+import type { ReadPathResult } from '../src/read-path';
 import type { BenchResults } from '../src/results';
-import { QUICK } from '../src/sizes';
+import { FULL, QUICK } from '../src/sizes';
 
 const load = { accepted: 500, errors: 0, errorsByStatus: {}, lost: 0, duplicated: 0, wrongStatus: 0, stillPending: 0, writeSeconds: 1.2, settleSeconds: 0.08 };
 
@@ -122,5 +123,32 @@ export function results(): BenchResults {
       e2e: { result: e2e(50, 80, 1100, true) },
     },
     figures: [],
+  };
+}
+
+/** The read path at one blog size: the first page grows a little and slows a little with the blog. */
+export function readPathRun(comments: number, o: { p99?: number; queryMB?: number; paintMs?: number; notRun?: string } = {}): ReadPathResult {
+  const grow = Math.log10(comments) - 2; // 1 at 1,000, 3 at 100,000
+  return {
+    comments,
+    posts: 20,
+    startSeconds: grow,
+    page: { bytes: 5000 + 200 * grow, requests: 500, clients: 10, errors: 0, latencyMs: { p50: 4 + grow, p99: o.p99 ?? 8 + grow, max: 30 } },
+    live: { updates: 20, missed: 0, latencyMs: { p50: 25, p99: 40, max: 40 }, frameBytes: 206 },
+    rssMB: { comments: 60 + 20 * grow, query: o.queryMB ?? 70 + 20 * grow },
+    ...(o.notRun ? { firstPaintNotRun: o.notRun } : { firstPaintMs: o.paintMs ?? 300 + 100 * grow, firstContentfulPaintMs: 250 }),
+  };
+}
+
+/** A full run's read path: every goal met but query's memory at 100,000 comments (180 MB). */
+export function withReadPath(): BenchResults {
+  return {
+    ...results(),
+    sizes: FULL,
+    readPath: [
+      { comments: 1_000, result: readPathRun(1_000) },
+      { comments: 10_000, result: readPathRun(10_000) },
+      { comments: 100_000, result: readPathRun(100_000, { queryMB: 180 }) },
+    ],
   };
 }

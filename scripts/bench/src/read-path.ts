@@ -1,0 +1,291 @@
+/**
+ * The read path against the blog's size: a log of N comments over a few posts written straight to the data folder's
+ * events.ndjson (as catch-up does), the whole system started on it with startSystem, then through the local ingress:
+ * the first page (`GET /posts/page`) for its bytes and latency, one comment at a time posted while `/posts/live` is
+ * open for the time until its `comment` event arrives, the RSS of comments and query, and the page's first paint in
+ * headless Chromium.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { CommentCreated, CommentModerated, CommentUpdated, PostCreated, type Comment, type EventContract } from '@posts/contracts';
+import { SERVICE_NAMES, startSystem } from '@posts/runtime';
+import type { Envelope } from './catch-up';
+import { memoryMB } from './processes';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export interface ReadPathResult {
+  comments: number;
+  posts: number;
+  /** startSystem on the written log → every /readyz 200, seconds */
+  startSeconds: number;
+  /** GET /posts/page (first page), uncompressed body */
+  page: { bytes: number; requests: number; clients: number; errors: number; latencyMs: { p50: number; p99: number; max: number } };
+  /** POST a comment → its `comment` event on /posts/live */
+  live: { updates: number; missed: number; latencyMs: { p50: number; p99: number; max: number }; frameBytes: number };
+  /** VmRSS after the measurements, MB */
+  rssMB: { comments: number; query: number };
+  /** Navigation → the first post's article visible, ms (median of the navigations); absent with firstPaintNotRun. */
+  firstPaintMs?: number;
+  /** first-contentful-paint of the same navigations, ms (median). */
+  firstContentfulPaintMs?: number;
+  firstPaintNotRun?: string;
+}
+
+export type ReadPathResults = Array<{ comments: number; result?: ReadPathResult; error?: string }>;
+
+/** A log of `comments` comments over `posts` posts: each comment's CommentCreated, CommentModerated and CommentUpdated; every fifth rejected. */
+export function readPathLog(comments: number, posts: number): Envelope[] {
+  const envelopes: Envelope[] = [];
+  const at = new Date().toISOString();
+  const push = <Data>(event: EventContract<string, Data>, data: Data) =>
+    envelopes.push({ id: event.idOf(data), seq: envelopes.length + 1, type: event.type, data, at, requestId: randomUUID() });
+  const postIds = Array.from({ length: posts }, () => randomUUID());
+  postIds.forEach((id, i) => push(PostCreated, { id, title: `Post number ${i + 1}` }));
+  for (let i = 0; i < comments; i++) {
+    const rejected = (i + 1) % 5 === 0;
+    const content = `comment ${i}: ${rejected ? 'I like orange juice' : 'great post'}, ${'and more words '.repeat(i % 6)}`.trim();
+    const c: Comment = { id: randomUUID(), postId: postIds[i % posts], content, status: rejected ? 'rejected' : 'approved' };
+    push(CommentCreated, { ...c, status: 'pending' });
+    push(CommentModerated, c);
+    push(CommentUpdated, c);
+  }
+  return envelopes;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+const round1 = (n: number) => Math.round(n * 10) / 10;
+const stats = (values: number[]) => {
+  const s = [...values].sort((a, b) => a - b);
+  return { p50: round1(percentile(s, 50)), p99: round1(percentile(s, 99)), max: round1(s[s.length - 1] ?? NaN) };
+};
+
+/** One request through the ingress as posts.com; the body as a Buffer. */
+function call(port: number, agent: http.Agent | undefined, method: string, p: string, body?: unknown): Promise<{ status: number; body: Buffer }> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: p,
+        agent,
+        headers: { host: 'posts.com', ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${p} timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function measurePage(port: number, requests: number, clients: number): Promise<ReadPathResult['page']> {
+  const first = await call(port, undefined, 'GET', '/posts/page');
+  if (first.status !== 200) throw new Error(`GET /posts/page answered ${first.status}`);
+  const bytes = first.body.length;
+  // A page of the blog that was written, not of an empty one still catching up.
+  const shown = (JSON.parse(first.body.toString('utf8')) as { posts?: Array<{ commentCount?: number }> }).posts ?? [];
+  if (shown.length === 0 || !shown.some((p) => (p.commentCount ?? 0) > 0))
+    throw new Error(`GET /posts/page shows no comments: ${first.body.toString().slice(0, 200)}`);
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        while (next < requests) {
+          next++;
+          const t = performance.now();
+          const r = await call(port, agent, 'GET', '/posts/page').catch(() => ({ status: 0, body: Buffer.alloc(0) }));
+          latencies.push(performance.now() - t);
+          if (r.status !== 200) errors++;
+        }
+      } finally {
+        agent.destroy();
+      }
+    }),
+  );
+  return { bytes, requests, clients, errors, latencyMs: stats(latencies) };
+}
+
+interface SseFrame {
+  event: string;
+  data: string;
+  text: string;
+  at: number;
+}
+
+/** GET /posts/live held open, its frames parsed as they come. */
+function openLive(
+  port: number,
+): Promise<{ frames: SseFrame[]; waitFor: (match: (f: SseFrame) => boolean, ms: number) => Promise<SseFrame | undefined>; close: () => void }> {
+  return new Promise((resolve, reject) => {
+    const frames: SseFrame[] = [];
+    const waiters = new Set<{ match: (f: SseFrame) => boolean; done: (f: SseFrame | undefined) => void }>();
+    const req = http.request({ host: '127.0.0.1', port, path: '/posts/live', headers: { host: 'posts.com', accept: 'text/event-stream' } }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`GET /posts/live answered ${res.statusCode}`));
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const at = performance.now();
+        buffer += chunk;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const text = buffer.slice(0, end + 2);
+          buffer = buffer.slice(end + 2);
+          const field = (name: string) =>
+            text
+              .split('\n')
+              .filter((l) => l.startsWith(`${name}:`))
+              .map((l) => l.slice(name.length + 1).replace(/^ /, ''))
+              .join('\n');
+          const f = { event: field('event') || 'message', data: field('data'), text, at };
+          frames.push(f);
+          for (const w of waiters) if (w.match(f)) w.done(f);
+        }
+      });
+      resolve({
+        frames,
+        waitFor: (match, ms) =>
+          new Promise((done) => {
+            const found = frames.find(match);
+            if (found) return done(found);
+            const w = {
+              match,
+              done: (f: SseFrame | undefined) => {
+                clearTimeout(timer);
+                waiters.delete(w);
+                done(f);
+              },
+            };
+            const timer = setTimeout(() => w.done(undefined), ms);
+            waiters.add(w);
+          }),
+        close: () => req.destroy(),
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function measureLive(port: number, postId: string, updates: number): Promise<ReadPathResult['live']> {
+  const live = await openLive(port);
+  try {
+    // The stream says `start` once it is caught up; whatever it says first will do if it never does.
+    await live.waitFor((f) => f.event === 'start', 2000);
+    const latencies: number[] = [];
+    let frameBytes = 0;
+    let missed = 0;
+    for (let i = 0; i < updates; i++) {
+      const content = `read path ${i} ${randomUUID()}`;
+      const t = performance.now();
+      const posted = await call(port, undefined, 'POST', `/posts/${postId}/comments`, { content });
+      if (posted.status !== 201) throw new Error(`POST /posts/${postId}/comments answered ${posted.status}: ${posted.body.toString().slice(0, 200)}`);
+      const f = await live.waitFor((fr) => fr.event === 'comment' && fr.at >= t && fr.data.includes(content), 5000);
+      if (!f) {
+        missed++;
+        continue;
+      }
+      latencies.push(f.at - t);
+      frameBytes = Math.max(frameBytes, Buffer.byteLength(f.text));
+    }
+    return { updates, missed, latencyMs: stats(latencies), frameBytes };
+  } finally {
+    live.close();
+  }
+}
+
+async function measureFirstPaint(
+  url: string,
+  navigations: number,
+): Promise<Pick<ReadPathResult, 'firstPaintMs' | 'firstContentfulPaintMs' | 'firstPaintNotRun'>> {
+  if (!existsSync(CHROMIUM_PATH)) return { firstPaintNotRun: `no Chromium at ${CHROMIUM_PATH}` };
+  let chromium: typeof import('playwright-core').chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (err) {
+    return { firstPaintNotRun: `playwright-core: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  try {
+    const visible: number[] = [];
+    const fcp: number[] = [];
+    for (let i = 0; i < navigations; i++) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const t = performance.now();
+      await page.goto(url, { waitUntil: 'commit' });
+      await page.locator('article').first().waitFor({ state: 'visible', timeout: 30_000 });
+      visible.push(performance.now() - t);
+      const paint = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1);
+      if (paint >= 0) fcp.push(paint);
+      await context.close();
+    }
+    const median = (v: number[]) =>
+      v.length
+        ? Math.round(
+            percentile(
+              [...v].sort((a, b) => a - b),
+              50,
+            ),
+          )
+        : undefined;
+    return { firstPaintMs: median(visible), firstContentfulPaintMs: median(fcp) };
+  } finally {
+    await browser.close();
+  }
+}
+
+export async function runReadPath(o: {
+  workDir: string;
+  comments: number;
+  posts: number;
+  pageRequests: number;
+  pageClients: number;
+  liveUpdates: number;
+  navigations: number;
+  readyTimeoutMs: number;
+}): Promise<ReadPathResult> {
+  const dataDir = mkdtempSync(path.join(o.workDir, `read-${o.comments}-`));
+  const envelopes = readPathLog(o.comments, o.posts);
+  writeFileSync(path.join(dataDir, 'events.ndjson'), envelopes.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  const postId = (envelopes[envelopes.length - 1].data as Comment).postId;
+  envelopes.length = 0;
+  const t0 = performance.now();
+  const env = Object.fromEntries(SERVICE_NAMES.map((s) => [s, { LOG_LEVEL: 'warn' }]));
+  const system = await startSystem({ quiet: true, dataDir, env, readyTimeoutMs: o.readyTimeoutMs, onSignal: () => process.exit(130) });
+  const startSeconds = Math.round((performance.now() - t0) / 10) / 100;
+  try {
+    const port = system.ports.ingress;
+    // Warm: a few pages untimed (cold JIT, new connections), as the end-to-end runs warm up.
+    for (let i = 0; i < 20; i++) await call(port, undefined, 'GET', '/posts/page');
+    const page = await measurePage(port, o.pageRequests, o.pageClients);
+    const live = await measureLive(port, postId, o.liveUpdates);
+    const paint = await measureFirstPaint(system.url, o.navigations).catch((err: unknown) => ({
+      firstPaintNotRun: `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    }));
+    const rssMB = { comments: memoryMB(system.pid('comments')).rss, query: memoryMB(system.pid('query')).rss };
+    return { comments: o.comments, posts: o.posts, startSeconds, page, live, rssMB, ...paint };
+  } finally {
+    await system.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
