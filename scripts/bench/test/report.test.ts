@@ -45,9 +45,7 @@ test('the bus beside JetStream: a column per transport, a row per figure, in the
   const page = benchmarksMd(r, undefined);
   expect(page).toContain('| 2,000 publishes, 50 publishers | bus, open | bus, signed | JetStream R1 | JetStream R3 | SDK on JetStream R1 |\n| --- | ---: |');
   expect(page).toContain('| latency p99, ms | 20.0 | 20.0 | 12.0 | 30.0 | 14.0 |');
-  expect(page).toContain(
-    '| flushed to disk before the acknowledgement | yes: O_DSYNC, group commit | yes: O_DSYNC, group commit | no: fsync every 2 min |',
-  );
+  expect(page).toContain('| flushed to disk before the acknowledgement | yes: O_DSYNC, group commit | yes: O_DSYNC, group commit | no: fsync every 2 min |');
   expect(page).toContain('| query ready after start, s | 0.30 | 0.90 |');
   expect(page).toContain('JetStream is nats-server 2.9.10, which acknowledges writes it has not fsynced yet');
 });
