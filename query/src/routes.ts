@@ -59,7 +59,8 @@ export function queryRoutes(store: Store, live: Live): Router {
     });
   });
 
-  // Posts newest first, a page at a time: `{posts: [{id, title, commentCount, comments, olderComments}], next}`.
+  // Posts newest first, a page at a time: `{posts: [{id, title, commentCount, comments, olderComments}], next, seq}`, where `seq` is
+  // the last change the page has (a live event id): a client applies the live events after it on top, and skips those up to it.
   router.get('/posts/page', (req, res) => {
     const query = postsPageQuery.parse(req.query);
     const page = store.postsPage(query.limit, query.cursor);
@@ -67,15 +68,15 @@ export function queryRoutes(store: Store, live: Live): Router {
       ...post,
       olderComments: olderBefore === null ? null : encodeCursor('comment', olderBefore),
     }));
-    res.json({ posts, next: nextCursor('post', page) });
+    res.json({ posts, next: nextCursor('post', page), seq: store.seq });
   });
 
-  // A post's comments older than a cursor (its newest without one), in log order: `{comments, next}`.
+  // A post's comments older than a cursor (its newest without one), in log order: `{comments, next, seq}`, `seq` as above.
   router.get('/posts/comments/page', (req, res) => {
     const query = commentsPageQuery.parse(req.query);
     const page = store.commentsPage(query.post, query.limit, query.cursor);
     if (!page) throw new HttpError(404, 'not_found', `No post ${query.post}.`);
-    res.json({ comments: page.items, next: nextCursor('comment', page) });
+    res.json({ comments: page.items, next: nextCursor('comment', page), seq: store.seq });
   });
 
   // Changes as server-sent events (post, comment, comment-status), each with its log seq as id. Resumes after

@@ -65,6 +65,7 @@ export function createStore(onChange: (change: Change) => void = () => {}) {
   const postSeqs: number[] = [];
   // Names each version of the model, so a poller that has it gets a 304.
   let version = 0;
+  /** The seq of the last change applied (the last live event's id); 0 before the first. */
   let lastSeq = 0;
 
   return {
@@ -95,8 +96,13 @@ export function createStore(onChange: (change: Change) => void = () => {}) {
       if (!known) return;
       known.content = content;
       known.status = status;
+      lastSeq = seq;
       version++;
       onChange({ seq, event: 'comment-status', data: { postId: known.postId, id, content, status } });
+    },
+    /** The seq of the last change applied: a page taken now has every change up to it, and none after. */
+    get seq(): number {
+      return lastSeq;
     },
     /** Changes whenever the read model does. */
     etag(): string {

@@ -73,7 +73,9 @@ describe('query', () => {
       { id: 'c4', content: 'c4', status: 'approved' },
     ]);
     const older = await request(app).get('/posts/comments/page').query({ post: 'p1', cursor: p1.olderComments });
-    expect(older.body).toEqual({ comments: [{ id: 'c1', content: 'c1', status: 'pending' }], next: null });
+    // Both pages say which change they are as of: the log's 8th event, the last one applied.
+    expect(older.body).toEqual({ comments: [{ id: 'c1', content: 'c1', status: 'pending' }], next: null, seq: 8 });
+    expect(first.body.seq).toBe(8);
   });
 
   it("streams the changes it applies with the log's seqs as ids: a verdict takes a seq and sends nothing", async () => {

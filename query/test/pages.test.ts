@@ -37,6 +37,7 @@ describe('GET /posts/page', () => {
         { id: 'p4', title: 'Title of p4', commentCount: 0, comments: [], olderComments: null },
       ],
       next: expect.any(String),
+      seq: 11,
     });
     const second = await request(q.app).get('/posts/page').query({ limit: 2, cursor: first.body.next });
     expect(second.body.posts.map((p: { id: string }) => p.id)).toEqual(['p3', 'p2']);
@@ -48,12 +49,12 @@ describe('GET /posts/page', () => {
       olderComments: expect.any(String),
     });
     const last = await request(q.app).get('/posts/page').query({ limit: 2, cursor: second.body.next });
-    expect(last.body).toEqual({ posts: [expect.objectContaining({ id: 'p1' })], next: null });
+    expect(last.body).toEqual({ posts: [expect.objectContaining({ id: 'p1' })], next: null, seq: 11 });
   });
 
   it('shows 10 posts by default, and an empty page with no next when there are none', async () => {
     const q = fedQuery();
-    expect((await request(q.app).get('/posts/page')).body).toEqual({ posts: [], next: null });
+    expect((await request(q.app).get('/posts/page')).body).toEqual({ posts: [], next: null, seq: 0 });
     for (let i = 1; i <= 12; i++) q.post(`p${i}`);
     const res = await request(q.app).get('/posts/page');
     expect(res.body.posts.map((p: { id: string }) => p.id)).toEqual(['p12', 'p11', 'p10', 'p9', 'p8', 'p7', 'p6', 'p5', 'p4', 'p3']);
@@ -113,6 +114,52 @@ describe('GET /posts/page', () => {
   });
 });
 
+describe('the seq of a page', () => {
+  const postsPage = async (app: Parameters<typeof request>[0]) => (await request(app).get('/posts/page?limit=1')).body.seq;
+  const commentsPage = async (app: Parameters<typeof request>[0]) => (await request(app).get('/posts/comments/page?post=p1')).body.seq;
+  /** A live stream's events as `id event`, written to a stand-in for its response. */
+  function listen(q: ReturnType<typeof fedQuery>): string[] {
+    const events: string[] = [];
+    const write = (text: string) => (events.push(text.replace(/^id: (\d+)\nevent: ([a-z-]+)\n[^]*$/, '$1 $2')), true);
+    q.live.stream({ req: { method: 'GET' }, writeHead() {}, write, end() {}, on() {} } as never);
+    return events;
+  }
+
+  it("is the last applied change's seq, the live event id it was sent with, on both pages, and grows with each change", async () => {
+    const q = fedQuery();
+    const events = listen(q);
+    q.post('p1');
+    expect([await postsPage(q.app), await commentsPage(q.app)]).toEqual([1, 1]);
+    q.comment('p1', 'c1');
+    expect([await postsPage(q.app), await commentsPage(q.app)]).toEqual([2, 2]);
+    q.update('c1', 'Edited', 'rejected'); // a status change is a change too, with a live event
+    expect([await postsPage(q.app), await commentsPage(q.app)]).toEqual([3, 3]);
+    q.post('p2');
+    expect([await postsPage(q.app), await commentsPage(q.app)]).toEqual([4, 4]);
+    expect(events).toEqual(['0 start', '1 post', '2 comment', '3 comment-status', '4 post']);
+    q.live.close();
+  });
+
+  it('is where a new stream starts', async () => {
+    const q = fedQuery();
+    q.post('p1');
+    q.comment('p1', 'c1');
+    expect(listen(q)).toEqual(['2 start']);
+    expect(await postsPage(q.app)).toBe(2);
+    q.live.close();
+  });
+
+  it('stays at the last applied change when the store ignores an event (no live event for it either)', async () => {
+    const q = fedQuery();
+    q.post('p1');
+    q.other(); // e.g. a moderation verdict: not a change of the read model
+    q.comment('nope', 'c0'); // a comment on a post it does not have: ignored
+    q.comment('p1', 'c1', 'x'); // takes seq 4
+    q.comment('p1', 'c1'); // the same comment again: ignored
+    expect([await postsPage(q.app), await commentsPage(q.app)]).toEqual([4, 4]);
+  });
+});
+
 describe('GET /posts/comments/page', () => {
   it("pages a post's older comments from the cursor its post came with, newest pages first, each in log order", async () => {
     const q = fedQuery();
@@ -128,9 +175,9 @@ describe('GET /posts/comments/page', () => {
 
     const older = await request(q.app).get('/posts/comments/page').query({ post: 'p1', cursor: p1.olderComments, limit: 3 });
     expect(older.status).toBe(200);
-    expect(older.body).toEqual({ comments: [c('c3'), c('c4'), c('c5')], next: expect.any(String) });
+    expect(older.body).toEqual({ comments: [c('c3'), c('c4'), c('c5')], next: expect.any(String), seq: 18 });
     const oldest = await request(q.app).get('/posts/comments/page').query({ post: 'p1', cursor: older.body.next, limit: 3 });
-    expect(oldest.body).toEqual({ comments: [c('c1'), c('c2')], next: null });
+    expect(oldest.body).toEqual({ comments: [c('c1'), c('c2')], next: null, seq: 18 });
     // Without a cursor: the newest, 20 by default.
     const newest = await request(q.app).get('/posts/comments/page?post=p2');
     expect(newest.body.comments.map((x: { id: string }) => x.id)).toEqual(['other1', 'other2', 'other3', 'other4', 'other5', 'other6', 'other7', 'other8']);
@@ -165,7 +212,7 @@ describe('GET /posts/comments/page', () => {
       const res = await request(q.app).get(`/posts/comments/page?${query}`);
       expect([query, res.status, res.body.error?.code]).toEqual([query, 400, 'invalid_request']);
     }
-    expect((await request(q.app).get('/posts/comments/page?post=p1&limit=100')).body).toEqual({ comments: [c('c1')], next: null });
+    expect((await request(q.app).get('/posts/comments/page?post=p1&limit=100')).body).toEqual({ comments: [c('c1')], next: null, seq: 2 });
   });
 });
 
