@@ -51,12 +51,12 @@ async function write(urlPath: string, body: unknown): Promise<{ id: string }> {
   throw new Error(`POST ${urlPath} was not accepted in 30 s`);
 }
 
-/** Waits until query's first page starts with the post `id`. */
+/** Waits until query's first page starts with the post `id` (and says, as the page needs it, the seq it is as of: at least that post's). */
 async function readModelHas(id: string): Promise<void> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(100)) {
     const res = await fetch(new URL('/posts/page?limit=1', system!.url)).catch(() => undefined);
-    const body = res?.ok ? ((await res.json()) as { posts: { id: string }[] }) : undefined;
-    if (body?.posts[0]?.id === id) return;
+    const body = res?.ok ? ((await res.json()) as { posts: { id: string }[]; seq: number }) : undefined;
+    if (body?.posts[0]?.id === id) return void expect(body.seq).toBeGreaterThan(0);
   }
   throw new Error(`query did not show post ${id} in 30 s`);
 }

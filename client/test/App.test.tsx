@@ -2,7 +2,7 @@ import { act, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { App } from '../src/web/App';
 import { UNAVAILABLE_MESSAGE, type Post } from '../src/web/api';
-import { RETRY_MS } from '../src/web/useFeed';
+import { LAG_RETRY_MS, LAG_TRIES, RETRY_MS } from '../src/web/useFeed';
 import { BROWSER_RECONNECT_MS, fakeBackend } from './fakeBackend';
 
 const PENDING = 'This comment is awaiting moderation';
@@ -38,9 +38,10 @@ function useBackend(created: ReturnType<typeof fakeBackend>) {
   globalThis.EventSource = backend.EventSource as unknown as typeof EventSource;
 }
 
-/** Renders the app against the fake backend and waits for the stream to start and the first page to land. */
-async function renderApp(posts: Post[], options?: Parameters<typeof fakeBackend>[1]) {
+/** Renders the app against the fake backend (after `before`, if given) and waits for the stream to start and the first page to land. */
+async function renderApp(posts: Post[], options?: Parameters<typeof fakeBackend>[1], before?: () => void) {
   useBackend(fakeBackend(posts, options));
+  before?.();
   const user = userEvent.setup({ advanceTimers: jest.advanceTimersByTime });
   render(<App />);
   await screen.findByRole('heading', { name: 'Posts' });
@@ -294,6 +295,77 @@ describe('live updates', () => {
     expect(commentTexts('Quiet post')).toEqual(['Missed 1', 'Missed 2', 'Missed 3']);
     expect(screen.getByRole('status')).toBeEmptyDOMElement();
 
+    await server(() => backend.comment('p2', 'After the reset'));
+    expect(commentTexts('Quiet post')).toEqual(['Missed 1', 'Missed 2', 'Missed 3', 'After the reset']);
+  });
+});
+
+describe('two query replicas: pages and the stream from either, each as of its own seq', () => {
+  it('asks again for a first page from a replica behind where the stream started, and shows it once that replica caught up', async () => {
+    await renderApp([firstPost], undefined, () => backend.pagesAt(1)); // the post, without its comments
+    expect(titles()).toEqual([]);
+    await advance(LAG_RETRY_MS);
+    expect(titles()).toEqual([]);
+    backend.pagesAt(null);
+    await advance(LAG_RETRY_MS);
+    expect(commentTexts('First post')).toEqual(['Nice one', PENDING, REJECTED]);
+    expect(backend.getCalls('/posts/page')).toHaveLength(3);
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
+  it('says the service is unavailable when that replica does not catch up, and loads the page on the next try', async () => {
+    await renderApp([quietPost], undefined, () => backend.pagesAt(0));
+    await advance(LAG_RETRY_MS * LAG_TRIES);
+    expect(screen.getByRole('alert')).toHaveTextContent(UNAVAILABLE_MESSAGE);
+    backend.pagesAt(null);
+    await advance(RETRY_MS);
+    expect(titles()).toEqual(['Quiet post']);
+  });
+
+  it('puts what the stream brought on a page from a replica behind it (more posts), counting it once', async () => {
+    const user = await renderApp(manyPosts(3), { postsPerPage: 2 });
+    backend.pagesAt(backend.seq);
+    await server(() => backend.comment('many-1', 'On a post not shown yet'));
+    await server(() => backend.comment('many-3', 'On a post shown'));
+    await server(() => backend.moderate(backend.comment('many-1', 'Moderated', 'pending'), 'rejected'));
+
+    await click(user, screen.getByRole('button', { name: 'More posts' }));
+    expect(titles()).toEqual(['Post 3', 'Post 2', 'Post 1']);
+    expect(commentTexts('Post 1')).toEqual(['On a post not shown yet', REJECTED]);
+    expect(commentTexts('Post 3')).toEqual(['On a post shown']);
+    expect(screen.queryByRole('button', { name: /older/ })).not.toBeInTheDocument();
+  });
+
+  it("skips the stream's changes that a page from a replica ahead of it has already, and applies those after", async () => {
+    await renderApp([chattyPost(3)], undefined, () => {
+      backend.streamAt(backend.seq); // the stream starts here, the page has the next four
+      backend.comment('chatty', 'Hidden behind the newest three');
+      for (let i = 1; i <= 3; i++) backend.comment('chatty', `New ${i}`);
+    });
+    const newest = ['New 1', 'New 2', 'New 3'];
+    expect(commentTexts('Chatty post')).toEqual(newest);
+    expect(within(article('Chatty post')).getByRole('button', { name: 'Show 4 older comments' })).toBeInTheDocument();
+
+    await server(() => backend.streamAt(null)); // the stream catches up: it sends the four the page has
+    expect(commentTexts('Chatty post')).toEqual(newest);
+    expect(within(article('Chatty post')).getByRole('button', { name: 'Show 4 older comments' })).toBeInTheDocument();
+    await server(() => backend.comment('chatty', 'After the page'));
+    expect(commentTexts('Chatty post')).toEqual([...newest, 'After the page']);
+    expect(within(article('Chatty post')).getByRole('button', { name: 'Show 4 older comments' })).toBeInTheDocument();
+  });
+
+  it('loads the first page again after a reset, from a replica that caught up with the stream', async () => {
+    await renderApp([quietPost], { ringCapacity: 2 });
+    backend.pagesAt(backend.seq);
+    await server(() => backend.dropStreams());
+    await server(() => {
+      for (let i = 1; i <= 3; i++) backend.comment('p2', `Missed ${i}`);
+    });
+    await advance(BROWSER_RECONNECT_MS);
+    expect(commentTexts('Quiet post')).toEqual([]); // the stream reset; the page replica is still behind it
+    backend.pagesAt(null);
+    await advance(LAG_RETRY_MS);
+    expect(commentTexts('Quiet post')).toEqual(['Missed 1', 'Missed 2', 'Missed 3']);
     await server(() => backend.comment('p2', 'After the reset'));
     expect(commentTexts('Quiet post')).toEqual(['Missed 1', 'Missed 2', 'Missed 3', 'After the reset']);
   });

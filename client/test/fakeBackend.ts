@@ -52,6 +52,9 @@ export function fakeBackend(initial: Post[] = [], { postsPerPage = 10, commentsP
   /** When false, writes are stored but neither the pages nor the stream show them yet, like a lagging read model. */
   let readModelCaughtUp = true;
   let liveDown = false;
+  /** The seq the replica answering the pages is at (null: caught up), and the one serving the stream (null: caught up). */
+  let pagesAt: number | null = null;
+  let streamAt: number | null = null;
   const unseenWrites: (() => void)[] = [];
   const write = (apply: () => void) => (readModelCaughtUp ? apply() : unseenWrites.push(apply));
 
@@ -77,7 +80,17 @@ export function fakeBackend(initial: Post[] = [], { postsPerPage = 10, commentsP
     for (const comment of post.comments) addComment(posts[posts.length - 1], comment);
   }
 
-  const plain = ({ id, content: text, status }: Comment): Comment => ({ id, content: text, status });
+  /** A comment as it was at seq `at`: its last change up to it. */
+  const plainAt =
+    (at: number) =>
+    ({ id }: Comment): Comment => {
+      for (let i = changes.length - 1; ; i--) {
+        const change = changes[i];
+        if (change.seq <= at && change.event !== 'post' && change.data.id === id) return { id, content: change.data.content, status: change.data.status };
+      }
+    };
+  /** Posts, and their comments, as they were at seq `at`. */
+  const postsAt = (at: number) => posts.filter((post) => post.seq <= at).map((post) => ({ ...post, comments: post.comments.filter((c) => c.seq <= at) }));
   const cursorSeq = (kind: string, cursor: string | null): number => {
     if (cursor === null) return Infinity;
     const match = new RegExp(`^${kind}:([0-9]+)$`).exec(cursor);
@@ -96,8 +109,10 @@ export function fakeBackend(initial: Post[] = [], { postsPerPage = 10, commentsP
     if (failure) return answer(failure.status, failure.body);
 
     if (method === 'GET' && urlPath === '/posts/page') {
+      const at = pagesAt ?? seq;
+      const plain = plainAt(at);
       const before = cursorSeq('post', query.get('cursor'));
-      const older = posts.filter((post) => post.seq < before);
+      const older = postsAt(at).filter((post) => post.seq < before);
       const page = older.slice(-postsPerPage);
       return answer(200, {
         posts: page.reverse().map((post) => ({
@@ -108,14 +123,16 @@ export function fakeBackend(initial: Post[] = [], { postsPerPage = 10, commentsP
           olderComments: post.comments.length > LATEST_COMMENTS ? `comment:${post.comments[post.comments.length - LATEST_COMMENTS].seq}` : null,
         })),
         next: older.length > postsPerPage ? `post:${page[page.length - 1].seq}` : null,
+        seq: at,
       });
     }
     if (method === 'GET' && urlPath === '/posts/comments/page') {
-      const post = posts.find((candidate) => candidate.id === query.get('post'));
+      const at = pagesAt ?? seq;
+      const post = postsAt(at).find((candidate) => candidate.id === query.get('post'));
       if (!post) return answer(404, { error: { code: 'not_found', message: 'No such post' } });
       const older = post.comments.filter((comment) => comment.seq < cursorSeq('comment', query.get('cursor')));
       const page = older.slice(-commentsPerPage);
-      return answer(200, { comments: page.map(plain), next: older.length > commentsPerPage ? `comment:${page[0].seq}` : null });
+      return answer(200, { comments: page.map(plainAt(at)), next: older.length > commentsPerPage ? `comment:${page[0].seq}` : null, seq: at });
     }
     if (method === 'POST' && url === '/posts/create') {
       const parsed = title.safeParse(body.title);
@@ -181,11 +198,11 @@ export function fakeBackend(initial: Post[] = [], { postsPerPage = 10, commentsP
       }
       this.readyState = this.OPEN;
       sources.add(this);
-      const since = this.lastEventId === undefined ? seq : Number(this.lastEventId);
+      const since = this.lastEventId === undefined ? (streamAt ?? seq) : Number(this.lastEventId);
       const oldest = changes.length > ringCapacity ? changes[changes.length - ringCapacity].seq : 0;
       if (since < oldest - 1) {
-        this.sent = seq;
-        this.dispatch('reset', seq, { seq });
+        this.sent = streamAt ?? seq;
+        this.dispatch('reset', this.sent, { seq: this.sent });
       } else {
         this.sent = since;
         this.dispatch('start', since, { seq: since });
@@ -195,7 +212,7 @@ export function fakeBackend(initial: Post[] = [], { postsPerPage = 10, commentsP
 
     pump(): void {
       for (const change of changes) {
-        if (this.readyState !== this.OPEN) return;
+        if (this.readyState !== this.OPEN || change.seq > (streamAt ?? Infinity)) return;
         if (change.seq <= this.sent) continue;
         this.sent = change.seq;
         this.dispatch(change.event, change.seq, change.data);
@@ -231,6 +248,18 @@ export function fakeBackend(initial: Post[] = [], { postsPerPage = 10, commentsP
     setReadModelCaughtUp(caughtUp: boolean) {
       readModelCaughtUp = caughtUp;
       if (caughtUp) unseenWrites.splice(0).forEach((apply) => apply());
+    },
+    /**
+     * Pages answered by a replica at `at`, behind the stream (or ahead of it, see `streamAt`): as the read model was
+     * then, with that seq. Null: caught up again.
+     */
+    pagesAt(at: number | null) {
+      pagesAt = at;
+    },
+    /** The stream served by a replica at `at`: it starts there and sends nothing after it. Null: it catches up, and sends the rest. */
+    streamAt(at: number | null) {
+      streamAt = at;
+      if (at === null) for (const source of sources) source.pump();
     },
     /** Someone else's post, or comment, as the read model gets it. */
     post(postTitle: string): string {

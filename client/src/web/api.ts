@@ -29,6 +29,8 @@ export interface PostsPage {
   posts: PagePost[];
   /** A cursor for the next (older) page; null after the oldest post. */
   next: string | null;
+  /** The last change the page has, as a live event id: it has every change up to it, and none after. */
+  seq: number;
 }
 
 export interface CommentsPage {
@@ -36,6 +38,8 @@ export interface CommentsPage {
   comments: Comment[];
   /** A cursor for the page before these; null at the post's first comment. */
   next: string | null;
+  /** As a posts page's. */
+  seq: number;
 }
 
 /** A change the read model applied, as `GET /posts/live` sends it, with its log seq (the event's id). */
@@ -68,7 +72,7 @@ export class ApiError extends Error {
 /** Posts newest first, a page at a time: the first page without a cursor, then each `next`. */
 export async function fetchPostsPage(cursor: string | null, signal?: AbortSignal): Promise<PostsPage> {
   const body = await request('GET', `/posts/page${cursor === null ? '' : `?cursor=${encodeURIComponent(cursor)}`}`, undefined, signal);
-  if (!isRecord(body) || !Array.isArray(body.posts)) throw unexpectedAnswer();
+  if (!isRecord(body) || !Array.isArray(body.posts) || !isSeq(body.seq)) throw unexpectedAnswer();
   const posts: PagePost[] = [];
   for (const value of body.posts) {
     if (!isRecord(value) || typeof value.id !== 'string' || typeof value.title !== 'string') continue;
@@ -77,15 +81,15 @@ export async function fetchPostsPage(cursor: string | null, signal?: AbortSignal
     const olderComments = typeof value.olderComments === 'string' ? value.olderComments : null;
     posts.push({ id: value.id, title: value.title, commentCount, comments, olderComments });
   }
-  return { posts, next: cursorFromBody(body.next) };
+  return { posts, next: cursorFromBody(body.next), seq: body.seq };
 }
 
 /** A post's comments older than `cursor` (a post's `olderComments`, then each `next`), in log order. */
 export async function fetchOlderComments(postId: string, cursor: string, signal?: AbortSignal): Promise<CommentsPage> {
   const query = `post=${encodeURIComponent(postId)}&cursor=${encodeURIComponent(cursor)}`;
   const body = await request('GET', `/posts/comments/page?${query}`, undefined, signal);
-  if (!isRecord(body) || !Array.isArray(body.comments)) throw unexpectedAnswer();
-  return { comments: commentsFromBody(body.comments), next: cursorFromBody(body.next) };
+  if (!isRecord(body) || !Array.isArray(body.comments) || !isSeq(body.seq)) throw unexpectedAnswer();
+  return { comments: commentsFromBody(body.comments), next: cursorFromBody(body.next), seq: body.seq };
 }
 
 /** A live event as a Change; undefined for anything malformed (it is skipped, not fatal). */
@@ -188,6 +192,10 @@ function commentFromBody(value: unknown): Comment | undefined {
   // A status this page does not know yet is shown as awaiting moderation rather than dropped.
   const status = value.status === 'approved' || value.status === 'rejected' ? value.status : 'pending';
   return { id: value.id, content: value.content, status };
+}
+
+function isSeq(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -15,6 +15,11 @@ import { EMPTY_FEED, addComment as addCommentTo, addPost as addPostTo, applyChan
 /** The first wait before opening the stream again after the server refused it (a 502 while query restarts), doubled up to MAX_RETRY_MS. */
 export const RETRY_MS = 1000;
 export const MAX_RETRY_MS = 8000;
+/** How many of the stream's latest changes are kept, to apply on top of a page answer from a replica behind the stream. */
+export const KEPT_CHANGES = 10_000;
+/** A page answer older than the changes kept is asked for again (the replica that sent it catches up), at most this often, this long apart. */
+export const LAG_TRIES = 10;
+export const LAG_RETRY_MS = 200;
 
 export interface FeedState {
   feed: Feed;
@@ -39,8 +44,10 @@ interface Unconfirmed {
 
 /**
  * The page's posts: the first page of `GET /posts/page`, more on request, kept live by the `GET /posts/live` stream.
- * The stream is opened first and the page loaded once it has started, so no change falls between them; changes that
- * come while anything is being fetched are applied to the answer too (by id, so nothing shows twice). After a
+ * The stream is opened first and the page loaded once it has started, so no change falls between them. Each page
+ * answer says the seq it is as of (another replica's than the stream's, maybe behind it or ahead): the stream's
+ * changes after that seq are applied on top of it, from those kept or as they come, and those up to it are skipped
+ * (each post remembers the seq it is as of). An answer older than the changes kept is asked for again. After a
  * dropped connection the stream resumes from the last event it had (the browser's Last-Event-ID, or `?since=` when
  * it has to be opened again); when the server can no longer resume it (`reset`), the first page is loaded again.
  */
@@ -51,8 +58,8 @@ export function useFeed(): FeedState {
   const [reconnecting, setReconnecting] = useState(false);
   const current = useRef<Feed>(EMPTY_FEED);
   const unconfirmed = useRef<Unconfirmed>({ posts: [], comments: [] });
-  /** The changes that came while each fetch in flight was waiting for its answer. */
-  const windows = useRef(new Set<Change[]>());
+  /** The stream's latest changes: every one after `from` that came so far, in order. */
+  const history = useRef<{ changes: Change[]; from: number }>({ changes: [], from: 0 });
   /** Bumped by each first page load: an older page's answer, or more posts after it, no longer fit. */
   const generation = useRef(0);
 
@@ -63,14 +70,14 @@ export function useFeed(): FeedState {
     setFeed(next);
   }, []);
 
-  /** Runs a fetch, and hands its answer over with the changes that came meanwhile. */
-  const withChanges = useCallback(async <T>(fetchIt: () => Promise<T>): Promise<{ answer: T; changes: Change[] }> => {
-    const changes: Change[] = [];
-    windows.current.add(changes);
-    try {
-      return { answer: await fetchIt(), changes };
-    } finally {
-      windows.current.delete(changes);
+  /** Runs a fetch, and hands its answer over with the stream's changes after its seq; one older than the changes kept is fetched again. */
+  const withChanges = useCallback(async <T extends { seq: number }>(fetchIt: () => Promise<T>): Promise<{ answer: T; changes: Change[] }> => {
+    for (let tries = 1; ; tries++) {
+      const answer = await fetchIt();
+      const { changes, from } = history.current;
+      if (answer.seq >= from) return { answer, changes: changes.filter((change) => change.seq > answer.seq) };
+      if (tries === LAG_TRIES) throw new ApiError(UNAVAILABLE_MESSAGE, null);
+      await new Promise((resolve) => setTimeout(resolve, LAG_RETRY_MS));
     }
   }, []);
 
@@ -113,8 +120,8 @@ export function useFeed(): FeedState {
         const posts = unconfirmed.current.posts.filter((post) => !shownPosts.has(post.id));
         const comments = unconfirmed.current.comments.filter((comment) => !shownComments.has(comment.id));
         unconfirmed.current = { posts, comments };
-        fresh = posts.reduce(addPostTo, fresh);
-        fresh = comments.reduce(addCommentTo, fresh);
+        fresh = posts.reduce((feed, post) => addPostTo(feed, post), fresh);
+        fresh = comments.reduce((feed, comment) => addCommentTo(feed, comment), fresh);
         current.current = fresh;
         setFeed(fresh);
         shownOnce = true;
@@ -131,7 +138,9 @@ export function useFeed(): FeedState {
     }
 
     function onChange(change: Change): void {
-      for (const changes of windows.current) changes.push(change);
+      const kept = history.current;
+      kept.changes.push(change);
+      if (kept.changes.length > KEPT_CHANGES) kept.from = kept.changes.splice(0, KEPT_CHANGES / 2).pop()!.seq;
       const { posts, comments } = unconfirmed.current;
       if (change.event !== 'comment-status' && [...posts, ...comments].some((own) => own.id === change.data.id)) {
         unconfirmed.current = { posts: posts.filter((own) => own.id !== change.data.id), comments: comments.filter((own) => own.id !== change.data.id) };
@@ -153,12 +162,16 @@ export function useFeed(): FeedState {
       const stream = new EventSource(lastSeq === undefined ? LIVE_URL : `${LIVE_URL}?since=${lastSeq}`);
       source = stream;
       stream.addEventListener('start', (event) => {
-        lastSeq = Number((event as MessageEvent).lastEventId) || lastSeq;
+        const startSeq = Number((event as MessageEvent).lastEventId) || 0;
+        // A new stream has none of the changes before it: a page must be as of its start or later.
+        if (lastSeq === undefined) history.current = { changes: [], from: startSeq };
+        lastSeq = startSeq || lastSeq;
         connected();
       });
       stream.addEventListener('reset', (event) => {
         // The changes since our last one are gone from the server's memory: what is shown may have missed some.
         lastSeq = Number((event as MessageEvent).lastEventId) || undefined;
+        history.current = { changes: [], from: lastSeq ?? 0 };
         retryMs = RETRY_MS;
         void loadFirstPage();
       });
