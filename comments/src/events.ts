@@ -4,7 +4,7 @@ import type { Store } from './store';
 
 export const handlers = (store: Store) => [
   on(PostCreated, (post) => store.addPost(post.id)),
-  on(CommentCreated, (data, event) => store.addComment({ ...data, requestId: event.requestId }, event.seq)),
+  on(CommentCreated, (data, event) => store.addComment(data, event.seq, event.requestId)),
   on(CommentModerated, (data) => store.recordVerdict(data.id, data.status, data.content)),
   on(CommentUpdated, (data) => store.recordUpdatePublished(data.id)),
 ];

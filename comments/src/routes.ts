@@ -2,13 +2,12 @@ import express, { type Router } from 'express';
 import type { Bus, Subscriber } from '@posts/bus-client';
 import { CommentCreated, LONGEST_COMMENT } from '@posts/contracts';
 import { HttpError, newResourceId, publicJson, text, z } from '@posts/kit';
-import type { Comment, Store } from './store';
+import type { Comment } from '@posts/contracts';
+import type { Store } from './store';
 
 const postId = z.string().min(1).max(100);
 // Comments may run over lines; titles may not.
 const newComment = z.strictObject({ content: text(LONGEST_COMMENT, { multiline: true }) });
-
-const withoutRequestId = ({ requestId: _, ...comment }: Comment) => comment;
 
 export function commentRoutes(bus: Bus, subscriber: Subscriber, store: Store): Router {
   const router = express.Router();
@@ -22,7 +21,7 @@ export function commentRoutes(bus: Bus, subscriber: Subscriber, store: Store): R
   router.get('/posts/:id/comments', async (req, res) => {
     const id = postId.parse(req.params.id);
     await requirePost(id);
-    res.json(store.commentsOf(id).map(withoutRequestId));
+    res.json(store.commentsOf(id));
   });
 
   router.post('/posts/:id/comments', publicJson(), async (req, res) => {
@@ -32,9 +31,9 @@ export function commentRoutes(bus: Bus, subscriber: Subscriber, store: Store): R
     const requestId = req.id;
     const comment: Comment = { id: newResourceId(req, `comment\n${id}`), postId: id, content, status: 'pending' };
     const { seq } = await bus.publish(CommentCreated, comment, { requestId });
-    store.addComment({ ...comment, requestId }, seq);
+    store.addComment(comment, seq, requestId);
     // A retry with the same Idempotency-Key answers the comment as it is now.
-    res.status(201).json(withoutRequestId(store.commentById(comment.id) ?? comment));
+    res.status(201).json(store.commentById(comment.id) ?? comment);
   });
 
   return router;

@@ -1,7 +1,7 @@
-import type { Comment as CommentData, CommentStatus } from '@posts/contracts';
+import type { Comment, CommentStatus } from '@posts/contracts';
 
-export interface Comment extends CommentData {
-  /** The request that created it, so its later events can be followed back. */
+/** A comment we owe a CommentUpdated for, with the request that created it, so the update can be followed back. */
+export interface OwedUpdate extends Comment {
   requestId?: string;
 }
 
@@ -32,7 +32,7 @@ export function createStore() {
     commentById: (id: string): Comment | undefined => commentsById.get(id),
     commentsOf: (postId: string): readonly Comment[] => byPostId.get(postId)?.comments ?? [],
     /** The CommentUpdated events we owe, oldest verdict first. */
-    owedUpdates: (): Comment[] =>
+    owedUpdates: (): OwedUpdate[] =>
       [...awaitingUpdate].map((id) => {
         const { postId, content, status } = commentsById.get(id)!;
         return { id, postId, content, status, requestId: requestIds.get(id) };
@@ -40,26 +40,21 @@ export function createStore() {
     addPost(id: string) {
       postIds.add(id);
     },
-    /** Adds a new comment at its `seq` in the log; a comment already known keeps what it has (each comment once). */
-    addComment(comment: Comment, seq: number) {
+    /** Adds a new comment at its `seq` in the log, created by `requestId`; a comment already known keeps what it has (each comment once). */
+    addComment(comment: Comment, seq: number, requestId?: string) {
       if (commentsById.has(comment.id)) return;
       let post = byPostId.get(comment.postId);
       if (!post) byPostId.set(comment.postId, (post = { id: comment.postId, comments: [], seqs: [] }));
-      // A new object of one shape for every comment (what it is given may be a spread, with a shape of its own), with the post's id string.
+      // A new object of one shape for every comment (what it is given may have a shape of its own), with the post's id string.
       const stored: Comment = { id: comment.id, postId: post.id, content: comment.content, status: comment.status };
       commentsById.set(stored.id, stored);
-      if (comment.requestId !== undefined) requestIds.set(stored.id, comment.requestId);
+      if (requestId !== undefined) requestIds.set(stored.id, requestId);
       const { comments, seqs } = post;
       // Nearly always the last: only another replica's write, learnt after our own, goes further back.
       let at = seqs.length;
       while (at > 0 && seqs[at - 1] > seq) at--;
-      if (at === seqs.length) {
-        comments.push(stored);
-        seqs.push(seq);
-      } else {
-        comments.splice(at, 0, stored);
-        seqs.splice(at, 0, seq);
-      }
+      comments.splice(at, 0, stored);
+      seqs.splice(at, 0, seq);
     },
     /** The verdict's content stands: moderation may withhold what it rejected. Owes a CommentUpdated. */
     recordVerdict(id: string, status: CommentStatus, content: string) {

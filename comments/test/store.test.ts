@@ -65,7 +65,7 @@ describe('the comments store', () => {
   it('owes a CommentUpdated for each verdict with the request id of the comment, and forgets that id once the update is in the log', () => {
     const store = createStore();
     store.addPost('p1');
-    store.addComment({ id: 'c1', postId: 'p1', content: 'hello', status: 'pending', requestId: 'req-1' }, 2);
+    store.addComment({ id: 'c1', postId: 'p1', content: 'hello', status: 'pending' }, 2, 'req-1');
     store.addComment({ id: 'c2', postId: 'p1', content: 'world', status: 'pending' }, 3);
     expect(store.owedUpdates()).toEqual([]);
     store.recordVerdict('c2', 'approved', 'world');
