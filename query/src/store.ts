@@ -63,9 +63,7 @@ export function createStore(onChange: (change: Change) => void = () => {}) {
   const commentsById = new Map<string, StoredComment>();
   const posts: PostEntry[] = [];
   const postSeqs: number[] = [];
-  // Names each version of the model, so a poller that has it gets a 304.
-  let version = 0;
-  /** The seq of the last change applied (the last live event's id); 0 before the first. */
+  /** The seq of the last change applied (the last live event's id); 0 before the first. It also names the model's version. */
   let lastSeq = 0;
 
   return {
@@ -77,7 +75,6 @@ export function createStore(onChange: (change: Change) => void = () => {}) {
       posts.push(entry);
       postSeqs.push(seq);
       lastSeq = seq;
-      version++;
       onChange({ seq, event: 'post', data: { id, title } });
     },
     addComment(postId: string, comment: CommentView, seq: number) {
@@ -88,7 +85,6 @@ export function createStore(onChange: (change: Change) => void = () => {}) {
       post.commentSeqs.push(seq);
       commentsById.set(stored.id, stored);
       lastSeq = seq;
-      version++;
       onChange({ seq, event: 'comment', data: { postId: stored.postId, id: stored.id, content: stored.content, status: stored.status } });
     },
     updateComment(id: string, content: string, status: CommentStatus, seq: number) {
@@ -97,16 +93,15 @@ export function createStore(onChange: (change: Change) => void = () => {}) {
       known.content = content;
       known.status = status;
       lastSeq = seq;
-      version++;
       onChange({ seq, event: 'comment-status', data: { postId: known.postId, id, content, status } });
     },
     /** The seq of the last change applied: a page taken now has every change up to it, and none after. */
     get seq(): number {
       return lastSeq;
     },
-    /** Changes whenever the read model does. */
+    /** Changes whenever the read model does: the seq of its last change, the same on every replica. */
     etag(): string {
-      return `W/"${version}"`;
+      return `W/"${lastSeq}"`;
     },
     /**
      * `{ [postId]: {id, title, comments} }` as JSON text, a post (or a run of its comments) per chunk,
