@@ -22,7 +22,13 @@ const store = createStore(live.publish);
 const subscriber = connectBus(config, { logger }).subscribe({ handlers: handlers(store), logger });
 const app = createApp({ subscriber, store, live, logger, corsOrigins: config.CORS_ORIGINS });
 
-runService(app, { name: 'query', port: config.PORT, host: config.HOST, logger, start: () => subscriber.start(), drain: () => subscriber.stop() });
-// After serve()'s own listeners, which close the server and then wait for its connections to be idle: a live
-// stream never is, so it is ended here (its client reconnects to another replica with its Last-Event-ID).
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => live.close());
+// A live stream never goes idle: it is ended as shutdown begins (its client reconnects to another replica with its Last-Event-ID).
+runService(app, {
+  name: 'query',
+  port: config.PORT,
+  host: config.HOST,
+  logger,
+  start: () => subscriber.start(),
+  onStop: () => live.close(),
+  drain: () => subscriber.stop(),
+});

@@ -6,6 +6,8 @@ export interface ServeOptions {
   port: number;
   host: string;
   logger: Logger;
+  /** As SIGTERM stops the server taking requests: end what never goes idle (a live stream), or the drain would wait for it. */
+  onStop?: () => void;
   /** After the server stopped taking requests on SIGTERM: finish what the service holds. */
   drain?: () => Promise<void>;
 }
@@ -14,7 +16,7 @@ export interface ServeOptions {
  * Listens, and on SIGTERM/SIGINT stops taking requests, lets `drain` finish what the
  * service holds, and exits 0.
  */
-export function serve(app: Express, { port, host, logger, drain }: ServeOptions): Promise<Server> {
+export function serve(app: Express, { port, host, logger, onStop, drain }: ServeOptions): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (err?: Error) => {
       if (err) return reject(err);
@@ -47,6 +49,7 @@ export function serve(app: Express, { port, host, logger, drain }: ServeOptions)
         }
       });
       server.closeIdleConnections();
+      onStop?.();
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
