@@ -1,9 +1,8 @@
 import http from 'node:http';
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import request from 'supertest';
+import { gc } from 'event-bus/testing';
 import { fedQuery, rawGet, serving } from './support';
 
 /** A model with several posts, one without comments, an updated comment and text JSON must escape. */
@@ -114,9 +113,6 @@ describe('GET /posts, streamed', () => {
 });
 
 describe('GET /posts with a large model (100,000 comments in 20 posts)', () => {
-  // gc() on demand, to measure what the heap holds rather than when the collector last ran.
-  v8.setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
   const q = fedQuery();
   let bodyBytes = 0;
   beforeAll(() => {
