@@ -8,9 +8,17 @@ export interface Answer {
 
 /**
  * One request with `Host: posts.com` (the ingress routes by it; a service ignores it) and `body` as JSON.
- * Never rejects: a request that gets no answer resolves with status 0.
+ * Never rejects: a request that gets no answer resolves with status 0. `headers` are added to those.
  */
-export function request(agent: http.Agent | false, base: URL, method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<Answer> {
+export function request(
+  agent: http.Agent | false,
+  base: URL,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 30_000,
+  headers: http.OutgoingHttpHeaders = {},
+): Promise<Answer> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve) => {
     const req = http.request(
@@ -20,7 +28,7 @@ export function request(agent: http.Agent | false, base: URL, method: string, pa
         port: base.port,
         method,
         path,
-        headers: { host: 'posts.com', ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
+        headers: { host: 'posts.com', ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), ...headers },
       },
       (res) => {
         const chunks: Buffer[] = [];

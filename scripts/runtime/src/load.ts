@@ -127,45 +127,21 @@ export function refusedForSure(status: number, code: string, message: string): b
 }
 
 /** POST `body` as JSON with its Idempotency-Key. Never rejects: no answer is status 0. */
-function post(agent: http.Agent, base: URL, urlPath: string, body: unknown, key: string, timeoutMs = 30_000): Promise<WriteAnswer> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve) => {
-    const noAnswer = (message: string) => resolve({ status: 0, body: '', code: 'no_answer', message });
-    const req = http.request(
-      {
-        agent,
-        host: base.hostname,
-        port: base.port,
-        method: 'POST',
-        path: urlPath,
-        headers: { host: 'posts.com', 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'idempotency-key': key },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const text = Buffer.concat(chunks).toString('utf8');
-          let error: { code?: unknown; message?: unknown } | undefined;
-          try {
-            error = status === 201 ? undefined : JSON.parse(text)?.error;
-          } catch {
-            error = undefined;
-          }
-          resolve({
-            status,
-            body: text,
-            code: typeof error?.code === 'string' ? error.code : 'no_error_body',
-            message: typeof error?.message === 'string' ? error.message : '',
-          });
-        });
-        res.on('error', (err) => noAnswer(err.message));
-      },
-    );
-    req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => noAnswer(err.message));
-    req.end(payload);
-  });
+async function post(agent: http.Agent, base: URL, urlPath: string, body: unknown, key: string, timeoutMs = 30_000): Promise<WriteAnswer> {
+  const { status, body: text } = await request(agent, base, 'POST', urlPath, body, timeoutMs, { 'idempotency-key': key });
+  if (status === 0) return { status, body: text, code: 'no_answer', message: '' };
+  let error: { code?: unknown; message?: unknown } | undefined;
+  try {
+    error = status === 201 ? undefined : JSON.parse(text)?.error;
+  } catch {
+    error = undefined;
+  }
+  return {
+    status,
+    body: text,
+    code: typeof error?.code === 'string' ? error.code : 'no_error_body',
+    message: typeof error?.message === 'string' ? error.message : '',
+  };
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
