@@ -3,34 +3,26 @@
  * (Debian's in CI). Only what a laptop cannot have is changed: addresses (free ports on 127.0.0.1 for the
  * pods' names), the paths of the store and the pid file, and options the installed server predates, named.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { installedNatsServer as installed } from '../../scripts/runtime/src/nats';
+import { freePorts } from '../../scripts/runtime/src/ports';
 
 /** Options of nats.conf that a nats-server older than `since` refuses, and how to take each out. */
 const NEWER_OPTIONS = [{ name: 'jetstream.sync_interval', since: [2, 10, 0], line: /^[ \t]*sync_interval:.*\n/m }];
 
 /** The installed nats-server's version, or why there is none; CI must have one. */
 export function installedNatsServer(): { version: number[] } | { reason: string } {
-  const found = spawnSync('nats-server', ['--version'], { encoding: 'utf8' });
-  const match = /v(\d+)\.(\d+)\.(\d+)/.exec(found.stdout ?? '');
-  if (found.status === 0 && match) return { version: match.slice(1).map(Number) };
+  const version = installed();
+  if (version) return { version };
   const reason = 'nats-server is not installed (apt-get install nats-server)';
   if (process.env.CI) throw new Error(`${reason}, and CI must run the NATS cluster test`);
   return { reason };
 }
 
 const older = (a: number[], b: number[]): boolean => a[0] - b[0] < 0 || (a[0] === b[0] && (a[1] - b[1] < 0 || (a[1] === b[1] && a[2] < b[2])));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface Ports {
   client: number;
@@ -88,8 +80,8 @@ export interface LocalCluster {
 /** Starts `envs.length` servers with nats.conf, server i with the environment `envs[i]` (and PATH alone besides). */
 export async function startCluster(conf: string, envs: Record<string, string>[], version: number[]): Promise<LocalCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nats-'));
-  const ports: Ports[] = [];
-  for (let i = 0; i < envs.length; i++) ports.push({ client: await freePort(), cluster: await freePort(), monitor: await freePort() });
+  const free = await freePorts(envs.length * 3);
+  const ports: Ports[] = envs.map((_, i) => ({ client: free[3 * i], cluster: free[3 * i + 1], monitor: free[3 * i + 2] }));
   let leftOut: string[] = [];
   const servers = envs.map((env, index): LocalServer & { child?: ChildProcess } => {
     const rendered = localConf(conf, index, ports, dir, version);

@@ -4,10 +4,10 @@
  * as infra/k8s-nats's nats.conf has them. Where the installed server has `sync_interval` (2.10
  * and later), every write is fsynced before its PubAck, as that nats.conf asks.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePorts } from '@posts/runtime';
+import { freePorts, installedNatsServer as installed } from '@posts/runtime';
 
 export const NATS_USER = 'posts';
 export const NATS_PASSWORD = 'bench-password';
@@ -20,11 +20,10 @@ export interface NatsServerVersion {
 
 /** The installed nats-server, or undefined when there is none. */
 export function installedNatsServer(): NatsServerVersion | undefined {
-  const found = spawnSync('nats-server', ['--version'], { encoding: 'utf8' });
-  const match = /v(\d+)\.(\d+)\.(\d+)/.exec(found.stdout ?? '');
-  if (found.status !== 0 || !match) return undefined;
-  const [major, minor] = match.slice(1).map(Number);
-  return { version: match.slice(1).join('.'), syncAlways: major > 2 || (major === 2 && minor >= 10) };
+  const version = installed();
+  if (!version) return undefined;
+  const [major, minor] = version;
+  return { version: version.join('.'), syncAlways: major > 2 || (major === 2 && minor >= 10) };
 }
 
 /** nats.conf of server `index` among servers listening for clients on `clientPorts` and for each other on `routePorts`. */
