@@ -123,7 +123,11 @@ function byNginxOrder(a: Route, b: Route): number {
 
 /** Builds the routing table from every Ingress, Service and Deployment in `k8sDir` (multi-document files; other kinds ignored). */
 export function loadRoutes(k8sDir: string, aliases: string[] = LOCAL_ALIASES): RouteTable {
-  const docs = readManifests(k8sDir);
+  return routesOf(readManifests(k8sDir), k8sDir, aliases);
+}
+
+/** The routing table of the Ingresses, Services and Deployments among `docs`, read from `k8sDir` (named in errors). */
+export function routesOf(docs: Doc[], k8sDir: string, aliases: string[] = LOCAL_ALIASES): RouteTable {
   const services = servicesOf(docs);
   const table: RouteTable = { hosts: new Map(), probes: new Map() };
   for (const [app, workload] of workloadsOf(docs)) {
@@ -241,9 +245,9 @@ export class Endpoints {
     return state?.instance === endpoint.instance && state.ready;
   }
 
-  /** The workspace's running processes that are ready, in their fixed order. */
-  ready(workspace: string): Endpoint[] {
-    return this.running(workspace).filter((endpoint) => this.isReady(workspace, endpoint));
+  /** The workspace's running processes (`running`, when the caller has them already) that are ready, in their fixed order. */
+  ready(workspace: string, running: Endpoint[] = this.running(workspace)): Endpoint[] {
+    return running.filter((endpoint) => this.isReady(workspace, endpoint));
   }
 
   /** Probes each of the workspace's running processes once (joining a probe already under way); counts as any periodic probe. */
@@ -432,8 +436,9 @@ export function createIngress(options: IngressOptions): http.Server {
       const message = `Too many requests from your address: try again in ${wait} s (the budget is ${rps} a second, in bursts of ${burst}).`;
       return sendError(res, 429, 'rate_limited', message, { 'retry-after': String(wait) });
     }
-    if (endpoints.running(route.workspace).length === 0) return sendError(res, 503, 'unavailable', `${route.workspace} is not running (restarting?)`);
-    const ready = endpoints.ready(route.workspace);
+    const running = endpoints.running(route.workspace);
+    if (running.length === 0) return sendError(res, 503, 'unavailable', `${route.workspace} is not running (restarting?)`);
+    const ready = endpoints.ready(route.workspace, running);
     if (ready.length === 0) {
       return sendError(res, 503, 'no_ready_endpoint', `${route.workspace} is not ready: its readiness probe has not passed yet`);
     }

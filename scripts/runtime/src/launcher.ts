@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { createIngress, Endpoints, loadRoutes } from './ingress';
+import { createIngress, Endpoints, routesOf } from './ingress';
 import {
   containerPortsOf,
   localAddresses,
@@ -151,7 +151,8 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   if (nats && !natsVersion) throw new Error(`--nats runs NATS JetStream with nats-server, which is not installed: ${NATS_INSTALL}`);
   if (nats && options.extraSubscribers?.length) throw new Error("extraSubscribers are the event bus's, which does not run with nats");
   const k8sDir = path.join(root, 'infra', nats ? 'k8s-nats' : 'k8s');
-  const table = loadRoutes(k8sDir);
+  const docs = readManifests(k8sDir);
+  const table = routesOf(docs, k8sDir);
   // Vite's dev server has no /readyz; its index page says it is serving.
   const clientProbe = table.probes.get('client');
   if (dev && clientProbe) table.probes.set('client', { ...clientProbe, path: '/' });
@@ -166,7 +167,6 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   // What holds the log starts first and stops last.
   const logHolder: WorkloadName = nats ? 'nats' : 'event-bus';
   const names: WorkloadName[] = [logHolder, ...serviceNames.filter((s) => s !== logHolder)];
-  const docs = readManifests(k8sDir);
   const workloads = workloadsOf(docs);
   const plans = names.map((name) => {
     const workload = workloads.get(name);
