@@ -63,7 +63,7 @@ if (cannotRun) {
       transports.push(made);
       return made;
     };
-    beforeEach(async () => (cluster = await startNatsCluster()), 30_000);
+    beforeEach(async () => (cluster = await startNatsCluster()), 60_000);
     afterEach(async () => {
       await Promise.all(transports.map((t) => t.close()));
       transports = [];

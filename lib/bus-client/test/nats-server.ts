@@ -116,8 +116,9 @@ export async function startNatsCluster(): Promise<NatsCluster> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  // /healthz answers 200 once the server's JetStream has found the metadata leader.
-  const deadline = Date.now() + 20_000;
+  // /healthz answers 200 once the server's JetStream has found the metadata leader: an election waits a random
+  // 4-9 s on nats-server 2.9, and may need a second round while CI runs every suite at once.
+  const deadline = Date.now() + 45_000;
   for (const p of ports) {
     while ((await fetch(`http://127.0.0.1:${p.monitor}/healthz`, { signal: AbortSignal.timeout(2_000) }).catch(() => null))?.status !== 200) {
       if (Date.now() > deadline) {
