@@ -13,6 +13,7 @@ module.exports = (displayName, dir, overrides = {}) => ({
     '^@posts/(kit|contracts|bus-client)$': path.join(__dirname, 'lib/$1/src/index.ts'),
     '^@posts/bus-client/protocol$': path.join(__dirname, 'lib/bus-client/src/protocol.ts'),
     '^@posts/bus-client/signing$': path.join(__dirname, 'lib/bus-client/src/signing.ts'),
+    '^@posts/contracts/testing$': path.join(__dirname, 'lib/contracts/src/testing.ts'),
     '^event-bus/testing$': path.join(__dirname, 'event-bus/src/testing.ts'),
   },
   rootDir: dir,

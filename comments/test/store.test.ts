@@ -1,4 +1,4 @@
-import { heapPerComment, uuid } from 'event-bus/testing';
+import { heapPerComment, uuid } from '@posts/contracts/testing';
 import { handlers } from '../src/events';
 import { createStore } from '../src/store';
 

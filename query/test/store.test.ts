@@ -1,4 +1,4 @@
-import { heapPerComment } from 'event-bus/testing';
+import { heapPerComment } from '@posts/contracts/testing';
 import { handlers } from '../src/events';
 import type { Change } from '../src/live';
 import { createStore } from '../src/store';

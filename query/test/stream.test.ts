@@ -2,7 +2,7 @@ import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import request from 'supertest';
-import { gc } from 'event-bus/testing';
+import { gc } from '@posts/contracts/testing';
 import { fedQuery, rawGet, serving } from './support';
 
 /** A model with several posts, one without comments, an updated comment and text JSON must escape. */
