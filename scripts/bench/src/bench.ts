@@ -6,8 +6,8 @@
  *   and end to end at 50 clients on `npm start -- --nats` (JetStream R3, two processes per backend) → the read path
  *   (first page, live updates, memory, first paint) on a blog of 1,000, 10,000 and 100,000 comments
  *
- * Prints the table, writes the raw results to bench/results/<timestamp>.json, the chart to
- * docs/benchmarks.svg and the page docs/benchmarks.md. `--quick` runs small sizes for
+ * Prints the table, writes the raw results to bench/results/<timestamp>.json, the charts to
+ * docs/benchmarks.svg and docs/read-path.svg, and the page docs/benchmarks.md. `--quick` runs small sizes for
  * development and leaves docs/ alone.
  */
 import { randomBytes } from 'node:crypto';
@@ -22,7 +22,7 @@ import { figuresOf } from './goals';
 import { runJetStreamBench } from './jetstream';
 import { runReadPath, type ReadPathResults } from './read-path';
 import { benchmarksMd } from './report-markdown';
-import { chartSvg } from './report-svg';
+import { chartSvg, readPathSvg } from './report-svg';
 import { figuresText, readPathText, scalingText, transportsText } from './report-text';
 import type { BenchResults, Machine } from './results';
 import { FULL, QUICK } from './sizes';
@@ -178,6 +178,7 @@ async function main() {
   if (!quick) {
     const md = path.join(ROOT, 'docs', 'benchmarks.md');
     writeFileSync(path.join(ROOT, 'docs', 'benchmarks.svg'), chartSvg(results));
+    writeFileSync(path.join(ROOT, 'docs', 'read-path.svg'), readPathSvg(results));
     writeFileSync(md, benchmarksMd(results, existsSync(md) ? readFileSync(md, 'utf8') : undefined));
   }
 
@@ -193,7 +194,7 @@ async function main() {
   say(`The read path against the blog's size:\n${readPathText(results)}`);
   say('');
   say(`${passed} of ${judged} goals met in ${results.durationSeconds} s (after the build). Raw results: ${path.relative(ROOT, file)}`);
-  if (!quick) say('Chart and page: docs/benchmarks.svg, docs/benchmarks.md');
+  if (!quick) say('Charts and page: docs/benchmarks.svg, docs/read-path.svg, docs/benchmarks.md');
 }
 
 main().catch((err) => {

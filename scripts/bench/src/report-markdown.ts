@@ -44,6 +44,8 @@ of ${fmt(r.readPath.find((s) => s.result)?.result?.page.requests ?? 0)} requests
 (the time until its \`comment\` event arrives, and that event's bytes), the RSS of comments and query afterwards, and the
 page in headless Chromium (navigation until the first post's article is visible, the median of a few).
 
+![The read path's figures against the blog's size: first page size and latency, first paint, a new comment's live update and its bytes, RSS of comments and query, each with its goal](read-path.svg)
+
 ${mdTable(
   readPathHead(r),
   readPathRows(r),

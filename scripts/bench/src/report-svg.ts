@@ -1,5 +1,9 @@
-/** The chart of docs/benchmarks.svg: latency and settled throughput against clients, hand-written SVG (no dependencies). */
+/**
+ * The charts of docs/benchmarks.svg (latency and settled throughput against clients) and docs/read-path.svg (the read
+ * path's figures against the blog's size), hand-written SVG (no dependencies).
+ */
 import { fmt } from './format';
+import type { ReadPathResult } from './read-path';
 import type { BenchResults } from './results';
 
 /** An axis maximum of four equal, round steps (1, 2, 2.5 or 5 × 10^k) that holds `v`. */
@@ -18,9 +22,25 @@ interface Series {
   points: Array<[number, number]>;
   width?: number;
   labels?: boolean;
+  /** Its values labelled under the points, clear of a series labelled above. */
+  labelsBelow?: boolean;
 }
 
-function panel(o: { x: number; title: string; unit: string; clients: number[]; series: Series[]; goal: { value: number; label: string } }): string {
+interface Panel {
+  x: number;
+  y?: number;
+  title: string;
+  unit: string;
+  /** Where the x axis has ticks, and what it counts. */
+  xs: number[];
+  xLabel: string;
+  /** Sizes a decade apart read best on a log scale. */
+  logX?: boolean;
+  series: Series[];
+  goal: { value: number; label: string };
+}
+
+function panel(o: Panel): string {
   const W = 310,
     H = 232,
     left = 48,
@@ -31,19 +51,21 @@ function panel(o: { x: number; title: string; unit: string; clients: number[]; s
     plotH = H - top - bottom;
   const all = o.series.flatMap((s) => s.points.map((p) => p[1]));
   const { max: yMax, step } = niceAxis(Math.max(o.goal.value * 1.1, ...all) * 1.05);
-  const xMax = Math.max(...o.clients) * 1.04;
-  const X = (c: number) => left + (c / xMax) * plotW;
+  const xMax = Math.max(...o.xs) * 1.04;
+  const [lo, hi] = [Math.log10(Math.min(...o.xs)), Math.log10(Math.max(...o.xs))];
+  // On a log scale the ends sit a little inside the plot, as the linear scale's do.
+  const X = o.logX ? (c: number) => left + plotW * (0.06 + (0.88 * (Math.log10(c) - lo)) / (hi - lo || 1)) : (c: number) => left + (c / xMax) * plotW;
   const Y = (v: number) => top + plotH - (v / yMax) * plotH;
-  const parts: string[] = [`<g transform="translate(${o.x},0)">`];
+  const parts: string[] = [`<g transform="translate(${o.x},${o.y ?? 0})">`];
   parts.push(`<text x="${left}" y="15" class="t">${esc(o.title)}</text>`);
   for (let v = 0; v <= yMax + step / 2; v += step) {
     parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" class="grid"/>`);
     parts.push(`<text x="${left - 5}" y="${(Y(v) + 3.5).toFixed(1)}" class="a" text-anchor="end">${fmt(v)}</text>`);
   }
-  for (const c of o.clients) {
-    parts.push(`<text x="${X(c).toFixed(1)}" y="${top + plotH + 14}" class="a" text-anchor="middle">${c}</text>`);
+  for (const c of o.xs) {
+    parts.push(`<text x="${X(c).toFixed(1)}" y="${top + plotH + 14}" class="a" text-anchor="middle">${fmt(c)}</text>`);
   }
-  parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 30}" class="a" text-anchor="middle">concurrent clients</text>`);
+  parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 30}" class="a" text-anchor="middle">${esc(o.xLabel)}</text>`);
   parts.push(`<text x="11" y="${top + plotH / 2}" class="a" text-anchor="middle" transform="rotate(-90 11 ${top + plotH / 2})">${esc(o.unit)}</text>`);
   parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${Y(o.goal.value).toFixed(1)}" y2="${Y(o.goal.value).toFixed(1)}" class="goal"/>`);
   for (const s of o.series) {
@@ -53,7 +75,9 @@ function panel(o: { x: number; title: string; unit: string; clients: number[]; s
     for (const [c, v] of s.points) {
       parts.push(`<circle cx="${X(c).toFixed(1)}" cy="${Y(v).toFixed(1)}" r="3" fill="${s.color}"/>`);
       if (s.labels)
-        parts.push(`<text x="${(X(c) + 5).toFixed(1)}" y="${(Y(v) - 6).toFixed(1)}" class="a v" fill="${s.color}">${fmt(v, v < 10 ? 1 : 0)}</text>`);
+        parts.push(
+          `<text x="${(X(c) + 5).toFixed(1)}" y="${(Y(v) + (s.labelsBelow ? 14 : -6)).toFixed(1)}" class="a v" fill="${s.color}">${fmt(v, v < 10 ? 1 : 0)}</text>`,
+        );
     }
   }
   // Legend under the title: the series, then the goal (dashed).
@@ -61,12 +85,26 @@ function panel(o: { x: number; title: string; unit: string; clients: number[]; s
   for (const s of o.series) {
     parts.push(`<line x1="${lx}" x2="${lx + 12}" y1="29" y2="29" stroke="${s.color}" stroke-width="3"/>`);
     parts.push(`<text x="${lx + 15}" y="32.5" class="a">${esc(s.label)}</text>`);
-    lx += 22 + s.label.length * 6.2;
+    lx += 24 + s.label.length * 6.4;
   }
   parts.push(`<line x1="${lx}" x2="${lx + 16}" y1="29" y2="29" class="goal"/>`);
   parts.push(`<text x="${lx + 19}" y="32.5" class="a g">${esc(o.goal.label)}</text>`);
   parts.push('</g>');
   return parts.join('\n');
+}
+
+const STYLE = `<style>.t{font-size:13px;font-weight:600;fill:#222}.v{font-weight:600}.a{font-size:10.5px;fill:#444}.g{fill:#777}.grid{stroke:#e6e6e6;stroke-width:1}.goal{stroke:#888;stroke-width:1.2;stroke-dasharray:5 4}</style>`;
+
+function svg(width: number, height: number, title: string, panels: string[]): string {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif">`,
+    `<title>${esc(title)}</title>`,
+    STYLE,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    ...panels,
+    `</svg>`,
+    '',
+  ].join('\n');
 }
 
 export function chartSvg(r: BenchResults): string {
@@ -76,7 +114,8 @@ export function chartSvg(r: BenchResults): string {
     x: 0,
     title: 'Write latency',
     unit: 'ms',
-    clients,
+    xs: clients,
+    xLabel: 'concurrent clients',
     series: [
       { label: 'p50', color: '#9ecae1', points: ok.map((e) => [e.clients, e.latencyMs.p50]) },
       { label: 'p90', color: '#4292c6', points: ok.map((e) => [e.clients, e.latencyMs.p90]) },
@@ -88,18 +127,71 @@ export function chartSvg(r: BenchResults): string {
     x: 320,
     title: 'Settled throughput',
     unit: 'comments/s',
-    clients,
+    xs: clients,
+    xLabel: 'concurrent clients',
     series: [{ label: 'settled/s', color: '#d94801', points: ok.map((e) => [e.clients, e.settledPerSecond]), width: 2.5, labels: true }],
     goal: { value: 400, label: 'goal: ≥ 400/s' },
   });
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="630" height="232" viewBox="0 0 630 232" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif">`,
-    `<title>posts.com end to end: write latency and settled throughput against concurrent clients (${esc(r.startedAt.slice(0, 10))})</title>`,
-    `<style>.t{font-size:13px;font-weight:600;fill:#222}.v{font-weight:600}.a{font-size:10.5px;fill:#444}.g{fill:#777}.grid{stroke:#e6e6e6;stroke-width:1}.goal{stroke:#888;stroke-width:1.2;stroke-dasharray:5 4}</style>`,
-    `<rect width="630" height="232" fill="#fff"/>`,
+  return svg(630, 232, `posts.com end to end: write latency and settled throughput against concurrent clients (${r.startedAt.slice(0, 10)})`, [
     latency,
     throughput,
-    `</svg>`,
-    '',
-  ].join('\n');
+  ]);
+}
+
+/** The read path's figures against the blog's size, a panel each with its goal: what must stay flat as the blog grows. */
+export function readPathSvg(r: BenchResults): string {
+  const runs = (r.readPath ?? []).filter((s) => s.result).map((s) => s.result!);
+  const xs = (r.readPath ?? []).map((s) => s.comments);
+  const at = (pick: (x: ReadPathResult) => number | undefined): Array<[number, number]> =>
+    runs.flatMap((x) => (pick(x) === undefined || Number.isNaN(pick(x)) ? [] : [[x.comments, pick(x)!] as [number, number]]));
+  const common = { xs, xLabel: 'comments in the blog', logX: true };
+  const panels: Array<Omit<Panel, 'x' | 'y' | 'xs' | 'xLabel'>> = [
+    {
+      title: 'First page, size',
+      unit: 'KB',
+      series: [{ label: 'GET /posts/page', color: '#08306b', points: at((x) => x.page.bytes / 1024), width: 2.5, labels: true }],
+      goal: { value: 50, label: 'goal: ≤ 50 KB' },
+    },
+    {
+      title: 'First page, latency',
+      unit: 'ms',
+      series: [
+        { label: 'p50', color: '#9ecae1', points: at((x) => x.page.latencyMs.p50) },
+        { label: 'p99', color: '#08306b', points: at((x) => x.page.latencyMs.p99), width: 2.5, labels: true },
+      ],
+      goal: { value: 20, label: 'goal: p99 ≤ 20 ms' },
+    },
+    {
+      title: 'First paint in Chromium',
+      unit: 'ms',
+      series: [{ label: 'first post visible', color: '#54278f', points: at((x) => x.firstPaintMs), width: 2.5, labels: true }],
+      goal: { value: 1000, label: 'goal: ≤ 1 s' },
+    },
+    {
+      title: 'A new comment on an open page',
+      unit: 'ms',
+      series: [
+        { label: 'p50', color: '#a1d99b', points: at((x) => x.live.latencyMs.p50) },
+        { label: 'p99', color: '#006d2c', points: at((x) => x.live.latencyMs.p99), width: 2.5, labels: true },
+      ],
+      goal: { value: 1000, label: 'goal: ≤ 1 s' },
+    },
+    {
+      title: 'Bytes sent for it',
+      unit: 'bytes',
+      series: [{ label: 'live event', color: '#006d2c', points: at((x) => x.live.frameBytes), width: 2.5, labels: true }],
+      goal: { value: 2048, label: 'goal: ≤ 2 KB' },
+    },
+    {
+      title: 'Memory (RSS)',
+      unit: 'MB',
+      series: [
+        { label: 'comments', color: '#fd8d3c', points: at((x) => x.rssMB.comments), labels: true, labelsBelow: true },
+        { label: 'query', color: '#a63603', points: at((x) => x.rssMB.query), width: 2.5, labels: true },
+      ],
+      goal: { value: 150, label: 'goal: ≤ 150 MB' },
+    },
+  ];
+  const drawn = panels.map((p, i) => panel({ ...p, ...common, x: (i % 3) * 320, y: Math.floor(i / 3) * 240 }));
+  return svg(950, 472, `posts.com read path: each figure against the blog's size (${r.startedAt.slice(0, 10)})`, drawn);
 }

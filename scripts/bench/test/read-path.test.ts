@@ -2,6 +2,7 @@ import { figuresOf } from '../src/goals';
 import { percentile, readPathLog } from '../src/read-path';
 import { benchmarksMd } from '../src/report-markdown';
 import { figuresText, readPathText } from '../src/report-text';
+import { readPathSvg } from '../src/report-svg';
 import { readPathRun, results, withReadPath } from './results';
 
 const readPathFigures = (r = withReadPath()) => figuresOf(r).filter((f) => f.group === 'Read path');
@@ -103,4 +104,20 @@ test('percentile: nearest rank', () => {
   const s = Array.from({ length: 100 }, (_, i) => i + 1);
   expect([percentile(s, 50), percentile(s, 99), percentile([7], 99)]).toEqual([50, 99, 7]);
   expect(percentile([], 50)).toBeNaN();
+});
+
+test("the read path chart: a panel per figure against the blog's size, each with its goal, a line per series", () => {
+  const r = withReadPath();
+  const svg = readPathSvg(r);
+  expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[^]*<\/svg>\n$/);
+  // page size, page p50 and p99, first paint, live p50 and p99, live bytes, comments and query RSS
+  expect(svg.match(/<path /g)).toHaveLength(9);
+  for (const goal of ['goal: ≤ 50 KB', 'goal: p99 ≤ 20 ms', 'goal: ≤ 1 s', 'goal: ≤ 2 KB', 'goal: ≤ 150 MB']) expect(svg).toContain(goal);
+  // The sizes on the x axis, and query's RSS at 100,000 comments labelled on its point.
+  for (const size of ['1,000', '10,000', '100,000']) expect(svg).toContain(`>${size}</text>`);
+  expect(svg).toMatch(/fill="#a63603">180<\/text>/);
+  // A size that failed leaves a gap, not a point at zero.
+  const failed = { ...r, readPath: [...r.readPath!.slice(0, 2), { comments: 100_000, error: 'not ready' }] };
+  expect(svg.match(/<circle [^>]*fill="#a63603"/g)).toHaveLength(3);
+  expect(readPathSvg(failed).match(/<circle [^>]*fill="#a63603"/g)).toHaveLength(2);
 });
