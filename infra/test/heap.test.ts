@@ -1,0 +1,42 @@
+/**
+ * Node sizes V8's heap to the machine's memory, not the container's: every posts.com container sets its old space
+ * below its memory limit (both manifest sets), so the collector works before the kernel kills the pod.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { ROOT } from './dockerfile';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const containers = ['k8s', 'k8s-nats'].flatMap((set) =>
+  fs
+    .readdirSync(path.join(ROOT, 'infra', set))
+    .filter((file) => file.endsWith('.yaml'))
+    .flatMap((file) => parseAllDocuments(fs.readFileSync(path.join(ROOT, 'infra', set, file), 'utf8')).map((doc) => doc.toJSON() as any))
+    .filter((obj) => obj?.kind === 'Deployment')
+    .flatMap((obj) => (obj.spec.template.spec.containers as any[]).map((c) => ({ where: `${set}/${obj.metadata.name}/${c.name}`, container: c }))),
+);
+
+const mebibytes = (quantity: string) => {
+  const m = /^(\d+)(Mi|Gi)$/.exec(quantity);
+  if (!m) throw new Error(`a memory limit in Mi or Gi, not ${quantity}`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+};
+
+test('every Node container is found in both sets', () => {
+  expect(containers.filter((c) => c.where.startsWith('k8s/'))).toHaveLength(6);
+  expect(containers.filter((c) => c.where.startsWith('k8s-nats/'))).toHaveLength(5);
+});
+
+test.each(containers)('$where: old space at most ¾ of its memory limit, and a small young generation', ({ container }) => {
+  const options: string = container.env?.find((e: any) => e.name === 'NODE_OPTIONS')?.value ?? '';
+  const oldSpace = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+  const semiSpace = Number(/--max-semi-space-size=(\d+)/.exec(options)?.[1]);
+  const limit = mebibytes(container.resources.limits.memory);
+  expect(oldSpace).toBeGreaterThan(0);
+  expect(oldSpace).toBeLessThanOrEqual(limit * 0.75);
+  // Node, its code and the young generation live beside the old space within the limit.
+  expect(limit - oldSpace).toBeGreaterThanOrEqual(64);
+  expect(semiSpace).toBeGreaterThan(0);
+  expect(semiSpace).toBeLessThanOrEqual(8);
+});
