@@ -11,6 +11,7 @@ module.exports = (displayName, dir, overrides = {}) => ({
   transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
   moduleNameMapper: {
     '^@posts/(kit|contracts|bus-client)$': path.join(__dirname, 'lib/$1/src/index.ts'),
+    '^@posts/kit/tracing$': path.join(__dirname, 'lib/kit/src/tracing.ts'),
     '^@posts/bus-client/protocol$': path.join(__dirname, 'lib/bus-client/src/protocol.ts'),
     '^@posts/bus-client/signing$': path.join(__dirname, 'lib/bus-client/src/signing.ts'),
     '^@posts/contracts/testing$': path.join(__dirname, 'lib/contracts/src/testing.ts'),

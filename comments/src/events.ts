@@ -5,7 +5,7 @@ import type { Store } from './store';
 export const handlers = (store: Store) => [
   on(PostCreated, (post) => store.addPost(post.id)),
   on(CommentCreated, (data, event) => store.addComment(data, event.seq, event.requestId)),
-  on(CommentModerated, (data) => store.recordVerdict(data.id, data.status, data.content)),
+  on(CommentModerated, (data, event) => store.recordVerdict(data.id, data.status, data.content, event.traceparent)),
   on(CommentUpdated, (data) => store.recordUpdatePublished(data.id)),
 ];
 
@@ -16,7 +16,7 @@ export function react(bus: Bus, store: Store) {
     if (owed.length === 0) return;
     await bus.publishReactions(
       CommentUpdated,
-      owed.map(({ id, postId, content, status, requestId }) => ({ data: { id, postId, content, status }, requestId })),
+      owed.map(({ id, postId, content, status, requestId, traceparent }) => ({ data: { id, postId, content, status }, requestId, traceparent })),
     );
     for (const { id } of owed) store.recordUpdatePublished(id);
   };

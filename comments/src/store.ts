@@ -3,6 +3,8 @@ import type { Comment, CommentStatus } from '@posts/contracts';
 /** A comment we owe a CommentUpdated for, with the request that created it, so the update can be followed back. */
 export interface OwedUpdate extends Comment {
   requestId?: string;
+  /** Where its CommentModerated was processed: the update continues that trace. */
+  traceparent?: string;
 }
 
 /** A post's comments in log order, beside the seq of each: lists follow it, so every replica lists a post's comments alike. */
@@ -16,7 +18,7 @@ interface PostComments {
 /**
  * Comments by post, built from events. Memory per comment is what it needs (it grows with the blog): one small
  * object of one shape, its id and content, a place in the map by id and in its post's lists. Nothing else stays:
- * the post's id is shared, and the request id is kept only until the comment's CommentUpdated is in the log.
+ * the post's id is shared, and the request id (and, with tracing on, the verdict's traceparent) is kept only until the comment's CommentUpdated is in the log.
  */
 export function createStore() {
   const postIds = new Set<string>();
@@ -24,6 +26,8 @@ export function createStore() {
   const commentsById = new Map<string, Comment>();
   /** The request that created each comment whose CommentUpdated the log doesn't hold yet: the update follows it back. */
   const requestIds = new Map<string, string>();
+  /** Where each verdict we owe a CommentUpdated for was processed, while tracing is on: the update continues the trace. */
+  const traceparents = new Map<string, string>();
   /** Moderated comments whose CommentUpdated the log doesn't hold yet: what we owe. */
   const awaitingUpdate = new Set<string>();
 
@@ -35,7 +39,7 @@ export function createStore() {
     owedUpdates: (): OwedUpdate[] =>
       [...awaitingUpdate].map((id) => {
         const { postId, content, status } = commentsById.get(id)!;
-        return { id, postId, content, status, requestId: requestIds.get(id) };
+        return { id, postId, content, status, requestId: requestIds.get(id), traceparent: traceparents.get(id) };
       }),
     addPost(id: string) {
       postIds.add(id);
@@ -57,17 +61,19 @@ export function createStore() {
       seqs.splice(at, 0, seq);
     },
     /** The verdict's content stands: moderation may withhold what it rejected. Owes a CommentUpdated. */
-    recordVerdict(id: string, status: CommentStatus, content: string) {
+    recordVerdict(id: string, status: CommentStatus, content: string, traceparent?: string) {
       const comment = commentsById.get(id);
       if (!comment) return;
       comment.status = status;
       comment.content = content;
       awaitingUpdate.add(id);
+      if (traceparent !== undefined) traceparents.set(id, traceparent);
     },
     /** The log holds the comment's CommentUpdated: nothing more is owed for it, nor is its request id needed. */
     recordUpdatePublished(id: string) {
       awaitingUpdate.delete(id);
       requestIds.delete(id);
+      traceparents.delete(id);
     },
   };
 }

@@ -4,6 +4,7 @@ import { createServiceApp, type Logger } from '@posts/kit';
 import type { Express } from 'express';
 import type { Delivery } from './delivery';
 import type { EventLog } from './log';
+import { watchBus } from './metrics';
 import { Publishes } from './publish';
 import { eventRoutes } from './routes';
 
@@ -20,6 +21,7 @@ export interface Deps {
 
 export function createApp({ log, deliveries, logger, guard = new SignatureGuard(undefined) }: Deps): Express {
   const publishes = new Publishes(log, guard);
+  watchBus(log, deliveries);
   // The log's routes are internal traffic, unlogged: publishing is the hot path, and events carry their request ids.
   const app = createServiceApp({ logger, isReady: () => true, internal: [eventRoutes(log, deliveries, guard, publishes)] }) as Express & { handle: Handle };
   // Every request reaches Express through app.handle (app.listen, supertest): a plain publish is taken before its router.

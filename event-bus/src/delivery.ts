@@ -28,6 +28,8 @@ export interface SubscriptionStatus {
   cursor: number;
   backlog: number;
   attempts: number;
+  /** Deliveries sent again since start (every failed attempt is retried). */
+  retries: number;
   lastError: string | null;
   lastErrorAt: string | null;
   lastDeliveredAt: string | null;
@@ -39,6 +41,7 @@ export class Delivery {
   /** Every event up to here was acknowledged by the subscriber. */
   private cursor = 0;
   private attempts = 0;
+  private retries = 0;
   private lastError: string | null = null;
   private lastErrorAt: string | null = null;
   private lastDeliveredAt: string | null = null;
@@ -85,6 +88,7 @@ export class Delivery {
       cursor: this.cursor,
       backlog: this.log.head - this.cursor,
       attempts: this.attempts,
+      retries: this.retries,
       lastError: this.lastError,
       lastErrorAt: this.lastErrorAt,
       lastDeliveredAt: this.lastDeliveredAt,
@@ -118,6 +122,7 @@ export class Delivery {
         this.lastDeliveredAt = new Date().toISOString();
       } catch (err) {
         this.attempts++;
+        this.retries++;
         this.lastError = (err as Error).message;
         this.lastErrorAt = new Date().toISOString();
         const delay = backoff(this.attempts, this.options.backoffBaseMs ?? 100, this.options.backoffCapMs ?? 10_000);

@@ -1,3 +1,4 @@
+import './tracing';
 import { busSecret, RequestSigner, SignatureGuard } from '@posts/bus-client/signing';
 import { createApp } from './app';
 import { Delivery } from './delivery';
@@ -8,6 +9,7 @@ const config = loadConfig(
   'event-bus',
   z.object({
     PORT: env.port(4005),
+    METRICS_PORT: env.metricsPort(),
     HOST: env.host(),
     LOG_LEVEL: env.logLevel(),
     SUBSCRIBERS: env.urls([
@@ -40,6 +42,7 @@ async function main() {
 
   await serve(createApp({ log, deliveries, logger, guard }), {
     port: config.PORT,
+    metricsPort: config.METRICS_PORT,
     host: config.HOST,
     logger,
     drain: async () => {

@@ -35,6 +35,8 @@ export interface Publication {
   type: string;
   data: unknown;
   requestId?: string;
+  traceparent?: string;
+  source?: string;
 }
 
 export interface Appended {
@@ -159,7 +161,16 @@ export class EventLog extends EventEmitter {
       const seq = this.assigned + fresh.size + 1;
       let line: string;
       try {
-        line = JSON.stringify({ id, seq, type: p.type, data: p.data, at, ...(p.requestId ? { requestId: p.requestId } : {}) });
+        line = JSON.stringify({
+          id,
+          seq,
+          type: p.type,
+          data: p.data,
+          at,
+          ...(p.requestId ? { requestId: p.requestId } : {}),
+          ...(p.traceparent ? { traceparent: p.traceparent } : {}),
+          ...(p.source ? { source: p.source } : {}),
+        });
       } catch (err) {
         throw new UnstorableEventError(`event ${index}: its data cannot be stored as JSON (${(err as Error).message})`);
       }

@@ -18,7 +18,7 @@ export interface TestBus {
   /** What refuses unsigned requests (and counts them) when the bus has a secret. */
   guard: SignatureGuard;
   /** Every event in the log, parsed. */
-  events(): Array<{ id: string; seq: number; type: string; data: Record<string, unknown>; requestId?: string }>;
+  events(): Array<{ id: string; seq: number; type: string; data: Record<string, unknown>; requestId?: string; traceparent?: string; source?: string }>;
   close(): Promise<void>;
 }
 

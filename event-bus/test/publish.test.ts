@@ -90,6 +90,7 @@ const MALFORMED = error('400 Bad Request', 'malformed_json', 'The request body i
 const TOO_LARGE = error('413 Payload Too Large', 'payload_too_large', 'The request body is too large.');
 const unauthorized = (reason: string) => error('401 Unauthorized', 'unauthorized', `Not signed with the bus secret: ${reason}.`);
 const OVER_1_MB = JSON.stringify({ type: 'T', data: { text: 'x'.repeat(1024 * 1024) } });
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 describe('POST /events in open mode', () => {
   it('answers a publish 201 {id, seq}, the same again 200, a batch 201 with an array, all on one connection', async () => {
@@ -117,6 +118,16 @@ describe('POST /events in open mode', () => {
     ['a schema failure', post('{"type":"","data":1}'), INVALID],
     ['an extra field', post('{"type":"T","data":{},"seq":9}'), error('400 Bad Request', 'invalid_request', 'Unrecognized key: "seq"')],
     ['an empty batch', post('[]'), error('400 Bad Request', 'invalid_request', 'Too small: expected array to have >=1 items')],
+    [
+      'a traceparent not in W3C form',
+      post(JSON.stringify({ type: 'T', data: {}, traceparent: TRACEPARENT.toUpperCase() })),
+      error('400 Bad Request', 'invalid_request', 'traceparent: Invalid string: must match pattern /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/'),
+    ],
+    [
+      'a source over 100 characters',
+      post(JSON.stringify({ type: 'T', data: {}, source: 's'.repeat(101) })),
+      error('400 Bad Request', 'invalid_request', 'source: Too big: expected string to have <=100 characters'),
+    ],
     ['JSON sent as text/plain (not read)', post(event('t'), { 'content-type': 'text/plain' }), INVALID],
     ['JSON sent without a content type', post(event('t'), { 'content-type': undefined }), INVALID],
     ['a JSON content type and no body', Buffer.from(head('POST', '/events', { 'content-type': JSON_TYPE })), INVALID],
@@ -149,6 +160,17 @@ describe('POST /events in open mode', () => {
     c.write(post(event('next')));
     expect(await c.answer()).toBe(answer('201 Created', '{"id":"next","seq":1}'));
     expect(bus.logged).toEqual([]); // refusals of what was sent are not the bus's errors
+  });
+
+  it('stores a publish’s traceparent and source as given, and reads them back; an event without them has none', async () => {
+    const bus = await startBus();
+    const c = await connect(bus.port);
+    c.write(post(`[${JSON.stringify({ id: 'a', type: 'T', data: {}, traceparent: TRACEPARENT, source: 'comments' })},${event('b')}]`));
+    expect(await c.answer()).toBe(answer('201 Created', '[{"id":"a","seq":1,"duplicate":false},{"id":"b","seq":2,"duplicate":false}]'));
+    const read = await fetch(`http://127.0.0.1:${bus.port}/events?after=0&limit=10`);
+    const [traced, plain] = (await read.json()) as Array<Record<string, unknown>>;
+    expect(traced).toEqual({ id: 'a', seq: 1, type: 'T', data: {}, at: expect.any(String), traceparent: TRACEPARENT, source: 'comments' });
+    expect(Object.keys(plain)).toEqual(['id', 'seq', 'type', 'data', 'at']);
   });
 
   it('refuses a body over 1 MB sent in chunks', async () => {

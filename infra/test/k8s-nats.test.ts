@@ -127,6 +127,19 @@ function withoutTheBus(policy: Obj): Obj {
 }
 const withIngressList = (policy: Obj): Obj => ({ ...policy, spec: { ...policy.spec, ingress: policy.spec.ingress ?? [] } });
 
+/** The console reads the event bus, which infra/k8s-nats has not: its variables on the client, and its reads from query, are infra/k8s's alone. */
+const CONSOLE_VARIABLES = ['EVENT_BUS_URL', 'BUS_SECRET', 'QUERY_URL', 'SERVICE_URLS'];
+function withoutTheConsole(object: Obj): Obj {
+  const copy = structuredClone(object);
+  if (copy.kind === 'Deployment') {
+    for (const c of copy.spec.template.spec.containers) c.env = c.env.filter((e: any) => !CONSOLE_VARIABLES.includes(e.name));
+  }
+  if (copy.kind === 'NetworkPolicy') {
+    for (const rule of copy.spec.ingress ?? []) if (rule.from) rule.from = rule.from.filter((peer: any) => peer.podSelector?.matchLabels?.app !== 'client');
+  }
+  return copy;
+}
+
 /** Every `$NAME` nats.conf leaves to the environment. */
 function envRefs(value: ConfValue): string[] {
   if (value instanceof EnvRef) return [value.name];
@@ -287,7 +300,7 @@ describe('what is as in infra/k8s', () => {
       ['Service', 'client-srv'],
       ['NetworkPolicy', 'client-netpol'],
     ]) {
-      expect(named(objects, kind, name)).toEqual(named(defaults, kind, name));
+      expect(named(objects, kind, name)).toEqual(withoutTheConsole(named(defaults, kind, name)));
     }
   });
 
@@ -358,19 +371,41 @@ describe('the NetworkPolicies', () => {
     ]);
   });
 
-  test.each(BACKENDS)("%s's is its infra/k8s twin's without the event bus", (svc) => {
+  test.each(BACKENDS)("%s's is its infra/k8s twin's without the event bus (nor the console)", (svc) => {
     const policy = policyFor(deploymentOf(svc));
     const twin = named(defaults, 'NetworkPolicy', policy.metadata.name);
-    expect(withIngressList(policy)).toEqual(withIngressList(withoutTheBus(twin)));
+    expect(withIngressList(policy)).toEqual(withIngressList(withoutTheBus(withoutTheConsole(twin))));
   });
 
-  test('posts, comments and query accept the ingress controller alone; moderation accepts nothing', () => {
+  test('posts, comments and query accept the ingress controller and Prometheus; moderation accepts Prometheus alone', () => {
     const INGRESS_NS = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } };
+    const SCRAPE_RULE = {
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+      ports: [{ protocol: 'TCP', port: 9464 }],
+    };
     for (const svc of ['posts', 'comments', 'query']) {
       const spec = policyFor(deploymentOf(svc)).spec;
-      expect(spec.ingress.flatMap((r: any) => r.from)).toEqual([INGRESS_NS]);
+      expect(spec.ingress.slice(0, -1).flatMap((r: any) => r.from)).toEqual([INGRESS_NS]);
+      expect(spec.ingress.at(-1)).toEqual(SCRAPE_RULE);
     }
-    expect(policyFor(deploymentOf('moderation')).spec).toEqual({ podSelector: { matchLabels: { app: 'moderation' } }, policyTypes: ['Ingress'], ingress: [] });
+    expect(policyFor(deploymentOf('moderation')).spec).toEqual({
+      podSelector: { matchLabels: { app: 'moderation' } },
+      policyTypes: ['Ingress'],
+      ingress: [SCRAPE_RULE],
+    });
+  });
+
+  test.each([...BACKENDS, 'client'])('%s serves /metrics on 9464, announced to Prometheus and exposed by no Service', (svc) => {
+    const workload = deploymentOf(svc);
+    expect(workload.spec.template.metadata.annotations).toEqual(
+      expect.objectContaining({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9464', 'prometheus.io/path': '/metrics' }),
+    );
+    expect(containerOf(svc).ports).toContainEqual({ name: 'metrics', containerPort: 9464, protocol: 'TCP' });
+    expect(containerOf(svc).env).toContainEqual({ name: 'METRICS_PORT', value: '9464' });
+    for (const service of kindOf(objects, 'Service')) {
+      for (const p of service.spec.ports) expect([p.port, p.targetPort]).not.toContain(9464);
+      for (const p of service.spec.ports) expect(p.targetPort).not.toBe('metrics');
+    }
   });
 });
 

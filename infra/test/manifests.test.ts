@@ -14,6 +14,13 @@ import { ROOT } from './dockerfile';
 
 const SERVICES: string[] = REGISTRY.map((s) => s.name);
 const PORTS: Record<string, number> = Object.fromEntries(REGISTRY.map((s) => [s.name, s.port]));
+/** Where every pod serves /metrics: a port no Service exposes, so no ingress route reaches it. */
+const METRICS_PORT = 9464;
+/** The NetworkPolicy rule that lets Prometheus (in the namespace `monitoring`) scrape it. */
+const SCRAPE_RULE = {
+  from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+  ports: [{ protocol: 'TCP', port: METRICS_PORT }],
+};
 
 const K8S = path.join(ROOT, 'infra', 'k8s');
 const MODEL_CLASSES: Record<string, new (data: never) => { validate(): void }> = {
@@ -102,8 +109,21 @@ describe.each(SERVICES)('%s', (svc) => {
     // No other Deployment's pods may fall under this selector.
     expect(deployments.filter((o) => matches(service.spec.selector, o.spec.template.metadata.labels))).toHaveLength(1);
     expect(service.spec.ports).toEqual([expect.objectContaining({ port, targetPort: port })]);
-    expect(containerOf(svc).ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([port]);
+    expect(containerOf(svc).ports.map((p: { containerPort: number }) => p.containerPort)).toEqual([port, METRICS_PORT]);
     expect(envOf(svc).PORT).toBe(String(port));
+  });
+
+  test('serves /metrics on the metrics port, which its pods announce to Prometheus and its Service does not expose', () => {
+    expect(deploymentOf(svc).spec.template.metadata.annotations).toEqual(
+      expect.objectContaining({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(METRICS_PORT), 'prometheus.io/path': '/metrics' }),
+    );
+    expect(containerOf(svc).ports).toContainEqual({ name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' });
+    expect(envOf(svc).METRICS_PORT).toBe(String(METRICS_PORT));
+    const service = services.find((s) => s.metadata.name === `${svc}-srv`)!;
+    for (const p of service.spec.ports) {
+      expect([p.port, p.targetPort]).not.toContain(METRICS_PORT);
+      expect(p.targetPort).not.toBe('metrics');
+    }
   });
 
   test('runs the image `npm run images` builds, with a pull policy that works for a locally built image', () => {
@@ -145,7 +165,7 @@ describe.each(SERVICES)('%s', (svc) => {
   test('sets the environment the service reads', () => {
     const env = envOf(svc);
     expect(env).toMatchObject({ PORT: String(port), HOST: '0.0.0.0', LOG_LEVEL: 'info' });
-    if (!['event-bus', 'client'].includes(svc)) expect(env.EVENT_BUS_URL).toBe('http://event-bus-srv:4005');
+    if (svc !== 'event-bus') expect(env.EVENT_BUS_URL).toBe('http://event-bus-srv:4005');
     if (svc === 'moderation') expect(env.BANNED_WORDS).toBeTruthy();
   });
 
@@ -190,8 +210,8 @@ describe('the bus secret', () => {
   // The bus's clients name it in EVENT_BUS_URL; the bus delivers to SUBSCRIBERS.
   const talksToTheBus = SERVICES.filter((svc) => envOf(svc).EVENT_BUS_URL !== undefined || envOf(svc).SUBSCRIBERS !== undefined);
 
-  test('the bus and the four backends talk to the bus, and the client does not', () => {
-    expect([...talksToTheBus].sort()).toEqual(['comments', 'event-bus', 'moderation', 'posts', 'query']);
+  test('the bus, the four backends and the client (its console reads the log) talk to the bus', () => {
+    expect([...talksToTheBus].sort()).toEqual(['client', 'comments', 'event-bus', 'moderation', 'posts', 'query']);
   });
 
   test.each(talksToTheBus)('%s takes BUS_SECRET from the Secret bus-secret, and from nowhere else', (svc) => {
@@ -236,6 +256,7 @@ describe('the Ingress', () => {
       ['/posts', 'query-srv'],
       ['/', 'client-srv'],
       ['/posts/live', 'query-srv'],
+      ['/console/api/live', 'client-srv'],
     ]);
   });
 
@@ -272,26 +293,36 @@ describe('the NetworkPolicies', () => {
     }
   });
 
-  test.each(SERVICES)('%s accepts traffic on its port only', (svc) => {
+  /** Its rules but Prometheus's. */
+  const appRules = (svc: string): any[] => policyFor(svc).ingress.filter((r: any) => r.ports[0].port !== METRICS_PORT);
+
+  test.each(SERVICES)('%s accepts traffic on its port only, and Prometheus from the monitoring namespace on the metrics port', (svc) => {
     const spec = policyFor(svc);
     expect(spec.policyTypes).toEqual(['Ingress']);
-    for (const rule of spec.ingress) expect(rule.ports).toEqual([{ protocol: 'TCP', port: PORTS[svc] }]);
+    expect(spec.ingress.at(-1)).toEqual(SCRAPE_RULE);
+    for (const rule of spec.ingress.slice(0, -1)) expect(rule.ports).toEqual([{ protocol: 'TCP', port: PORTS[svc] }]);
   });
 
-  test('the bus accepts only the four backends', () => {
+  test("the bus accepts only the four backends and the client (the console's reads)", () => {
     const [rule] = policyFor('event-bus').ingress;
-    expect(rule.from).toEqual([{ podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['posts', 'comments', 'query', 'moderation'] }] } }]);
+    expect(rule.from).toEqual([
+      { podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['posts', 'comments', 'query', 'moderation', 'client'] }] } },
+    ]);
   });
 
-  test.each(['posts', 'comments', 'query'])('%s accepts the bus and the ingress controller', (svc) => {
-    expect(policyFor(svc).ingress.flatMap((r: any) => r.from)).toEqual([fromBus, INGRESS_NS]);
+  test.each(['posts', 'comments'])('%s accepts the bus and the ingress controller', (svc) => {
+    expect(appRules(svc).flatMap((r: any) => r.from)).toEqual([fromBus, INGRESS_NS]);
+  });
+
+  test('query accepts the bus, the ingress controller and the client (the console follows its live stream)', () => {
+    expect(appRules('query').flatMap((r: any) => r.from)).toEqual([fromBus, INGRESS_NS, { podSelector: { matchLabels: { app: 'client' } } }]);
   });
 
   test('moderation accepts the bus alone', () => {
-    expect(policyFor('moderation').ingress.flatMap((r: any) => r.from)).toEqual([fromBus]);
+    expect(appRules('moderation').flatMap((r: any) => r.from)).toEqual([fromBus]);
   });
 
   test('the client accepts the ingress controller alone', () => {
-    expect(policyFor('client').ingress.flatMap((r: any) => r.from)).toEqual([INGRESS_NS]);
+    expect(appRules('client').flatMap((r: any) => r.from)).toEqual([INGRESS_NS]);
   });
 });

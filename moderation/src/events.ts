@@ -6,7 +6,7 @@ import type { Store } from './store';
 const tooLong = (content: string) => content.length > LONGEST_COMMENT && [...content].length > LONGEST_COMMENT;
 
 export const handlers = (store: Store) => [
-  on(CommentCreated, ({ id, postId, content }, event) => store.awaitModeration({ id, postId, content, requestId: event.requestId })),
+  on(CommentCreated, ({ id, postId, content }, { requestId, traceparent }) => store.awaitModeration({ id, postId, content, requestId, traceparent })),
   on(CommentModerated, (c) => store.recordVerdict(c.id)),
 ];
 
@@ -17,11 +17,12 @@ export function react(bus: Bus, store: Store, moderate: (content: string) => Ver
     if (owed.length === 0) return;
     await bus.publishReactions(
       CommentModerated,
-      owed.map(({ id, postId, content, requestId }) => ({
+      owed.map(({ id, postId, content, requestId, traceparent }) => ({
         // A comment longer than the public API takes came around it: rejected, and not repeated,
         // so the verdict stays small enough for the bus however large the comment was.
         data: tooLong(content) ? { id, postId, content: '', status: 'rejected' as const } : { id, postId, content, status: moderate(content) },
         requestId,
+        traceparent,
       })),
     );
     for (const { id } of owed) store.recordVerdict(id);

@@ -1,3 +1,4 @@
+import './tracing';
 import { busConfig, connectBus } from '@posts/bus-client';
 import { createLogger, env, loadConfig, runService, z } from '@posts/kit';
 import { createApp } from './app';
@@ -9,6 +10,7 @@ const config = loadConfig(
   'moderation',
   z.object({
     PORT: env.port(4003),
+    METRICS_PORT: env.metricsPort(),
     HOST: env.host(),
     LOG_LEVEL: env.logLevel(),
     ...busConfig('http://event-bus-srv:4005'),
@@ -24,6 +26,7 @@ const subscriber = bus.subscribe({ handlers: handlers(store), react: react(bus, 
 
 runService(createApp({ subscriber, logger }), {
   name: 'moderation',
+  metricsPort: config.METRICS_PORT,
   port: config.PORT,
   host: config.HOST,
   logger,

@@ -3,6 +3,8 @@ export interface AwaitingComment {
   postId: string;
   content: string;
   requestId?: string;
+  /** Where its CommentCreated was processed: the verdict continues that trace. */
+  traceparent?: string;
 }
 
 export function createStore() {

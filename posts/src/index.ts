@@ -1,3 +1,4 @@
+import './tracing';
 import { busConfig, connectBus } from '@posts/bus-client';
 import { createLogger, env, loadConfig, runService, z } from '@posts/kit';
 import { createApp } from './app';
@@ -8,6 +9,7 @@ const config = loadConfig(
   'posts',
   z.object({
     PORT: env.port(4000),
+    METRICS_PORT: env.metricsPort(),
     HOST: env.host(),
     LOG_LEVEL: env.logLevel(),
     ...busConfig('http://event-bus-srv:4005'),
@@ -21,4 +23,12 @@ const store = createStore();
 const subscriber = bus.subscribe({ handlers: handlers(store), logger });
 const app = createApp({ bus, subscriber, store, logger, corsOrigins: config.CORS_ORIGINS });
 
-runService(app, { name: 'posts', port: config.PORT, host: config.HOST, logger, start: () => subscriber.start(), drain: () => subscriber.stop() });
+runService(app, {
+  name: 'posts',
+  metricsPort: config.METRICS_PORT,
+  port: config.PORT,
+  host: config.HOST,
+  logger,
+  start: () => subscriber.start(),
+  drain: () => subscriber.stop(),
+});

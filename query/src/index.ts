@@ -1,3 +1,4 @@
+import './tracing';
 import { busConfig, connectBus } from '@posts/bus-client';
 import { createLogger, env, loadConfig, runService, z } from '@posts/kit';
 import { createApp } from './app';
@@ -9,6 +10,7 @@ const config = loadConfig(
   'query',
   z.object({
     PORT: env.port(4002),
+    METRICS_PORT: env.metricsPort(),
     HOST: env.host(),
     LOG_LEVEL: env.logLevel(),
     ...busConfig('http://event-bus-srv:4005'),
@@ -25,6 +27,7 @@ const app = createApp({ subscriber, store, live, logger, corsOrigins: config.COR
 // A live stream never goes idle: it is ended as shutdown begins (its client reconnects to another replica with its Last-Event-ID).
 runService(app, {
   name: 'query',
+  metricsPort: config.METRICS_PORT,
   port: config.PORT,
   host: config.HOST,
   logger,

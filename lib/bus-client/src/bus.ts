@@ -2,19 +2,25 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EventRefusedError } from './errors';
 import type { EventType } from './event-type';
+import { publishDuration } from './metrics';
 import type { NewEvent, PubAck } from './protocol';
 import { Subscriber, type SubscriberOptions } from './subscriber';
+import { tracePublish } from './tracing';
 import type { BusTransport } from './transport';
 
 export interface BusOptions {
   logger?: Logger;
   /** Events per page when reading the log. */
   pageSize?: number;
+  /** The service that publishes: each event's `source`. */
+  service?: string;
 }
 
 interface Outgoing {
   event: NewEvent & { id: string };
   alone?: boolean;
+  /** When publish() was called (performance.now()): the publish latency runs from here. */
+  started: number;
   resolve: (ack: PubAck) => void;
   reject: (err: unknown) => void;
 }
@@ -45,14 +51,21 @@ export class Bus {
    * busy service sends the log a few large requests rather than many small ones.
    * Rejects with BusUnavailableError when the log can't be reached after a few quick tries.
    */
-  publish<D>(type: EventType<D>, data: D, meta?: { requestId?: string }): Promise<PubAck>;
+  publish<D>(type: EventType<D>, data: D, meta?: { requestId?: string; traceparent?: string }): Promise<PubAck>;
   publish<T>(event: NewEvent<T>): Promise<PubAck>;
-  publish<D>(first: EventType<D> | NewEvent<D>, data?: D, meta: { requestId?: string } = {}): Promise<PubAck> {
-    const event = 'schema' in first ? { id: first.idOf(data as D), type: first.type, data, requestId: meta.requestId } : first;
-    return new Promise((resolve, reject) => {
-      this.outbox.push({ event: { ...event, id: event.id ?? randomUUID() }, resolve, reject });
-      this.sendOutbox();
-    });
+  publish<D>(first: EventType<D> | NewEvent<D>, data?: D, meta: { requestId?: string; traceparent?: string } = {}): Promise<PubAck> {
+    const given: NewEvent =
+      'schema' in first ? { id: first.idOf(data as D), type: first.type, data, requestId: meta.requestId, traceparent: meta.traceparent } : first;
+    const event = { ...given, id: given.id ?? randomUUID(), source: given.source ?? this.options.service };
+    return tracePublish(
+      event,
+      this.url,
+      () =>
+        new Promise<PubAck>((resolve, reject) => {
+          this.outbox.push({ event, started: performance.now(), resolve, reject });
+          this.sendOutbox();
+        }),
+    );
   }
 
   publishAll<T>(events: NewEvent<T>[]): Promise<PubAck[]> {
@@ -63,9 +76,10 @@ export class Bus {
    * Publishes what a service owes. A reaction the bus refuses (4xx) would be refused again on
    * every retry, so it is logged with its cause, counted, and answered `null`: the caller counts
    * it as paid. Rejects only when the bus is unreachable, so the reactions are paid later.
+   * A reaction given the `traceparent` its cause was processed in continues that trace.
    */
-  async publishReactions<D>(type: EventType<D>, reactions: Array<{ data: D; requestId?: string }>): Promise<Array<PubAck | null>> {
-    const events = reactions.map(({ data, requestId }) => ({ id: type.idOf(data), type: type.type, data, requestId }));
+  async publishReactions<D>(type: EventType<D>, reactions: Array<{ data: D; requestId?: string; traceparent?: string }>): Promise<Array<PubAck | null>> {
+    const events = reactions.map(({ data, requestId, traceparent }) => ({ id: type.idOf(data), type: type.type, data, requestId, traceparent }));
     const outcomes = await Promise.allSettled(events.map((event) => this.publish(event)));
     const unreachable = outcomes.find((o) => o.status === 'rejected' && !(o.reason instanceof EventRefusedError));
     if (unreachable) throw (unreachable as PromiseRejectedResult).reason;
@@ -97,7 +111,11 @@ export class Bus {
         .append(batch.map((b) => b.event))
         .then(
           (acks) => {
-            batch.forEach((b, i) => b.resolve(acks[i]));
+            const stored = performance.now();
+            batch.forEach((b, i) => {
+              publishDuration.observe((stored - b.started) / 1000);
+              b.resolve(acks[i]);
+            });
             this.logPublished(
               batch.map((b) => b.event),
               acks,

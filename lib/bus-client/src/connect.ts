@@ -17,8 +17,14 @@ const transports: Record<string, (url: string, options: TransportOptions) => Bus
   'http:': (url, options) => new HttpTransport(url, options),
   'https:': (url, options) => new HttpTransport(url, options),
   // Credentials travel in the URL (nats://user:pass@host:4222,…): NATS logins stand in for BUS_SECRET.
-  'nats:': (url, options) => new JetStreamTransport(url, { logger: options.logger }),
+  'nats:': (url, options) => new JetStreamTransport(url, { logger: options.logger, consumerPrefix: serviceOf(options.logger) }),
 };
+
+/** The service's name, which the kit's logger carries (`createLogger(service)`). */
+function serviceOf(logger: Logger | undefined): string | undefined {
+  const service: unknown = logger?.bindings().service;
+  return typeof service === 'string' && /^[A-Za-z0-9_-]{1,40}$/.test(service) ? service : undefined;
+}
 
 /** The scheme of a bus URL, `http:` or `nats:`; a cluster's URL lists several servers, comma-separated, all of one scheme. */
 function schemeOf(url: string): string {
@@ -60,5 +66,5 @@ export function connectBus(settings: BusSettings | string, options: BusOptions =
   const { EVENT_BUS_URL: url, BUS_SECRET: secret } = typeof settings === 'string' ? { EVENT_BUS_URL: settings } : settings;
   const transport = transports[schemeOf(url)];
   if (!transport) throw new Error(`no bus transport for ${url}`);
-  return new Bus(transport(url, { secret, logger: options.logger }), options);
+  return new Bus(transport(url, { secret, logger: options.logger }), { service: serviceOf(options.logger), ...options });
 }

@@ -10,7 +10,18 @@ import { backoff, sleep } from '@posts/kit';
 import { BusUnavailableError, EventRefusedError, InvalidDeliveryError } from './errors';
 import { LOG_HEAD_HEADER, LOG_ID_HEADER, type BusEvent, type NewEvent, type PubAck } from './protocol';
 import { RequestSigner, SIGNATURE_HEADER, SignatureGuard } from './signing';
-import type { BusTransport, DeliveryTarget, LogPage } from './transport';
+import type { BusTransport, DeliveryTarget, LogPage, SubscriptionState } from './transport';
+
+/** One entry of the bus's `GET /subscriptions`, as far as the SDK reads it. */
+interface BusSubscription {
+  url: string;
+  cursor: number;
+  backlog: number;
+  attempts: number;
+  retries?: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+}
 
 export interface HttpTransportOptions {
   /** Per-request time limit. */
@@ -87,6 +98,22 @@ export class HttpTransport implements BusTransport {
     router.post('/events', ...this.guard.json('16mb'), async (req, res) => {
       res.json(await target.receive(req.body, { logId: req.get(LOG_ID_HEADER), head: headOf(req.get(LOG_HEAD_HEADER)) }));
     });
+  }
+
+  /** The bus's `GET /subscriptions`: one entry per subscriber URL it delivers to. */
+  async subscriptions(): Promise<SubscriptionState[]> {
+    const path = `${this.basePath}/subscriptions`;
+    const res = await this.http.get<BusSubscription[]>(path, { headers: this.signature('GET', path, NO_BODY) }).catch((err) => {
+      throw new BusUnavailableError(`cannot read the subscriptions at ${this.url}: ${describeHttpError(err)}`);
+    });
+    return res.data.map((s) => ({
+      name: s.url,
+      cursor: s.cursor,
+      backlog: s.backlog,
+      retries: s.retries ?? 0,
+      // The bus keeps the last error after a success; it counts only while deliveries fail.
+      ...(s.attempts > 0 && s.lastError ? { lastError: { message: s.lastError, at: s.lastErrorAt ?? '' } } : {}),
+    }));
   }
 
   async close(): Promise<void> {}

@@ -7,4 +7,4 @@ export { BusUnavailableError, describeError, EventRefusedError, InvalidDeliveryE
 export { HttpTransport, type HttpTransportOptions } from './http-transport';
 export type { BusEvent, NewEvent, PubAck } from './protocol';
 export { on, Subscriber, type Handler, type SubscriberOptions } from './subscriber';
-export type { BusTransport, DeliveryTarget, LogPage, LogPosition } from './transport';
+export type { BusTransport, DeliveryTarget, LogPage, LogPosition, SubscriptionState } from './transport';

@@ -7,16 +7,18 @@ import {
   jetstreamManager,
   StorageType,
   type Consumer,
+  type ConsumerInfo,
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { randomBytes } from 'node:crypto';
+import { connect, headers as messageHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { BusUnavailableError, EventRefusedError } from './errors';
 import { MAX_EVENT_BYTES, type BusEvent, type NewEvent, type PubAck } from './protocol';
-import type { BusTransport, DeliveryTarget, LogPage } from './transport';
+import type { BusTransport, DeliveryTarget, LogPage, SubscriptionState } from './transport';
 
 export interface JetStreamTransportOptions {
   /** The stream that holds the log. */
@@ -31,6 +33,8 @@ export interface JetStreamTransportOptions {
   duplicateWindowMs?: number;
   /** Per-request time limit (a publish's PubAck, a page's fetch). */
   timeoutMs?: number;
+  /** Starts the name of each consumer that follows the stream (the service's name), so the stream's consumers tell whose each is. */
+  consumerPrefix?: string;
   logger?: Logger;
 }
 
@@ -47,6 +51,9 @@ interface Session {
 const FOLLOW_EXPIRES_MS = 5_000;
 /** A follower's requests (a new consumer): unanswered this long, there is no leader yet; asking again soon resumes soon after the election. */
 const FOLLOW_REQUEST_MS = 2_000;
+
+/** How the consumers that read one page are named: not subscribers. */
+const PAGE_PREFIX = 'page-';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -72,6 +79,8 @@ export class JetStreamTransport implements BusTransport {
   private session: Promise<Session> | null = null;
   private streamReady: Promise<void> | null = null;
   private following: { stop(): void } | null = null;
+  /** The consumer following the stream for this process, while there is one. */
+  private follower: Consumer | undefined;
   private readonly stream: string;
   private readonly timeoutMs: number;
 
@@ -92,12 +101,12 @@ export class JetStreamTransport implements BusTransport {
       const body = encoder.encode(JSON.stringify({ id: event.id, type: event.type, data: event.data, at, requestId: event.requestId }));
       if (body.length > MAX_EVENT_BYTES)
         throw new EventRefusedError(`event ${index} would be stored as ${body.length} bytes; one event may have ${MAX_EVENT_BYTES}`);
-      return { subject: `events.${event.type}`, body, id: event.id! };
+      return { subject: `events.${event.type}`, body, id: event.id!, headers: headersOf(event) };
     });
     return Promise.all(
-      messages.map(async ({ subject, body, id }) => {
+      messages.map(async ({ subject, body, id, headers }) => {
         try {
-          const ack = await js.publish(subject, body, { msgID: id, timeout: this.timeoutMs });
+          const ack = await js.publish(subject, body, { msgID: id, timeout: this.timeoutMs, headers });
           return { id, seq: ack.seq, duplicate: ack.duplicate };
         } catch (err) {
           // Sent but unanswered (a timeout, a leader lost): it may be stored; a retry with the id settles it.
@@ -117,7 +126,12 @@ export class JetStreamTransport implements BusTransport {
     const end = Math.min(head, after + limit);
     if (end <= after) return { events: [], logId, head };
     try {
-      const consumer = await js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 });
+      const consumer = await js.consumers.get(this.stream, {
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: after + 1,
+        // Named as a page, so subscriptions() can leave it out: it reads once and lingers until the server drops it.
+        name_prefix: `${PAGE_PREFIX}${randomBytes(4).toString('hex')}`,
+      });
       // Deleted messages leave gaps: the page ends at `end` whatever the count.
       const messages = await consumer.fetch({ max_messages: end - after, expires: this.timeoutMs });
       // The server ends a fetch at its expiry; one lost with a dead server nats.js would wait on for ever.
@@ -148,7 +162,10 @@ export class JetStreamTransport implements BusTransport {
           consumer = await jetstream(nc, { timeout: FOLLOW_REQUEST_MS }).consumers.get(this.stream, {
             deliver_policy: DeliverPolicy.StartSequence,
             opt_start_seq: after() + 1,
+            // A new name each round: the last round's consumer may not be deleted yet.
+            name_prefix: `${this.options.consumerPrefix ?? 'follower'}-${randomBytes(4).toString('hex')}`,
           });
+          this.follower = consumer;
           messages = await consumer.consume({ expires: FOLLOW_EXPIRES_MS });
           if (stopped) break;
           void endOnMissedHeartbeats(messages);
@@ -159,6 +176,7 @@ export class JetStreamTransport implements BusTransport {
         } finally {
           void messages?.close();
           messages = undefined;
+          this.follower = undefined;
           // The next round makes a new consumer: this one goes now, not after 5 idle minutes.
           void consumer?.delete().catch(() => undefined);
         }
@@ -171,6 +189,30 @@ export class JetStreamTransport implements BusTransport {
       },
     };
     void run();
+  }
+
+  /** The stream's followers, one per service process (`<service>-…`); the consumers that read a page are left out. */
+  async subscriptions(): Promise<SubscriptionState[]> {
+    const { jsm } = await this.ready();
+    try {
+      const states: SubscriptionState[] = [];
+      for await (const info of jsm.consumers.list(this.stream)) if (!info.name.startsWith(PAGE_PREFIX)) states.push(stateOf(info));
+      return states;
+    } catch (err) {
+      throw new BusUnavailableError(`cannot list the consumers of ${this.stream}: ${(err as Error).message}`);
+    }
+  }
+
+  /** This process's follower as the stream sees it, named by its service (its consumer's name changes each round); none between rounds. */
+  async ownSubscription(): Promise<SubscriptionState | undefined> {
+    const follower = this.follower;
+    if (!follower) return undefined;
+    try {
+      const state = stateOf(await follower.info());
+      return { ...state, name: this.options.consumerPrefix ?? state.name };
+    } catch (err) {
+      throw new BusUnavailableError(`cannot read the consumer of ${this.stream}: ${(err as Error).message}`);
+    }
   }
 
   async close(): Promise<void> {
@@ -248,11 +290,7 @@ async function endOnMissedHeartbeats(messages: ConsumerMessages): Promise<void> 
  * holds, since a seq skipped before it is a deleted message; through `end` only once a message past it
  * came. A fetch the server ended early (its expiry on a busy server) so never claims events it did not bring.
  */
-export async function pageOf(
-  messages: AsyncIterable<Pick<JsMsg, 'seq' | 'data'>>,
-  after: number,
-  end: number,
-): Promise<{ events: BusEvent[]; through: number }> {
+export async function pageOf(messages: AsyncIterable<StoredMessage>, after: number, end: number): Promise<{ events: BusEvent[]; through: number }> {
   const events: BusEvent[] = [];
   let through = after;
   for await (const message of messages) {
@@ -264,7 +302,32 @@ export async function pageOf(
   return { events, through };
 }
 
-function toEvent(message: Pick<JsMsg, 'seq' | 'data'>): BusEvent {
+/** A consumer as a subscription: an ordered consumer acknowledges nothing, so what it was sent is how far it is. */
+function stateOf(info: ConsumerInfo): SubscriptionState {
+  return { name: info.name, cursor: info.delivered.stream_seq, backlog: info.num_pending, retries: info.num_redelivered };
+}
+
+/** An event's trace context and source travel as message headers, where NATS and tracing tools look for them, not in its JSON. */
+const TRACEPARENT_HEADER = 'traceparent';
+const SOURCE_HEADER = 'source';
+
+function headersOf(event: NewEvent): MsgHdrs | undefined {
+  if (!event.traceparent && !event.source) return undefined;
+  const h = messageHeaders();
+  if (event.traceparent) h.set(TRACEPARENT_HEADER, event.traceparent);
+  if (event.source) h.set(SOURCE_HEADER, event.source);
+  return h;
+}
+
+/** A message of the stream, as read: its headers, when it has any. */
+type StoredMessage = Pick<JsMsg, 'seq' | 'data'> & { headers?: MsgHdrs };
+
+function toEvent(message: StoredMessage): BusEvent {
   const stored = JSON.parse(decoder.decode(message.data)) as Omit<BusEvent, 'seq'>;
-  return { ...stored, seq: message.seq };
+  const event: BusEvent = { ...stored, seq: message.seq };
+  const traceparent = message.headers?.get(TRACEPARENT_HEADER);
+  const source = message.headers?.get(SOURCE_HEADER);
+  if (traceparent) event.traceparent = traceparent;
+  if (source) event.source = source;
+  return event;
 }

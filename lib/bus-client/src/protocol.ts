@@ -9,6 +9,10 @@ export interface BusEvent<T = unknown> {
   data: T;
   at: string;
   requestId?: string;
+  /** The W3C trace context of the span that published it: its processing continues that trace. */
+  traceparent?: string;
+  /** The service that published it. */
+  source?: string;
 }
 
 /** What a publisher sends; the log assigns `seq` and `at`. */
@@ -17,6 +21,10 @@ export interface NewEvent<T = unknown> {
   type: string;
   data: T;
   requestId?: string;
+  /** The trace context it is published in; with tracing on, the SDK stores its publish span's instead. */
+  traceparent?: string;
+  /** The service that publishes it (the SDK sets it). */
+  source?: string;
 }
 
 /** The log's answer to one published event: where it stands, and whether it was there already. */
@@ -34,6 +42,14 @@ export const LOG_HEAD_HEADER = 'x-log-head';
 /** Most bytes of one stored event: every event the bus takes leaves room for the reactions it causes. */
 export const MAX_EVENT_BYTES = 64 * 1024;
 
+/** A W3C `traceparent`: version, trace id, parent span id, flags, in lower-case hex. */
+export const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const traceparent = z.string().regex(TRACEPARENT);
+const source = z.string().trim().min(1).max(100);
+
+/** A bus delivery, `POST /events` on the subscriber's server: traced per event, as `process <type>`, not as a request. */
+export const isDelivery = (req: { method?: string; url?: string }) => req.method === 'POST' && req.url === '/events';
+
 export const eventSchema = z.object({
   id: z.string().min(1).max(200),
   seq: z.number().int().positive(),
@@ -41,6 +57,9 @@ export const eventSchema = z.object({
   data: z.unknown(),
   at: z.string(),
   requestId: z.string().max(200).optional(),
+  // Read tolerantly: a malformed one is dropped, rather than stall a subscriber on an event it can apply.
+  traceparent: traceparent.optional().catch(undefined),
+  source: source.optional().catch(undefined),
 });
 
 /** What a delivery to a subscriber holds: one event (the course's format) or several. */
@@ -51,6 +70,8 @@ export const publicationSchema = z.strictObject({
   type: z.string().trim().min(1).max(100),
   data: z.record(z.string(), z.unknown()),
   requestId: z.string().max(200).optional(),
+  traceparent: traceparent.optional(),
+  source: source.optional(),
 });
 
 /** One event (the course's format) or several, which share one write and one flush. */

@@ -4,13 +4,16 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { EventType } from './event-type';
 import { describeError, InvalidDeliveryError, LogReplacedError, SeqAheadOfLogError } from './errors';
+import { watchSubscriber } from './metrics';
 import { deliverySchema, type BusEvent } from './protocol';
+import { traceProcess } from './tracing';
 import type { BusTransport, DeliveryTarget, LogPosition } from './transport';
 
 /** How one event type is checked and applied. */
 export interface Handler<D = unknown> {
   type: string;
   schema: z.ZodType<D, unknown>;
+  /** `event.traceparent`, of an event pushed live, is its processing's: a reaction published under it continues the trace. */
   apply(data: D, event: BusEvent<D>): void;
 }
 
@@ -47,6 +50,12 @@ export class Subscriber implements DeliveryTarget {
   lastSeq = 0;
   /** Caught up with the log at least once since start. */
   ready = false;
+  /** The log's last seq, as the last page or delivery said (for metrics). */
+  logHead = 0;
+  /** Events applied since start, by type (for metrics: plain counts on the hot path). */
+  readonly appliedByType = new Map<string, number>();
+  /** Runs of `react` that threw since start (for metrics). */
+  reactionsFailed = 0;
   /** The id of the log the state was built from (its first event's id). */
   private logId: string | undefined;
   private readonly handlers = new Map<string, Handler>();
@@ -62,6 +71,7 @@ export class Subscriber implements DeliveryTarget {
     private readonly options: SubscriberOptions,
   ) {
     for (const handler of options.handlers) this.handlers.set(handler.type, handler);
+    watchSubscriber(this, transport);
   }
 
   private get logger() {
@@ -116,13 +126,14 @@ export class Subscriber implements DeliveryTarget {
     if (from.head !== undefined && last > from.head) {
       return Promise.reject(new SeqAheadOfLogError(`seq ${last} is past the head of the log that sent it (${from.head})`));
     }
+    if (from.head !== undefined && from.head > this.logHead) this.logHead = from.head;
     return this.serially(async () => {
       this.checkLog(from.logId);
       for (const event of events) {
         if (event.seq <= this.lastSeq) continue;
         if (event.seq > this.lastSeq + 1) await this.pull(event.seq - 1);
         if (event.seq > this.lastSeq + 1) throw new SeqAheadOfLogError(`seq ${event.seq} is past the end of the log (${this.lastSeq})`);
-        if (event.seq === this.lastSeq + 1) this.apply(event);
+        if (event.seq === this.lastSeq + 1) this.apply(event, true);
       }
       if (this.ready) this.kickReact();
       return { ack: this.lastSeq };
@@ -150,6 +161,7 @@ export class Subscriber implements DeliveryTarget {
       const before = this.lastSeq;
       const { events: page, logId, head, through } = await this.transport.read(this.lastSeq, limit);
       this.checkLog(logId);
+      if (head !== undefined) this.logHead = head;
       // A page comes from the log itself, in order: a seq it skips was deleted, not missed.
       for (const event of page) {
         if (event.seq > this.lastSeq) this.apply(event);
@@ -178,13 +190,16 @@ export class Subscriber implements DeliveryTarget {
     throw new LogReplacedError('These events come from another log than the one this service was built from.');
   }
 
-  private apply(event: BusEvent): void {
+  /** Applies one event; one pushed live is `traced` (a catch-up replaying the log adds nothing to old traces). */
+  private apply(event: BusEvent, traced = false): void {
     // A Map, not an object: an event typed "constructor" or "__proto__" finds no handler.
     const handler = this.handlers.get(event.type);
     if (handler) {
       const data = handler.schema.safeParse(event.data);
       if (data.success) {
-        handler.apply(data.data, { ...event, data: data.data });
+        if (traced) traceProcess(event, this.transport.url, (traceparent) => handler.apply(data.data, { ...event, data: data.data, traceparent }));
+        else handler.apply(data.data, { ...event, data: data.data });
+        this.appliedByType.set(event.type, (this.appliedByType.get(event.type) ?? 0) + 1);
       } else {
         // A malformed event can't be fixed by retrying; skipping it keeps the queue moving.
         this.logger?.error({ seq: event.seq, type: event.type, requestId: event.requestId, issues: data.error.issues }, 'invalid event skipped');
@@ -209,6 +224,7 @@ export class Subscriber implements DeliveryTarget {
           this.reactFailures = 0;
         } catch (err) {
           this.reactFailures++;
+          this.reactionsFailed++;
           const delay = backoff(this.reactFailures, 200, 5_000);
           this.logger?.warn({ err: describeError(err), retryInMs: Math.round(delay) }, 'reaction failed; will retry');
           this.reactRetry = setTimeout(() => this.kickReact(), delay);

@@ -14,6 +14,20 @@ export interface LogPage extends LogPosition {
   through?: number;
 }
 
+/** One subscriber as the log sees it: how far it has taken the log, and how its deliveries go. */
+export interface SubscriptionState {
+  /** Who: the subscriber's delivery URL on the bus; on JetStream, its consumer's name (which starts with the service's name). */
+  name: string;
+  /** The last seq it has acknowledged. */
+  cursor: number;
+  /** Events in the log after its cursor. */
+  backlog: number;
+  /** Deliveries sent again: retries on the bus, redeliveries on JetStream. */
+  retries: number;
+  /** While its last delivery failed: why, and when (ISO time). */
+  lastError?: { message: string; at: string };
+}
+
 /** What takes pushed events: the subscriber. */
 export interface DeliveryTarget {
   /** Applies a delivery (one event or several, unchecked) sent by the log at `from`, and answers the last `seq` applied. */
@@ -35,5 +49,9 @@ export interface BusTransport {
   attach?(router: Router, target: DeliveryTarget): void;
   /** A pull transport follows the log live once the subscriber caught up, from `after()` on, until close(). */
   follow?(target: DeliveryTarget, after: () => number): void;
+  /** Every subscriber of the log, as the log sees it (for metrics and the console). */
+  subscriptions?(): Promise<SubscriptionState[]>;
+  /** Where the log keeps one subscription per process (a pull transport's consumer): this process's own. */
+  ownSubscription?(): Promise<SubscriptionState | undefined>;
   close(): Promise<void>;
 }

@@ -46,6 +46,24 @@ if (cannotRun) {
       expect(parseNatsUrl('nats://u:p%40ss@a:4222,nats://b')).toEqual({ servers: ['a:4222', 'b:4222'], user: 'u', pass: 'p@ss' });
     });
 
+    it('carries an event’s traceparent and source as message headers, not in its JSON', async () => {
+      const transport = new JetStreamTransport(server.url);
+      const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      await transport.append([{ id: 'traced', type: 'Item', data: {}, traceparent, source: 'tests' }]);
+      const nc = await connect(parseNatsUrl(server.url));
+      const jsm = await jetstreamManager(nc);
+      try {
+        const stored = await jsm.streams.getMessage('EVENTS', { seq: 1 });
+        expect([stored!.header.get('traceparent'), stored!.header.get('source')]).toEqual([traceparent, 'tests']);
+        expect(Object.keys(stored!.json())).toEqual(['id', 'type', 'data', 'at']);
+        expect((await transport.read(0, 1)).events).toEqual([expect.objectContaining({ id: 'traced', traceparent, source: 'tests' })]);
+      } finally {
+        await transport.close();
+        await jsm.streams.delete('EVENTS');
+        await nc.close();
+      }
+    });
+
     it('refuses anonymous clients', async () => {
       const anonymous = new JetStreamTransport(server.url.replace(/\/\/[^@]+@/, '//'));
       await expect(anonymous.append([{ id: 'x', type: 'Item', data: {} }])).rejects.toMatchObject({ code: 'unavailable' });

@@ -67,6 +67,29 @@ export function describeTransport(name: string, harness: TransportHarness): void
       expect(events).toEqual([expect.objectContaining({ id: 'Item:7', seq: 1, type: 'Item', data: { n: 7 }, requestId: 'req-7' })]);
     });
 
+    it('keeps an event’s traceparent and source, in pages and deliveries alike', async () => {
+      const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      const applied: BusEvent[] = [];
+      const deliveries: { to?: DeliveryTarget } = {};
+      log = await harness.start({ receive: (delivery, from) => deliveries.to?.receive(delivery, from) ?? Promise.reject(new Error('not yet')) });
+      const subscriber = new Bus(log.transport, { logger }).subscribe({ handlers: [on(Item, (_data, event) => applied.push(event))], logger });
+      deliveries.to = subscriber;
+      await subscriber.start();
+      const bus = new Bus(log.transport, { logger, service: 'tests' });
+      await bus.publish(Item, { n: 1 }, { traceparent });
+      await bus.publish(Item, { n: 2 });
+      await until(() => applied.length >= 2);
+      const [traced, untraced] = (await log.transport.read(0, 10)).events;
+      expect(traced).toMatchObject({ id: 'Item:1', traceparent, source: 'tests' });
+      expect(untraced).toMatchObject({ id: 'Item:2', source: 'tests' });
+      expect(untraced.traceparent).toBeUndefined();
+      expect(applied.map(({ id, traceparent, source }) => ({ id, traceparent, source }))).toEqual([
+        { id: 'Item:1', traceparent, source: 'tests' },
+        { id: 'Item:2', traceparent: undefined, source: 'tests' },
+      ]);
+      await subscriber.stop();
+    });
+
     it('reads pages after a seq, with the log’s identity and head', async () => {
       log = await harness.start();
       await log.transport.append(items(1, 25));
@@ -90,6 +113,27 @@ export function describeTransport(name: string, harness: TransportHarness): void
       await until(() => seen.length >= 60);
       expect(seen).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
       await subscriber.stop();
+    });
+
+    it('lists its subscribers as the log sees them: one has taken everything', async () => {
+      const { seen, target, subscribeTo } = recordingSubscriber();
+      log = await harness.start(target);
+      await subscribeTo(log.transport).start();
+      await log.transport.append(items(1, 3));
+      await until(() => seen.length === 3);
+      const transport = log.transport;
+      const settled = async () => {
+        for (let tries = 0; ; tries++) {
+          const states = await transport.subscriptions!();
+          if (states.some((s) => s.cursor === 3 && s.backlog === 0) || tries === 200) return states;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      };
+      const states = await settled();
+      expect(states).toContainEqual(expect.objectContaining({ cursor: 3, backlog: 0, retries: 0 }));
+      for (const state of states) expect(state.name).toEqual(expect.any(String));
+      // Where the log keeps one subscription per process, the process finds its own.
+      if (transport.ownSubscription) expect(await transport.ownSubscription()).toEqual(expect.objectContaining({ cursor: 3, backlog: 0 }));
     });
 
     it('fills a gap by reading the range it missed', async () => {

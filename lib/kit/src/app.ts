@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { errorHandler, notFound } from './errors';
 import { health } from './health';
 import { requestLogger } from './log';
+import { httpMetrics } from './metrics';
 
 /** Something that serves on the service's own server without being one of its routes (a bus transport's deliveries). */
 export interface Attachment {
@@ -22,11 +23,12 @@ export interface ServiceAppOptions {
   corsOrigins?: string[];
 }
 
-/** A service's app, its middleware in the one order that is right: health, internal, logged routes, 404, errors. */
+/** A service's app, its middleware in the one order that is right: timing, health, internal, logged routes, 404, errors. */
 export function createServiceApp({ logger, isReady, internal = [], routes = [], corsOrigins = [] }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // hashing every body costs more than it saves here
+  app.use(httpMetrics());
   app.use(health(isReady));
   for (const part of internal) {
     if ('attach' in part) {

@@ -3,6 +3,8 @@ import { z } from 'zod';
 /** Config fields shared by every service; defaults are the cluster's names. */
 export const env = {
   port: (defaultPort: number) => z.coerce.number().int().min(1).max(65535).default(defaultPort),
+  /** `METRICS_PORT`: where `/metrics` is served; unset or empty, the service serves no metrics. */
+  metricsPort: () => z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
   urls: (defaultUrls: string[]) =>
     z
       .string()

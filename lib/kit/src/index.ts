@@ -6,5 +6,6 @@ export { newResourceId, publicJson, text } from './edge';
 export { errorHandler, HttpError, notFound } from './errors';
 export { health } from './health';
 export { createLogger, requestLogger, type Logger } from './log';
+export { httpMetrics, metric, metricsRegistry, serveMetrics } from './metrics';
 export { runService, serve, type RunOptions, type ServeOptions } from './run';
 export { z } from 'zod';

@@ -1,11 +1,15 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
+import { serveMetrics } from './metrics';
+import { stopTracing } from './tracing';
 
 export interface ServeOptions {
   port: number;
   host: string;
   logger: Logger;
+  /** Where `/metrics` is served (METRICS_PORT); none without it. */
+  metricsPort?: number;
   /** As SIGTERM stops the server taking requests: end what never goes idle (a live stream), or the drain would wait for it. */
   onStop?: () => void;
   /** After the server stopped taking requests on SIGTERM: finish what the service holds. */
@@ -16,12 +20,17 @@ export interface ServeOptions {
  * Listens, and on SIGTERM/SIGINT stops taking requests, lets `drain` finish what the
  * service holds, and exits 0.
  */
-export function serve(app: Express, { port, host, logger, onStop, drain }: ServeOptions): Promise<Server> {
+export function serve(app: Express, { port, host, logger, metricsPort, onStop, drain }: ServeOptions): Promise<Server> {
+  let metrics: Server | undefined;
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (err?: Error) => {
       if (err) return reject(err);
       logger.info({ port, host }, 'listening');
-      resolve(server);
+      if (metricsPort === undefined) return resolve(server);
+      serveMetrics(metricsPort, host, logger).then((started) => {
+        metrics = started;
+        resolve(server);
+      }, reject);
     });
     server.keepAliveTimeout = 65_000; // longer than the ingress's and the bus's idle timeouts
     let stopping = false;
@@ -39,11 +48,14 @@ export function serve(app: Express, { port, host, logger, onStop, drain }: Serve
       // First in line: after the app, a request answered at once has sent its headers already.
       server.prependListener('request', (_req, res: ServerResponse) => res.setHeader('connection', 'close'));
       const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
+      metrics?.close();
+      metrics?.closeAllConnections();
       server.close(async () => {
         clearInterval(closeIdle);
         try {
           await drain?.();
         } finally {
+          await stopTracing(); // the spans of the last requests, and of the drain
           logger.info('stopped');
           process.exit(0);
         }

@@ -111,6 +111,8 @@ interface SpecInputs {
   root: string;
   dev: boolean;
   port: number;
+  /** The pod's loopback port for each of its container ports. */
+  ports: Readonly<Record<number, number>>;
   dataDir: string;
   /** From its Deployment, cluster hosts already pointed at loopback. */
   manifestEnv: Record<string, string>;
@@ -127,6 +129,11 @@ function specFor(name: ServiceName, pod: string, o: SpecInputs): ProcessSpec {
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   };
+  // A port the manifest names (PORT, METRICS_PORT, …) is one of the pod's container ports: locally, the loopback port it got.
+  for (const [key, value] of Object.entries(o.manifestEnv)) {
+    const local = o.ports[Number(value)];
+    if ((key === 'PORT' || key.endsWith('_PORT')) && local !== undefined) env[key] = String(local);
+  }
   // The manifest's path is the pod's volume; locally the log lives in the data folder.
   if (o.manifestEnv.EVENT_LOG_PATH !== undefined) env.EVENT_LOG_PATH = path.join(o.dataDir, 'events.ndjson');
   if (o.manifestEnv.SUBSCRIBERS !== undefined && o.extraSubscribers?.length) {
@@ -225,6 +232,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
       root,
       dev,
       port: mainPort(pod),
+      ports: pod.ports,
       dataDir,
       manifestEnv: podEnvironment(workload, pod.name, cluster),
       extraSubscribers: options.extraSubscribers,

@@ -18,7 +18,7 @@ const server = http.createServer((req, res) => {
   res.setHeader('content-type', 'application/json');
   if (req.url === '/readyz' && require('fs').existsSync('not-ready')) return res.writeHead(503).end('{}');
   const e = process.env;
-  res.end(JSON.stringify({ name, pid: process.pid, url: req.url, env: { PORT: e.PORT, HOST: e.HOST, EVENT_BUS_URL: e.EVENT_BUS_URL, SUBSCRIBERS: e.SUBSCRIBERS, EVENT_LOG_PATH: e.EVENT_LOG_PATH, BANNED_WORDS: e.BANNED_WORDS, LOG_LEVEL: e.LOG_LEVEL, EXTRA: e.EXTRA, BUS_SECRET: e.BUS_SECRET } }));
+  res.end(JSON.stringify({ name, pid: process.pid, url: req.url, env: { PORT: e.PORT, METRICS_PORT: e.METRICS_PORT, HOST: e.HOST, EVENT_BUS_URL: e.EVENT_BUS_URL, SUBSCRIBERS: e.SUBSCRIBERS, EVENT_LOG_PATH: e.EVENT_LOG_PATH, BANNED_WORDS: e.BANNED_WORDS, LOG_LEVEL: e.LOG_LEVEL, EXTRA: e.EXTRA, BUS_SECRET: e.BUS_SECRET } }));
 });
 server.listen(Number(process.env.PORT), process.env.HOST);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
@@ -78,6 +78,9 @@ describe('startSystem with stand-in services', () => {
       name: 'query',
       env: { PORT: String(ports.query), HOST: '127.0.0.1', EVENT_BUS_URL: `http://127.0.0.1:${ports['event-bus']}` },
     });
+    // A *_PORT that names one of the pod's container ports (METRICS_PORT, 9464) gets the pod's loopback port for it.
+    const metricsPort = system.pods('query')[0].ports[9464];
+    expect([metricsPort, query.env.METRICS_PORT]).toEqual([expect.any(Number), String(metricsPort)]);
     expect((await getJson(`${system.url}/POSTS/create`, 'localhost')).body.name).toBe('posts');
     expect((await getJson(`${system.url}/posts/p1/comments`)).body.name).toBe('comments');
     expect((await getJson(`${system.url}/`)).body.name).toBe('client');
@@ -91,7 +94,8 @@ describe('startSystem with stand-in services', () => {
     expect(bus.env.EVENT_LOG_PATH).toBe(path.join(root, 'data', 'events.ndjson'));
     // The rest of a Deployment's env as the manifest has it; the caller's env last.
     expect((await getJson(`http://127.0.0.1:${ports.moderation}/`)).body.env).toMatchObject({ BANNED_WORDS: 'orange', EXTRA: 'yes', HOST: '127.0.0.1' });
-    expect((await getJson(`http://127.0.0.1:${ports.client}/`)).body.env.EVENT_BUS_URL).toBeUndefined();
+    // The client's console reads the log.
+    expect((await getJson(`http://127.0.0.1:${ports.client}/`)).body.env.EVENT_BUS_URL).toBe(`http://127.0.0.1:${ports['event-bus']}`);
 
     const before = system.pid('posts')!;
     system.kill('posts');
@@ -118,7 +122,7 @@ describe('startSystem with stand-in services', () => {
       const secret = readFileSync(path.join(dataDir, 'bus-secret'), 'utf8');
       expect(secret).toMatch(/^[0-9a-f]{64}$/);
       expect(statSync(path.join(dataDir, 'bus-secret')).mode & 0o777).toBe(0o600);
-      expected = { 'event-bus': secret, posts: secret, comments: secret, query: secret, moderation: secret, client: undefined };
+      expected = { 'event-bus': secret, posts: secret, comments: secret, query: secret, moderation: secret, client: secret };
       expect(await secretsNow()).toEqual(expected);
     } finally {
       await system.stop();

@@ -45,11 +45,11 @@ describe('the registry and the real infra/k8s agree', () => {
     for (const workload of workloads.values()) expect([workload.kind, replicasOf(workload)]).toEqual(['Deployment', 1]);
   });
 
-  test("every service is reached by a Service on the registry's port, its container's one port", () => {
+  test("every service is reached by a Service on the registry's port, its container's first port (the second serves /metrics)", () => {
     const services = [...servicesOf(docs).values()];
     for (const { name, port } of SERVICES) {
       expect(services.filter((s) => s.app === name)).toEqual([{ app: name, ports: [port], headless: false }]);
-      expect(containerPortsOf(workloadsOf(docs).get(name))).toEqual([port]);
+      expect(containerPortsOf(workloadsOf(docs).get(name))).toEqual([port, 9464]);
     }
   });
 });
@@ -86,12 +86,14 @@ describe("each pod's environment, from its Deployment or StatefulSet", () => {
   test('the cluster hosts point at the local ports', () => {
     expect(env('event-bus').SUBSCRIBERS.split(',')).toEqual(['posts', 'comments', 'query', 'moderation'].map((s) => `http://127.0.0.1:${port(s)}/events`));
     for (const name of ['posts', 'comments', 'query', 'moderation']) expect(env(name).EVENT_BUS_URL).toBe(`http://127.0.0.1:${port('event-bus')}`);
-    expect(env('client').EVENT_BUS_URL).toBeUndefined();
+    // The client's console reads the log, and names subscribers by these local addresses.
+    expect(env('client').EVENT_BUS_URL).toBe(`http://127.0.0.1:${port('event-bus')}`);
+    expect(env('client').SERVICE_URLS).toContain(`query=http://127.0.0.1:${port('query')}`);
   });
 
   test('BUS_SECRET comes from the Secret the launcher makes, for the bus and every service that talks to it', () => {
-    for (const name of ['event-bus', 'posts', 'comments', 'query', 'moderation']) expect([name, env(name).BUS_SECRET]).toEqual([name, 'the local secret']);
-    expect(env('client').BUS_SECRET).toBeUndefined();
+    for (const name of ['event-bus', 'posts', 'comments', 'query', 'moderation', 'client'])
+      expect([name, env(name).BUS_SECRET]).toEqual([name, 'the local secret']);
   });
 
   test('a secretKeyRef to a Secret the launcher does not make is an error naming it', () => {
