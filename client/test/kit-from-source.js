@@ -1,9 +1,13 @@
-// Preloaded into the spawned server: @posts/kit from its sources, as jest maps it, so no build is needed first.
+// Preloaded into the spawned server: @posts/kit and @posts/bus-client from their sources, as jest maps them, so no build is needed first.
 const Module = require('node:module');
 const path = require('node:path');
 
-const KIT = path.join(__dirname, '..', '..', 'lib', 'kit', 'src', 'index.ts');
+const LIB = path.join(__dirname, '..', '..', 'lib');
+const SOURCES = {
+  '@posts/kit': path.join(LIB, 'kit', 'src', 'index.ts'),
+  '@posts/bus-client': path.join(LIB, 'bus-client', 'src', 'index.ts'),
+};
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
-  return resolve.call(this, request === '@posts/kit' ? KIT : request, ...rest);
+  return resolve.call(this, SOURCES[request] ?? request, ...rest);
 };

@@ -32,9 +32,10 @@ test('the live stream is one Ingress, valid against the schema, unbuffered and w
   expect(Object.keys(live.metadata.annotations).filter((k) => k.includes('/limit-'))).toEqual([]); // a reconnect is never refused
 });
 
-test('it holds /posts/live alone, to query', () => {
+test("it holds the streams alone: /posts/live to query, and the console's /console/api/live to the client", () => {
   expect(pathsOf(streaming[0]).map((p) => [p.path, p.pathType, p.backend.service.name, p.backend.service.port.number])).toEqual([
     ['/posts/live', 'ImplementationSpecific', 'query-srv', 4002],
+    ['/console/api/live', 'ImplementationSpecific', 'client-srv', 3000],
   ]);
 });
 
@@ -56,6 +57,7 @@ test.each(['infra/k8s', 'infra/k8s-nats'])('the local ingress reads them from %s
   const routes = loadRoutes(path.join(ROOT, dir)).hosts.get('posts.com')!;
   expect(routes.map((r) => [r.path, r.readTimeoutMs, r.unbuffered])).toEqual([
     ['/posts/([^/]+)/comments', undefined, undefined],
+    ['/console/api/live', 3_600_000, true],
     ['/posts/create', undefined, undefined],
     ['/posts/live', 3_600_000, true],
     ['/posts', undefined, undefined],

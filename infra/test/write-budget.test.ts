@@ -49,7 +49,7 @@ test('it holds the two write paths, to posts and comments, and nothing else', ()
 
 test('the reads and the page are in Ingresses without any limit-* annotation', () => {
   const unlimitedPaths = unlimited.flatMap(pathsOf).map((p) => p.path);
-  expect(unlimitedPaths.sort()).toEqual(['/', '/posts', '/posts/live']);
+  expect(unlimitedPaths.sort()).toEqual(['/', '/console/api/live', '/posts', '/posts/live']);
   for (const ingress of unlimited) {
     expect(Object.keys(ingress.metadata.annotations ?? {}).filter((k) => k.startsWith('nginx.ingress.kubernetes.io/limit-'))).toEqual([]);
   }
@@ -73,6 +73,8 @@ test.each([
   ['/posts/5f2c9a/comments', 'comments-srv'],
   ['/posts', 'query-srv'],
   ['/posts/live', 'query-srv'],
+  ['/console/api/live', 'client-srv'],
+  ['/console/api/events', 'client-srv'],
   ['/posts/a/b/comments', 'query-srv'],
   ['/', 'client-srv'],
   ['/assets/index.js', 'client-srv'],
@@ -84,6 +86,7 @@ test('the local ingress reads the same routes, with the budget on the writes onl
   const table = loadRoutes(K8S);
   expect(table.hosts.get('posts.com')!.map((r) => [r.path, r.service, r.rateLimit])).toEqual([
     ['/posts/([^/]+)/comments', 'comments-srv', { ingress: 'ingress-writes', rps: 5, burst: 20 }],
+    ['/console/api/live', 'client-srv', undefined],
     ['/posts/create', 'posts-srv', { ingress: 'ingress-writes', rps: 5, burst: 20 }],
     ['/posts/live', 'query-srv', undefined],
     ['/posts', 'query-srv', undefined],

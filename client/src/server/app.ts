@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { errorHandler, health, HttpError, notFound, requestLogger, type Logger } from '@posts/kit';
+import { errorHandler, health, HttpError, httpMetrics, notFound, requestLogger, type Logger } from '@posts/kit';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
+import { consoleRoutes } from './console/routes';
+import type { ConsoleView } from './console/view';
 
 export interface AppDeps {
   /** The Vite build: index.html plus hashed files under assets/. */
   staticDir: string;
   logger: Logger;
+  /** What the console's API reads; without one (no bus configured) it answers 503. */
+  consoleView?: ConsoleView;
 }
 
 /** Hashed file names change with their content, so browsers may keep them for a year without asking. */
@@ -27,16 +31,19 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function createApp({ staticDir, logger }: AppDeps): express.Express {
+export function createApp({ staticDir, logger, consoleView }: AppDeps): express.Express {
   const indexHtml = path.join(staticDir, 'index.html');
   const notBuilt = () => new HttpError(503, 'not_ready', 'The UI has not been built: index.html is missing.');
   const app = express();
   app.disable('x-powered-by');
+  app.use(httpMetrics());
   app.use(securityHeaders);
   // Before health, so probes carry a request id too; it logs no line for them.
   app.use(requestLogger(logger));
   // Ready only once the UI is built: a server without index.html can answer nothing useful.
   app.use(health(() => existsSync(indexHtml)));
+
+  app.use('/console/api', consoleRoutes(consoleView));
 
   app.use(
     express.static(staticDir, {

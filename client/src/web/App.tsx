@@ -9,7 +9,10 @@ export function App() {
 
   return (
     <main>
-      <h1>posts.com</h1>
+      <header className="site-header">
+        <h1>posts.com</h1>
+        <a href="/console">Event console</a>
+      </header>
       <section aria-labelledby="create-heading">
         <h2 id="create-heading">Create a post</h2>
         <PostCreate onCreated={addPost} />

@@ -77,6 +77,8 @@ export class Supervisor {
     this.child = child;
     this.pgid = child.pid;
     this.startedAt = Date.now();
+    // The pid to signal by hand: `kill -STOP <pid>` pauses it (the console shows its lag grow), `kill -CONT <pid>` resumes it.
+    if (child.pid !== undefined) this.log(`started ${name}, pid ${child.pid}`);
     pipeLines(child.stdout!, this.log);
     pipeLines(child.stderr!, this.log);
     child.on('error', (err) => {

@@ -27,7 +27,14 @@ describe('route matching from the real infra/k8s (ingress-srv.yaml and the Servi
   });
 
   test('longest path first: /posts/create never reaches query, though /posts also matches it', () => {
-    expect(table.hosts.get('posts.com')!.map((r) => r.path)).toEqual(['/posts/([^/]+)/comments', '/posts/create', '/posts/live', '/posts', '/']);
+    expect(table.hosts.get('posts.com')!.map((r) => r.path)).toEqual([
+      '/posts/([^/]+)/comments',
+      '/console/api/live',
+      '/posts/create',
+      '/posts/live',
+      '/posts',
+      '/',
+    ]);
     expect(route('/posts/create')).toBe('posts');
     expect(route('/posts/create?x=1')).toBe('posts');
   });
@@ -73,6 +80,7 @@ describe('loading the manifests', () => {
     const real = loadRoutes(realK8s);
     expect(real.hosts.get('posts.com')!.map((r) => [r.path, r.service, r.workspace])).toEqual([
       ['/posts/([^/]+)/comments', 'comments-srv', 'comments'],
+      ['/console/api/live', 'client-srv', 'client'],
       ['/posts/create', 'posts-srv', 'posts'],
       ['/posts/live', 'query-srv', 'query'],
       ['/posts', 'query-srv', 'query'],

@@ -38,6 +38,8 @@ describe('Supervisor', () => {
       s.kill('SIGKILL');
       await until('a new process', () => s.running() && s.pid() !== first && lines.filter((l) => l === 'up').length === 2);
       expect(lines).toContain('restarting sleeper in 0.05s (exit code 137)');
+      // Each start says its pid, for a person to signal it by hand.
+      expect(lines.filter((l) => l.startsWith('started '))).toEqual([`started sleeper, pid ${first}`, `started sleeper, pid ${s.pid()}`]);
       expect(alive(first)).toBe(false);
     } finally {
       await s.stop(1000);

@@ -1,0 +1,357 @@
+// The console's live view of the system, read only. It follows the log a small page after the last event it has
+// (never the whole log), asks the log where each subscriber stands, and watches the read model's live stream to
+// see when a change became visible; the pages that watch get all of it as server-sent events.
+import type { ServerResponse } from 'node:http';
+import type { BusTransport, SubscriptionState } from '@posts/bus-client';
+import type { Logger } from '@posts/kit';
+import { RecentEvents, summaryOf, type LoggedEvent, type Sighting, type Step } from './recent';
+
+/** A subscriber as the console shows it: by its service's name, never its address. */
+export interface SubscriberView {
+  name: string;
+  cursor: number;
+  lag: number;
+  retries: number;
+  state: 'caught up' | 'catching up' | 'failing';
+  lastError?: { message: string; at: string };
+}
+
+export interface ViewOptions {
+  transport: BusTransport;
+  /** query's address: its `GET /posts/live` shows each change as the read model applies it. */
+  queryUrl: string;
+  /** Each service's address by its name, to name subscribers. */
+  serviceUrls: Record<string, string>;
+  logger: Logger;
+  /** Events kept (and indexed for paths); older ones are read from the log a page at a time. */
+  capacity?: number;
+  /** Between reads of the log once caught up, and between asking where the subscribers are. */
+  pollMs?: number;
+  /** Between `: ping` comments on a quiet stream; a page still blocked a whole interval later is dropped. */
+  heartbeatMs?: number;
+}
+
+/** Events per read of the log: a small page after the last one seen. */
+const PAGE = 500;
+/** Events in the snapshot a page starts with. */
+const SNAPSHOT = 50;
+
+interface Watcher {
+  res: ServerResponse;
+  /** The seq of the last event it was sent; undefined until it had a snapshot. */
+  cursor?: number;
+  /** The subscribers' version it was last sent. */
+  subscribersVersion: number;
+  blocked: boolean;
+  stalled: boolean;
+}
+
+const frame = (event: string, data: unknown, id?: number) => `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+
+export class ConsoleView {
+  private readonly recent: RecentEvents;
+  private readonly watchers = new Set<Watcher>();
+  private readonly transport: BusTransport;
+  private readonly logger: Logger;
+  private readonly pollMs: number;
+  private readonly heartbeatMs: number;
+  private readonly names: Map<string, string>;
+  /** Null where the log does not say where its subscribers are. */
+  private subscriberViews: SubscriberView[] | null = null;
+  private subscribersVersion = 0;
+  private logId?: string;
+  private closed = false;
+  private readonly stopped = new AbortController();
+  private heartbeat?: NodeJS.Timeout;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: ViewOptions) {
+    this.transport = options.transport;
+    this.logger = options.logger;
+    this.recent = new RecentEvents(options.capacity);
+    this.pollMs = options.pollMs ?? 300;
+    this.heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.names = new Map(Object.entries(options.serviceUrls).flatMap(([name, url]) => (URL.canParse(url) ? [[new URL(url).origin, name]] : [])));
+  }
+
+  /** Starts following the log, the subscribers and the read model; close() stops. */
+  start(): void {
+    this.running = Promise.all([this.followLog(), this.followSubscribers(), this.followReadModel()]);
+  }
+
+  /** The newest events, or those before `before` (read from the log), newest first; `next` is where the page after starts. */
+  async page(limit: number, before?: number): Promise<{ events: LoggedEvent[]; next: number | null }> {
+    if (before === undefined) {
+      const events = this.recent.newest(limit);
+      const oldest = events.at(-1)?.seq;
+      return { events, next: oldest !== undefined && oldest > 1 ? oldest : null };
+    }
+    const after = Math.max(0, before - 1 - limit);
+    const page = await this.transport.read(after, limit);
+    const events = page.events
+      .filter((e) => e.seq < before)
+      .map(summaryOf)
+      .reverse();
+    return { events, next: after > 0 ? (events.at(-1)?.seq ?? after + 1) : null };
+  }
+
+  get subscribers(): SubscriberView[] | null {
+    return this.subscriberViews;
+  }
+
+  path(id: string): { steps: Step[]; subjects: string[] } | undefined {
+    return this.recent.path(id);
+  }
+
+  /**
+   * Streams to one page: a `snapshot` (the newest events and the subscribers) unless `since` (its Last-Event-ID) is
+   * still among the events kept, then each new event (`log`, its seq as the id), each change of the subscribers
+   * (`subscribers`) and each change the read model shows (`visible`).
+   */
+  stream(res: ServerResponse, since?: number): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform', // no-transform: a compressing proxy would hold events back
+      'x-accel-buffering': 'no', // nginx passes each event on at once
+    });
+    if (this.closed || res.req.method === 'HEAD') return void res.end();
+    const resumable = since !== undefined && since >= this.recent.evictedUpTo && since <= this.recent.head;
+    const watcher: Watcher = { res, cursor: resumable ? since : undefined, subscribersVersion: resumable ? -1 : 0, blocked: false, stalled: false };
+    this.watchers.add(watcher);
+    this.heartbeat ??= setInterval(() => this.tick(), this.heartbeatMs).unref();
+    res.on('drain', () => {
+      watcher.blocked = watcher.stalled = false;
+      if (this.watchers.has(watcher)) this.pump(watcher);
+    });
+    res.on('close', () => this.drop(watcher));
+    this.pump(watcher);
+  }
+
+  /** Ends every stream and stops following; resolves once nothing more is read. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopped.abort();
+    for (const watcher of this.watchers) {
+      this.drop(watcher);
+      if (watcher.blocked) watcher.res.destroy();
+      else watcher.res.end();
+    }
+    await this.running;
+  }
+
+  /** Open streams, for tests. */
+  get streams(): number {
+    return this.watchers.size;
+  }
+
+  /** Writes what a page has not had yet, until its socket is full (it goes on at 'drain'): the cursor bounds what it waits for. */
+  private pump(watcher: Watcher): void {
+    if (watcher.blocked) return;
+    const write = (text: string) => !(watcher.blocked = !watcher.res.write(text));
+    const head = this.recent.head;
+    if (watcher.cursor === undefined || watcher.cursor < this.recent.evictedUpTo || watcher.cursor > head) {
+      // New, behind what is kept, or ahead of a replaced log: it starts again from a snapshot.
+      watcher.cursor = head;
+      watcher.subscribersVersion = this.subscribersVersion;
+      if (!write(frame('snapshot', { events: this.recent.newest(SNAPSHOT), subscribers: this.subscriberViews }, head))) return;
+    }
+    if (watcher.subscribersVersion !== this.subscribersVersion) {
+      watcher.subscribersVersion = this.subscribersVersion;
+      if (!write(frame('subscribers', this.subscriberViews))) return;
+    }
+    for (const event of this.recent.after(watcher.cursor)) {
+      watcher.cursor = event.seq;
+      if (!write(frame('log', event, event.seq))) return;
+    }
+  }
+
+  private pumpAll(): void {
+    for (const watcher of this.watchers) this.pump(watcher);
+  }
+
+  private drop(watcher: Watcher): void {
+    this.watchers.delete(watcher);
+    if (this.watchers.size === 0) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
+  }
+
+  private tick(): void {
+    for (const watcher of this.watchers) {
+      // A socket that did not drain for a whole interval: drop it; the page reconnects with its Last-Event-ID.
+      if (watcher.blocked && watcher.stalled) {
+        this.drop(watcher);
+        watcher.res.destroy();
+      } else if (watcher.blocked) watcher.stalled = true;
+      else watcher.blocked = !watcher.res.write(': ping\n\n');
+    }
+  }
+
+  /** Sleeps between polls; ends early on close(). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.stopped.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Follows the log from the last `capacity` events on, a small page after the last seen each time. */
+  private async followLog(): Promise<void> {
+    let after: number | undefined;
+    let failing = false;
+    while (!this.closed) {
+      let more = false;
+      try {
+        if (after === undefined) {
+          // Where to begin: the log's head, less what is kept.
+          const { head = 0, logId } = await this.transport.read(0, 1);
+          this.logId = logId;
+          after = Math.max(0, head - this.recent.capacity);
+        }
+        const page = await this.transport.read(after, PAGE);
+        if (page.logId !== undefined && this.logId !== undefined && page.logId !== this.logId) {
+          this.logger.warn('the log was replaced: the console starts again from its beginning');
+          this.recent.clear();
+          after = undefined;
+          this.pumpAll();
+          continue;
+        }
+        this.logId ??= page.logId;
+        this.recent.add(page.events.map(summaryOf));
+        after = page.through ?? page.events.at(-1)?.seq ?? after;
+        more = page.head !== undefined && page.head > after && page.events.length > 0;
+        if (page.events.length > 0) this.pumpAll();
+        if (failing) this.logger.info('the console reads the log again');
+        failing = false;
+      } catch (err) {
+        if (!failing) this.logger.warn({ err: (err as Error).message }, 'the console cannot read the log; trying again');
+        failing = true;
+      }
+      if (!more) await this.pause(this.pollMs);
+    }
+  }
+
+  /** Asks the log where each subscriber stands, and streams the answer when it changed. */
+  private async followSubscribers(): Promise<void> {
+    const subscriptions = this.transport.subscriptions?.bind(this.transport);
+    if (!subscriptions) return;
+    let failing = false;
+    while (!this.closed) {
+      try {
+        const views = (await subscriptions()).map((state, i) => this.viewOf(state, i));
+        if (JSON.stringify(views) !== JSON.stringify(this.subscriberViews)) {
+          this.subscriberViews = views;
+          this.subscribersVersion++;
+          this.pumpAll();
+        }
+        failing = false;
+      } catch (err) {
+        if (!failing) this.logger.warn({ err: (err as Error).message }, 'the console cannot ask the log for its subscribers; trying again');
+        failing = true;
+      }
+      await this.pause(this.pollMs);
+    }
+  }
+
+  /** Follows query's live stream, resuming after the last change it had; records when each subject was shown, and as what. */
+  private async followReadModel(): Promise<void> {
+    let lastId: string | undefined;
+    let failing = false;
+    while (!this.closed) {
+      try {
+        const res = await fetch(new URL('/posts/live', this.options.queryUrl), {
+          headers: lastId === undefined ? {} : { 'last-event-id': lastId },
+          signal: this.stopped.signal,
+        });
+        if (!res.ok || !res.body) throw new Error(`GET /posts/live answered ${res.status}`);
+        if (failing) this.logger.info('the console follows the read model again');
+        failing = false;
+        for await (const { id, event, data } of framesOf(res.body)) {
+          if (id !== undefined) lastId = id;
+          if (event === 'post' || event === 'comment' || event === 'comment-status') this.sighted(Number(id), data);
+        }
+      } catch (err) {
+        if (this.closed) return;
+        if (!failing) this.logger.warn({ err: (err as Error).message }, 'the console cannot follow the read model; trying again');
+        failing = true;
+      }
+      await this.pause(1000);
+    }
+  }
+
+  private sighted(seq: number, data: string): void {
+    const change = parseJson(data) as { id?: unknown; status?: unknown } | undefined;
+    if (!Number.isSafeInteger(seq) || typeof change?.id !== 'string') return;
+    const sighting: Sighting = { subject: change.id, seq, at: new Date().toISOString() };
+    if (typeof change.status === 'string') sighting.status = change.status;
+    this.recent.sighted(sighting);
+    const text = frame('visible', sighting);
+    // A hint to refresh a path: a page that cannot take it now finds the sighting in the next path it asks for.
+    for (const watcher of this.watchers) if (!watcher.blocked && watcher.cursor !== undefined) watcher.blocked = !watcher.res.write(text);
+  }
+
+  private viewOf(state: SubscriptionState, index: number): SubscriberView {
+    const view: SubscriberView = {
+      name: this.nameOf(state.name, index),
+      cursor: state.cursor,
+      lag: state.backlog,
+      retries: state.retries,
+      state: state.lastError ? 'failing' : state.backlog > 0 ? 'catching up' : 'caught up',
+    };
+    if (state.lastError) view.lastError = { message: this.withoutAddresses(state.lastError.message), at: state.lastError.at };
+    return view;
+  }
+
+  /** A delivery URL's service by its origin; a JetStream consumer by the service its name starts with; else only a number. */
+  private nameOf(name: string, index: number): string {
+    if (URL.canParse(name)) return this.names.get(new URL(name).origin) ?? `subscriber ${index + 1}`;
+    const service = [...this.names.values()].find((s) => name === s || name.startsWith(`${s}-`));
+    return service ?? `subscriber ${index + 1}`;
+  }
+
+  /** An error as a public page may show it: every address replaced by its service's name (or "an address"). */
+  private withoutAddresses(message: string): string {
+    return message
+      .replace(/\bhttps?:\/\/[^\s"',)]+/g, (url) => (URL.canParse(url) && this.names.get(new URL(url).origin)) || 'an address')
+      .replace(/\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b|\[[0-9a-f:]+\](?::\d+)?|\b[a-z0-9-]+-srv(?::\d+)?\b/gi, 'an address');
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The events of a server-sent event stream, as they come. */
+async function* framesOf(body: ReadableStream<Uint8Array>): AsyncGenerator<{ id?: string; event: string; data: string }> {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffered.indexOf('\n\n')) >= 0) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      let id: string | undefined;
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        const colon = line.indexOf(':');
+        if (colon === 0) continue; // a comment: the heartbeat
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+        if (field === 'id') id = value;
+        else if (field === 'event') event = value;
+        else if (field === 'data') data.push(value);
+      }
+      if (data.length > 0) yield { id, event, data: data.join('\n') };
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/** The console's read-only API (the client's server, /console/api), called with relative URLs only. */
+
+export interface LoggedEvent {
+  seq: number;
+  type: string;
+  at: string;
+  /** The service that published it, where the log says. */
+  source?: string;
+  requestId?: string;
+  /** The post or comment it is about. */
+  subject?: string;
+  status?: string;
+}
+
+export interface Subscriber {
+  name: string;
+  cursor: number;
+  lag: number;
+  retries: number;
+  state: 'caught up' | 'catching up' | 'failing';
+  lastError?: { message: string; at: string };
+}
+
+export interface Step {
+  /** An event's type, or `visible` for the read model showing the change. */
+  what: string;
+  seq: number;
+  at: string;
+  source?: string;
+  status?: string;
+  afterMs: number | null;
+}
+
+export const LIVE_URL = '/console/api/live';
+
+/** A page of older events, newest first; `next` is the `before` of the page after it (null at the log's start). */
+export async function fetchOlderEvents(before: number, limit = 50): Promise<{ events: LoggedEvent[]; next: number | null }> {
+  return (await getJson(`/console/api/events?before=${before}&limit=${limit}`)) as { events: LoggedEvent[]; next: number | null };
+}
+
+/** A path: its steps, and the posts and comments it is about. */
+export interface Path {
+  steps: Step[];
+  subjects: string[];
+}
+
+/** The path of a comment id or a request id; null when no recent event has it. */
+export async function fetchPath(id: string): Promise<Path | null> {
+  const response = await fetch(`/console/api/path?id=${encodeURIComponent(id)}`, { headers: { Accept: 'application/json' } });
+  if (response.status === 404) return null;
+  if (!response.ok) throw new Error(await messageOf(response));
+  return (await response.json()) as Path;
+}
+
+async function getJson(url: string): Promise<unknown> {
+  const response = await fetch(url, { headers: { Accept: 'application/json' } });
+  if (!response.ok) throw new Error(await messageOf(response));
+  return response.json();
+}
+
+async function messageOf(response: Response): Promise<string> {
+  const body = (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
+  return body?.error?.message ?? `The console's API answered ${response.status}.`;
+}
+
+/** A time as hours, minutes, seconds and milliseconds, in the browser's zone. */
+export function clockOf(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.toLocaleTimeString([], { hour12: false })}.${String(date.getMilliseconds()).padStart(3, '0')}`;
+}
+
+/** A step's delay, `+12 ms` or `+1.5 s`; `−3 ms` when the read model's clock (the console's) saw it before the log's said. */
+export function deltaOf(ms: number | null): string {
+  if (ms === null) return '';
+  const sign = ms < 0 ? '−' : '+';
+  return Math.abs(ms) < 1000 ? `${sign}${Math.abs(ms)} ms` : `${sign}${(Math.abs(ms) / 1000).toFixed(1)} s`;
+}
