@@ -4,7 +4,8 @@
  *   end to end at 10, 50 and 100 clients (50 is judged) → the bus with its log on disk, open and
  *   signed → catch-up of query from a 100,000-event log → the same on NATS JetStream, beside the bus,
  *   and end to end at 50 clients on `npm start -- --nats` (JetStream R3, two processes per backend) → the read path
- *   (first page, live updates, memory, first paint) on a blog of 1,000, 10,000 and 100,000 comments
+ *   (first page, live updates, memory, first paint) on a blog of 1,000, 10,000 and 100,000 comments → the
+ *   judged load again with metrics off, on, and on with traces, taking turns
  *
  * Prints the table, writes the raw results to bench/results/<timestamp>.json, the charts to
  * docs/benchmarks.svg and docs/read-path.svg, and the page docs/benchmarks.md. `--quick` runs small sizes for
@@ -20,10 +21,11 @@ import { runCatchUpBench, type CatchUpResult } from './catch-up';
 import { cpuLine, runE2E } from './e2e';
 import { figuresOf } from './goals';
 import { runJetStreamBench } from './jetstream';
+import { runObservability } from './observability';
 import { runReadPath, type ReadPathResults } from './read-path';
 import { benchmarksMd } from './report-markdown';
 import { chartSvg, readPathSvg } from './report-svg';
-import { figuresText, readPathText, scalingText, transportsText } from './report-text';
+import { figuresText, observabilityText, readPathText, scalingText, transportsText } from './report-text';
 import type { BenchResults, Machine } from './results';
 import { FULL, QUICK } from './sizes';
 
@@ -156,6 +158,25 @@ async function main() {
     }
   }
 
+  const rounds = SIZES.observabilityRounds ?? 1;
+  say(`watching it: ${SIZES.judgedClients} clients with metrics off, on, and on with traces, ${rounds} rounds taking turns …`);
+  let observability: BenchResults['observability'];
+  try {
+    const result = await runObservability({
+      workDir,
+      clients: SIZES.judgedClients,
+      posts: SIZES.posts,
+      comments: SIZES.comments,
+      settleTimeoutMs: SETTLE_TIMEOUT_MS,
+      rounds,
+    });
+    observability = { result };
+    say(observabilityText({ observability }).replace(/^/gm, '  '));
+  } catch (err) {
+    observability = { error: errorText(err) };
+    say(`  failed: ${errorText(err)}`);
+  }
+
   const results: BenchResults = {
     startedAt: started.toISOString(),
     durationSeconds: Math.round((performance.now() - t0) / 100) / 10,
@@ -169,6 +190,7 @@ async function main() {
     catchUp,
     jetStream,
     readPath,
+    observability,
     figures: [],
   };
   results.figures = figuresOf(results);
@@ -192,6 +214,8 @@ async function main() {
   say(`The bus beside JetStream:\n${transportsText(results)}`);
   say('');
   say(`The read path against the blog's size:\n${readPathText(results)}`);
+  say('');
+  say(`What watching it costs:\n${observabilityText(results)}`);
   say('');
   say(`${passed} of ${judged} goals met in ${results.durationSeconds} s (after the build). Raw results: ${path.relative(ROOT, file)}`);
   if (!quick) say('Charts and page: docs/benchmarks.svg, docs/read-path.svg, docs/benchmarks.md');

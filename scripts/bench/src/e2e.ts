@@ -69,11 +69,15 @@ export async function runE2E(o: {
   settleTimeoutMs: number;
   /** The log in NATS JetStream (`npm start -- --nats`) instead of the event bus. */
   nats?: boolean;
+  /** Environment for every service beside its manifest's (an undefined value unsets a variable). */
+  env?: NodeJS.ProcessEnv;
+  /** Runs beside the judged load (a metrics scraper); the function it answers stops it. */
+  alongside?: (system: System) => () => Promise<void>;
 }): Promise<E2EResult> {
   const nats = o.nats ?? false;
   const dataDir = mkdtempSync(path.join(o.workDir, `e2e-${nats ? 'nats-' : ''}${o.clients}-`));
   const t0 = performance.now();
-  const env = Object.fromEntries(SERVICE_NAMES.map((s) => [s, { LOG_LEVEL: 'warn' }]));
+  const env = Object.fromEntries(SERVICE_NAMES.map((s) => [s, { LOG_LEVEL: 'warn', ...o.env }]));
   const system = await startSystem({ quiet: true, dataDir, env, nats, onSignal: () => process.exit(130) });
   const startSeconds = (performance.now() - t0) / 1000;
   try {
@@ -109,7 +113,8 @@ export async function runE2E(o: {
       settleTimeoutMs: o.settleTimeoutMs,
       settledReads,
     };
-    const answer = await load(options);
+    const stopAlongside = o.alongside?.(system);
+    const answer = await load(options).finally(() => stopAlongside?.());
     // Read the CPU before the worker is let go (its /proc entry goes with it).
     const cpu: Record<string, number> = Object.fromEntries(
       Object.entries(pids).map(([n, pid]) => [n, Math.round((cpuSeconds(pid) - cpuBefore[n]) * 100) / 100]),

@@ -1,10 +1,11 @@
 /** The goals: each figure of a run beside its goal, and whether it met it. */
 import { fmt } from './format';
 import type { BenchResults, Figure } from './results';
+import type { E2EResult } from './e2e';
 import { WARMUP_COMMENTS } from './sizes';
 
 /** Every figure of a run beside its goal; a part of the bench that failed misses each goal it had. */
-export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes' | 'readPath'>): Figure[] {
+export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes' | 'readPath' | 'observability'>): Figure[] {
   const out: Figure[] = [];
   const add = (
     group: string,
@@ -146,7 +147,40 @@ export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'c
   });
 
   if (r.readPath) readPathFigures(r.readPath, r.sizes.readPathComments ?? r.readPath.map((s) => s.comments), add, out);
+  if (r.observability) observabilityFigures(r.observability, r.sizes.judgedClients, add);
   return out;
+}
+
+/** A mode's settled throughput and write p99, the mean of its runs. */
+export function meanOf(runs: E2EResult[]): { settledPerSecond: number; p99: number } {
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / (values.length || NaN);
+  return { settledPerSecond: mean(runs.map((r) => r.settledPerSecond)), p99: mean(runs.map((r) => r.latencyMs.p99)) };
+}
+
+/** What metrics and traces cost the judged load: each mode's throughput, and metrics on within 5 % of off. */
+function observabilityFigures(o: NonNullable<BenchResults['observability']>, clients: number, add: Add) {
+  const g = `Watching it, ${clients} clients`;
+  const x = o.result;
+  const off = x && meanOf(x.runs.off);
+  const metrics = x && meanOf(x.runs.metrics);
+  const traces = x && meanOf(x.runs['metrics and traces']);
+  const times = (v: number) => `${fmt(v, 2)}×`;
+  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b ? undefined : a / b);
+  const runs = x ? ` (mean of ${x.rounds})` : '';
+  add(g, `settled throughput, comments/s, metrics off${runs}`, off?.settledPerSecond, '(reported)', null);
+  add(g, `settled throughput, comments/s, metrics on, scraped every 5 s${runs}`, metrics?.settledPerSecond, '(reported)', null);
+  add(g, `settled throughput, comments/s, metrics and traces on${runs}`, traces?.settledPerSecond, '(reported)', null);
+  add(g, 'settled throughput, metrics on / off', ratio(metrics?.settledPerSecond, off?.settledPerSecond), '≥ 0.95×', (v) => v >= 0.95, times);
+  add(g, 'settled throughput, metrics and traces on / off', ratio(traces?.settledPerSecond, off?.settledPerSecond), '(reported)', null, times);
+  add(
+    g,
+    'scrapes of /metrics not answered 200',
+    x?.scrapeErrors,
+    '0',
+    (v) => v === 0,
+    (v) => `${fmt(v)} of ${fmt(x!.scrapes)}`,
+  );
+  add(g, 'spans the OTLP receiver took', x?.spans, '(reported)', null);
 }
 
 /** The size the read path's memory and first-paint goals are judged at. */

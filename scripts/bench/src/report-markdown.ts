@@ -2,6 +2,7 @@
 import type { E2EResult } from './e2e';
 import { fmt } from './format';
 import { readPathHead, readPathNotes, readPathRows } from './read-path-report';
+import { OBSERVABILITY_HEAD, observabilityRows } from './observability-report';
 import type { BenchResults } from './results';
 import { SCALING_HEAD, scalingRows } from './scaling';
 import { WARMUP_COMMENTS, WARMUP_PUBLISHES } from './sizes';
@@ -52,6 +53,21 @@ ${mdTable(
   r.readPath.map((_, i) => i + 1),
 )}
 ${notes.length ? `\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
+}
+
+function observabilitySection(r: BenchResults): string {
+  const o = r.observability;
+  if (!o) return '\nNot measured in this run.\n';
+  if (!o.result) return `\nFailed: ${o.error ?? 'no result'}\n`;
+  const x = o.result;
+  return `
+The ${r.sizes.judgedClients}-client load of *Load against clients*, ${fmt(x.rounds)} rounds of three runs taking turns: metrics off (no
+\`METRICS_PORT\`: nothing timed or served), metrics on as the manifests have them with every process's \`/metrics\` scraped
+every 5 s (${fmt(x.scrapes)} scrapes, ${fmt(x.scrapeErrors)} not answered 200), and traces on as well
+(\`OTEL_EXPORTER_OTLP_ENDPOINT\` at a receiver on loopback that counted ${fmt(x.spans)} spans and kept none).
+
+${mdTable(OBSERVABILITY_HEAD, observabilityRows(r), [2, 3, 4])}
+`;
 }
 
 /** The whole page for a run; `existing` is the current page, whose profile section is kept. */
@@ -111,6 +127,8 @@ ${mdTable(e2eHead(r), e2eRows(r), [1, 2, 3])}
 
 ## The read path against the blog's size
 ${readPathSection(r)}
+## What watching it costs
+${observabilitySection(r)}
 ## Load against clients
 
 ![Write latency p50/p90/p99 and settled throughput against concurrent clients](benchmarks.svg)

@@ -1,4 +1,5 @@
 /** A run for the terminal: the figures beside their goals, the end-to-end runs against clients, the bus beside JetStream. */
+import { OBSERVABILITY_HEAD, observabilityRows } from './observability-report';
 import type { BenchResults, Figure } from './results';
 import { readPathHead, readPathNotes, readPathRows } from './read-path-report';
 import { SCALING_HEAD, scalingRows } from './scaling';
@@ -55,4 +56,11 @@ export function transportsText(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned'
 export function readPathText(r: Pick<BenchResults, 'readPath'>): string {
   if (!r.readPath?.length) return 'not run';
   return [namedTable(readPathHead(r), readPathRows(r)), ...readPathNotes(r)].join('\n');
+}
+
+/** Metrics and traces off and on, a row per mode; why it failed instead. */
+export function observabilityText(r: Pick<BenchResults, 'observability'>): string {
+  if (!r.observability) return 'not run';
+  if (!r.observability.result) return `failed: ${r.observability.error ?? 'no result'}`;
+  return namedTable(OBSERVABILITY_HEAD, observabilityRows(r));
 }

@@ -3,6 +3,7 @@ import type { BusResult } from './bus';
 import type { CatchUpResult } from './catch-up';
 import type { E2EResult } from './e2e';
 import type { JetStreamResults } from './jetstream';
+import type { ObservabilityResult } from './observability';
 import type { ReadPathResults } from './read-path';
 import type { Sizes } from './sizes';
 
@@ -34,6 +35,8 @@ export interface BenchResults {
   jetStream: JetStreamResults;
   /** The read path at each blog size (absent in results recorded before it was measured). */
   readPath?: ReadPathResults;
+  /** The judged load with metrics off, on, and on with traces (absent in results recorded before it was measured). */
+  observability?: { result?: ObservabilityResult; error?: string };
   figures: Figure[];
 }
 

@@ -11,6 +11,8 @@ export interface Sizes {
   /** The read path: a blog of each of these many comments over `readPathPosts` posts, in the same run. */
   readPathComments: number[];
   readPathPosts: number;
+  /** Rounds of the judged load in each observability mode (off, metrics, metrics and traces), taking turns. */
+  observabilityRounds?: number;
 }
 
 export const FULL: Sizes = {
@@ -23,6 +25,7 @@ export const FULL: Sizes = {
   catchUpEvents: 100_000,
   readPathComments: [1_000, 10_000, 100_000],
   readPathPosts: 20,
+  observabilityRounds: 3,
 };
 export const QUICK: Sizes = {
   posts: 5,
@@ -34,6 +37,7 @@ export const QUICK: Sizes = {
   catchUpEvents: 10_000,
   readPathComments: [1_000, 10_000],
   readPathPosts: 20,
+  observabilityRounds: 1,
 };
 
 /** Comments written right after start, before the measured run: JIT, connections, heaps warm up. */

@@ -7,7 +7,7 @@ import { FULL, QUICK } from '../src/sizes';
 
 const load = { accepted: 500, errors: 0, errorsByStatus: {}, lost: 0, duplicated: 0, wrongStatus: 0, stillPending: 0, writeSeconds: 1.2, settleSeconds: 0.08 };
 
-function e2e(clients: number, p99: number, settledPerSecond: number, nats = false): E2EResult {
+export function e2e(clients: number, p99: number, settledPerSecond: number, nats = false): E2EResult {
   const latencyMs = { p50: p99 / 4, p90: p99 / 2, p99, max: p99 * 2 };
   return {
     ...load,

@@ -1,0 +1,105 @@
+/**
+ * What watching the system costs: the judged end-to-end load with metrics off (no METRICS_PORT: nothing timed,
+ * nothing served), with metrics on as the manifests have them (every process's /metrics scraped every 5 s, more
+ * often than Prometheus's usual 15 s), and with traces on as well, sent to a local OTLP receiver. The modes take
+ * turns, round after round, so a busier minute of the machine falls on each alike.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SERVICE_NAMES, type System } from '@posts/runtime';
+import { runE2E, type E2EResult } from './e2e';
+
+export const OBSERVABILITY_MODES = ['off', 'metrics', 'metrics and traces'] as const;
+export type ObservabilityMode = (typeof OBSERVABILITY_MODES)[number];
+
+/** The container port every pod serves /metrics on (the manifests' `metrics` port). */
+const METRICS_CONTAINER_PORT = 9464;
+const SCRAPE_EVERY_MS = 5_000;
+
+export interface ObservabilityResult {
+  rounds: number;
+  /** Each mode's runs, in the order they ran. */
+  runs: Record<ObservabilityMode, E2EResult[]>;
+  /** Scrapes of /metrics while metrics were on, and how many did not answer 200. */
+  scrapes: number;
+  scrapeErrors: number;
+  /** Spans the OTLP receiver took while traces were on. */
+  spans: number;
+}
+
+/** Every process's /metrics, every 5 s, until stopped; counts what answered. */
+function scrapeMetrics(system: System, tally: { scrapes: number; scrapeErrors: number }): () => Promise<void> {
+  const ports = SERVICE_NAMES.flatMap((name) => system.pods(name).map((pod) => pod.ports[METRICS_CONTAINER_PORT])).filter((p) => p !== undefined);
+  const scrapeAll = () =>
+    Promise.all(
+      ports.map((port) =>
+        fetch(`http://127.0.0.1:${port}/metrics`)
+          .then(async (res) => {
+            await res.arrayBuffer();
+            tally.scrapes++;
+            if (res.status !== 200) tally.scrapeErrors++;
+          })
+          .catch(() => {
+            tally.scrapes++;
+            tally.scrapeErrors++;
+          }),
+      ),
+    );
+  let running = scrapeAll();
+  const timer = setInterval(() => (running = running.then(scrapeAll)), SCRAPE_EVERY_MS);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
+/** An OTLP/HTTP receiver on loopback that takes spans (JSON), counts them and keeps nothing. */
+async function startSpanSink(): Promise<{ url: string; spans: () => number; close: () => Promise<void> }> {
+  let spans = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: unknown[] }> }> };
+        for (const r of body.resourceSpans ?? []) for (const s of r.scopeSpans ?? []) spans += s.spans?.length ?? 0;
+      } catch {
+        // not JSON: counted as no spans
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    spans: () => spans,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export async function runObservability(o: {
+  workDir: string;
+  clients: number;
+  posts: number;
+  comments: number;
+  settleTimeoutMs: number;
+  rounds: number;
+}): Promise<ObservabilityResult> {
+  const sink = await startSpanSink();
+  const result: ObservabilityResult = { rounds: o.rounds, runs: { off: [], metrics: [], 'metrics and traces': [] }, scrapes: 0, scrapeErrors: 0, spans: 0 };
+  const scrape = (system: System) => scrapeMetrics(system, result);
+  try {
+    for (let round = 0; round < o.rounds; round++) {
+      for (const mode of OBSERVABILITY_MODES) {
+        const env: NodeJS.ProcessEnv =
+          mode === 'off' ? { METRICS_PORT: undefined } : mode === 'metrics' ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: undefined };
+        const run = await runE2E({ ...o, env, alongside: mode === 'off' ? undefined : scrape });
+        result.runs[mode].push(run);
+      }
+    }
+  } finally {
+    result.spans = sink.spans();
+    await sink.close();
+  }
+  return result;
+}
