@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connectBus, HttpTransport, type Bus } from '@posts/bus-client';
+import { connectBus, HttpTransport, type Bus, type BusTransport } from '@posts/bus-client';
 import { startTestBus, until, type TestBus } from 'event-bus/testing';
 import express from 'express';
 import pino from 'pino';
@@ -96,6 +96,7 @@ beforeAll(async () => {
     heartbeatMs: 60_000,
   });
   view.start();
+  await view.want();
   await until(() => view.subscribers !== null && view.subscribers.every((s) => s.name !== 'query' || s.lag === 0), 10_000);
   await until(() => view.path('req-119') !== undefined, 10_000);
 });
@@ -268,5 +269,46 @@ describe('GET /console/api/live', () => {
     await stream.until((t) => t.includes('event: snapshot'));
     stream.close();
     expect((await request(app()).get('/console/api/live').set('Last-Event-ID', 'abc').expect(400)).body.error.code).toBe('invalid_request');
+  });
+});
+
+describe('while nobody looks', () => {
+  it('reads neither the log nor its subscribers, and catches up at the next look', async () => {
+    let reads = 0;
+    // The real transport, with its reads counted.
+    const counted: BusTransport = {
+      url: transport.url,
+      append: (events) => transport.append(events),
+      read: (after, limit) => (reads++, transport.read(after, limit)),
+      subscriptions: () => (reads++, transport.subscriptions!()),
+      close: async () => undefined,
+    };
+    const quiet = new ConsoleView({ transport: counted, queryUrl, serviceUrls: {}, logger: silent, capacity: 100, pollMs: 20, idleMs: 300 });
+    quiet.start();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(reads).toBe(0);
+
+      await quiet.want();
+      expect(reads).toBeGreaterThan(0);
+      const head = (await quiet.page(1)).events[0].seq;
+      expect(quiet.path('req-119')).toBeDefined();
+
+      // A look, then nothing for longer than idleMs: the reading stops.
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      let seen = -1;
+      for (let i = 0; i < 30 && reads !== seen; i++) {
+        seen = reads;
+        await sleep(150);
+      }
+      await sleep(300);
+      expect(reads).toBe(seen);
+
+      await publisher.publish({ id: 'Other:after-idle', type: 'SomethingElse', data: { n: 0 }, requestId: 'req-after-idle' });
+      await quiet.want();
+      expect((await quiet.page(1)).events[0]).toMatchObject({ seq: head + 1, requestId: 'req-after-idle' });
+    } finally {
+      await quiet.close();
+    }
   });
 });

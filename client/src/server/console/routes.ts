@@ -12,9 +12,11 @@ const liveQuery = z.object({ since: z.coerce.number().int().min(0).optional() })
 
 export function consoleRoutes(view: ConsoleView | undefined): Router {
   const router = express.Router();
-  router.use((_req, res, next) => {
+  router.use(async (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     if (!view) return next(new HttpError(503, 'unavailable', 'The console has no event log to read here (EVENT_BUS_URL is not set).'));
+    // The console reads the log only while someone looks: the first look after an idle minute waits for it to catch up.
+    await view.want();
     next();
   });
 

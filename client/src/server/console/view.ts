@@ -29,12 +29,16 @@ export interface ViewOptions {
   pollMs?: number;
   /** Between `: ping` comments on a quiet stream; a page still blocked a whole interval later is dropped. */
   heartbeatMs?: number;
+  /** Nobody has looked for this long: stop reading until someone does. */
+  idleMs?: number;
 }
 
 /** Events per read of the log: a small page after the last one seen. */
 const PAGE = 500;
 /** Events in the snapshot a page starts with. */
 const SNAPSHOT = 50;
+/** Longest a request waits for the console to catch up after it was idle. */
+const WARM_UP_MS = 5_000;
 
 interface Watcher {
   res: ServerResponse;
@@ -55,6 +59,8 @@ export class ConsoleView {
   private readonly logger: Logger;
   private readonly pollMs: number;
   private readonly heartbeatMs: number;
+  /** Nobody has looked for this long: the console stops reading, so a blog nobody watches pays nothing for it. */
+  private readonly idleMs: number;
   private readonly names: Map<string, string>;
   /** Null where the log does not say where its subscribers are. */
   private subscriberViews: SubscriberView[] | null = null;
@@ -64,6 +70,12 @@ export class ConsoleView {
   private readonly stopped = new AbortController();
   private heartbeat?: NodeJS.Timeout;
   private running: Promise<unknown> = Promise.resolve();
+  /** When a page last asked for something (Date.now()). */
+  private lastWanted = -Infinity;
+  /** The followers waiting to be wanted again. */
+  private readonly wakers = new Set<() => void>();
+  /** Resolves once what is kept is up to date with the log; undefined while idle. */
+  private warm?: { done: Promise<void>; resolve: () => void };
 
   constructor(private readonly options: ViewOptions) {
     this.transport = options.transport;
@@ -71,12 +83,49 @@ export class ConsoleView {
     this.recent = new RecentEvents(options.capacity);
     this.pollMs = options.pollMs ?? 300;
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.idleMs = options.idleMs ?? 60_000;
     this.names = new Map(Object.entries(options.serviceUrls).flatMap(([name, url]) => (URL.canParse(url) ? [[new URL(url).origin, name]] : [])));
   }
 
   /** Starts following the log, the subscribers and the read model; close() stops. */
   start(): void {
     this.running = Promise.all([this.followLog(), this.followSubscribers(), this.followReadModel()]);
+  }
+
+  /**
+   * A page looks: follow the log, the subscribers and the read model (again, after an idle minute), and resolve once
+   * what is kept is up to date, or after a few seconds whatever it holds.
+   */
+  want(): Promise<void> {
+    this.lastWanted = Date.now();
+    if (!this.warm) {
+      let resolve!: () => void;
+      this.warm = { done: new Promise<void>((r) => (resolve = r)), resolve };
+    }
+    for (const wake of this.wakers) wake();
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([this.warm.done, new Promise<void>((r) => (timer = setTimeout(r, WARM_UP_MS)))]).finally(() => clearTimeout(timer));
+  }
+
+  /** Watched: a page streams, or asked within the last minute. */
+  private get watched(): boolean {
+    return this.watchers.size > 0 || Date.now() - this.lastWanted < this.idleMs;
+  }
+
+  /** Waits while nobody watches; true if it waited (what is kept may be stale by then). */
+  private async idleWhileUnwatched(): Promise<boolean> {
+    if (this.watched || this.closed) return false;
+    this.warm = undefined;
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        this.wakers.delete(wake);
+        this.stopped.signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      this.wakers.add(wake);
+      this.stopped.signal.addEventListener('abort', wake);
+    });
+    return true;
   }
 
   /** The newest events, or those before `before` (read from the log), newest first; `next` is where the page after starts. */
@@ -191,11 +240,14 @@ export class ConsoleView {
   /** Sleeps between polls; ends early on close(). */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.stopped.signal.addEventListener('abort', () => {
+      // The listener goes with the pause: one left behind per poll would pile up for as long as the server runs.
+      const done = () => {
         clearTimeout(timer);
+        this.stopped.signal.removeEventListener('abort', done);
         resolve();
-      });
+      };
+      const timer = setTimeout(done, ms);
+      this.stopped.signal.addEventListener('abort', done);
     });
   }
 
@@ -204,6 +256,12 @@ export class ConsoleView {
     let after: number | undefined;
     let failing = false;
     while (!this.closed) {
+      if (await this.idleWhileUnwatched()) {
+        // What was kept is stale: start again from the newest events.
+        after = undefined;
+        this.recent.clear();
+        continue;
+      }
       let more = false;
       try {
         if (after === undefined) {
@@ -225,6 +283,7 @@ export class ConsoleView {
         after = page.through ?? page.events.at(-1)?.seq ?? after;
         more = page.head !== undefined && page.head > after && page.events.length > 0;
         if (page.events.length > 0) this.pumpAll();
+        if (!more) this.warm?.resolve();
         if (failing) this.logger.info('the console reads the log again');
         failing = false;
       } catch (err) {
@@ -241,6 +300,7 @@ export class ConsoleView {
     if (!subscriptions) return;
     let failing = false;
     while (!this.closed) {
+      if (await this.idleWhileUnwatched()) continue;
       try {
         const views = (await subscriptions()).map((state, i) => this.viewOf(state, i));
         if (JSON.stringify(views) !== JSON.stringify(this.subscriberViews)) {
@@ -262,6 +322,7 @@ export class ConsoleView {
     let lastId: string | undefined;
     let failing = false;
     while (!this.closed) {
+      if (await this.idleWhileUnwatched()) continue;
       try {
         const res = await fetch(new URL('/posts/live', this.options.queryUrl), {
           headers: lastId === undefined ? {} : { 'last-event-id': lastId },
@@ -271,6 +332,7 @@ export class ConsoleView {
         if (failing) this.logger.info('the console follows the read model again');
         failing = false;
         for await (const { id, event, data } of framesOf(res.body)) {
+          if (!this.watched) break; // unwatched: hang up at the next change
           if (id !== undefined) lastId = id;
           if (event === 'post' || event === 'comment' || event === 'comment-status') this.sighted(Number(id), data);
         }
