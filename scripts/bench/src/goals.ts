@@ -151,22 +151,26 @@ export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'c
   return out;
 }
 
-/** A mode's settled throughput and write p99, the mean of its runs. */
-export function meanOf(runs: E2EResult[]): { settledPerSecond: number; p99: number } {
-  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / (values.length || NaN);
-  return { settledPerSecond: mean(runs.map((r) => r.settledPerSecond)), p99: mean(runs.map((r) => r.latencyMs.p99)) };
+/** A mode's settled throughput and write p99, the median of its runs: one run that met a busy minute of the machine moves it least. */
+export function medianOf(runs: E2EResult[]): { settledPerSecond: number; p99: number } {
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  return { settledPerSecond: median(runs.map((r) => r.settledPerSecond)), p99: median(runs.map((r) => r.latencyMs.p99)) };
 }
 
 /** What metrics and traces cost the judged load: each mode's throughput, and metrics on within 5 % of off. */
 function observabilityFigures(o: NonNullable<BenchResults['observability']>, clients: number, add: Add) {
   const g = `Watching it, ${clients} clients`;
   const x = o.result;
-  const off = x && meanOf(x.runs.off);
-  const metrics = x && meanOf(x.runs.metrics);
-  const traces = x && meanOf(x.runs['metrics and traces']);
+  const off = x && medianOf(x.runs.off);
+  const metrics = x && medianOf(x.runs.metrics);
+  const traces = x && medianOf(x.runs['metrics and traces']);
   const times = (v: number) => `${fmt(v, 2)}×`;
   const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b ? undefined : a / b);
-  const runs = x ? ` (mean of ${x.rounds})` : '';
+  const runs = x ? ` (median of ${x.rounds})` : '';
   add(g, `settled throughput, comments/s, metrics off${runs}`, off?.settledPerSecond, '(reported)', null);
   add(g, `settled throughput, comments/s, metrics on, scraped every 5 s${runs}`, metrics?.settledPerSecond, '(reported)', null);
   add(g, `settled throughput, comments/s, metrics and traces on${runs}`, traces?.settledPerSecond, '(reported)', null);

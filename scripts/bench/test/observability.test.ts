@@ -4,7 +4,7 @@ import { observabilityText } from '../src/report-text';
 import type { BenchResults } from '../src/results';
 import { e2e, results } from './results';
 
-/** Three rounds: metrics on at 0.96× of off, traces at 0.8×. */
+/** Three rounds: metrics on at 0.96× of off (medians), traces at 0.8×. */
 function withObservability(metricsSettled = [1920, 1900, 1940]): BenchResults {
   return {
     ...results(),
@@ -29,9 +29,9 @@ const figures = (r: BenchResults) => figuresOf(r).filter((f) => f.group === 'Wat
 test('metrics on is judged against off, within 5 %; traces and the rest are reported', () => {
   const shown = figures(withObservability());
   expect(shown.map((f) => [f.name, f.value, f.goal, f.pass])).toEqual([
-    ['settled throughput, comments/s, metrics off (mean of 3)', '2,000', '(reported)', null],
-    ['settled throughput, comments/s, metrics on, scraped every 5 s (mean of 3)', '1,920', '(reported)', null],
-    ['settled throughput, comments/s, metrics and traces on (mean of 3)', '1,600', '(reported)', null],
+    ['settled throughput, comments/s, metrics off (median of 3)', '2,000', '(reported)', null],
+    ['settled throughput, comments/s, metrics on, scraped every 5 s (median of 3)', '1,920', '(reported)', null],
+    ['settled throughput, comments/s, metrics and traces on (median of 3)', '1,600', '(reported)', null],
     ['settled throughput, metrics on / off', '0.96×', '≥ 0.95×', true],
     ['settled throughput, metrics and traces on / off', '0.80×', '(reported)', null],
     ['scrapes of /metrics not answered 200', '0 of 120', '0', true],
@@ -55,7 +55,7 @@ test('a failed run misses the goal, and says why in the terminal and on the page
 test('a row per mode: each run, the mean and its ratio to off, in the terminal and on the page', () => {
   const r = withObservability();
   const text = observabilityText(r).split('\n');
-  expect(text[0]).toMatch(/^mode\s+settled\/s, each run\s+settled\/s, mean\s+of off\s+write p99, ms, mean$/);
+  expect(text[0]).toMatch(/^mode\s+settled\/s, each run\s+settled\/s, median\s+of off\s+write p99, ms, median$/);
   expect(text[2]).toMatch(/^metrics\s+1,920, 1,900, 1,940\s+1,920\s+0\.96×\s+52\.0$/);
   const page = benchmarksMd(figuresOfRun(r), undefined);
   expect(page).toContain('| metrics and traces | 1,600, 1,620, 1,580 | 1,600 | 0.80× | 70.0 |');
