@@ -41,6 +41,11 @@ test('metrics on is judged against off, within 5 %; traces and the rest are repo
     value: '0.93×',
     pass: false,
   });
+  // One run that met a busy minute of the machine does not decide it: the median, not the mean.
+  expect(figures(withObservability([1200, 1920, 1940])).find((f) => f.name === 'settled throughput, metrics on / off')).toMatchObject({
+    value: '0.96×',
+    pass: true,
+  });
 });
 
 test('a failed run misses the goal, and says why in the terminal and on the page', () => {
