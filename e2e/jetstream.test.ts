@@ -1,5 +1,5 @@
 // The system on NATS JetStream as `npm start -- --nats` runs it (infra/k8s-nats: three nats-server nodes, two
-// processes of each backend, no event bus), driven through the ingress: the happy path, then one replica of
+// processes of each backend, no event bus), driven through the ingress: the happy path, the console, then one replica of
 // comments SIGKILLed under writes, after which every accepted write is there exactly once. A NATS node, and a
 // process of each backend, SIGKILLed under 20,000 comments: faults-jetstream.test.ts (npm run test:faults).
 import { randomUUID } from 'node:crypto';
@@ -87,6 +87,38 @@ describeOnJetStream('posts.com on NATS JetStream (npm start -- --nats)', () => {
     const streams = jsz.account_details.flatMap((a) => a.stream_detail);
     expect(streams.map((s) => [s.name, s.config.num_replicas])).toEqual([['EVENTS', 3]]);
   });
+
+  it("shows the newest events and each process's consumer in the console, through the ingress (its server logs in to NATS as client)", async () => {
+    const getJson = async <T>(urlPath: string): Promise<T | undefined> => {
+      const res = await request(agent, base, 'GET', urlPath);
+      return res.status === 200 ? (JSON.parse(res.body) as T) : undefined;
+    };
+    const post = await write('/posts/create', { title: 'watched' });
+    const comment = await write(`/posts/${post.id}/comments`, { content: 'seen' });
+
+    type Logged = { seq: number; type: string; source?: string; subject?: string };
+    const events = await until('the comment updated in the console', async () => {
+      const page = await getJson<{ events: Logged[] }>('/console/api/events?limit=10');
+      return page?.events.some((e) => e.subject === comment.id && e.type === 'CommentUpdated') ? page.events : undefined;
+    });
+    // Newest first; who published each comes with it.
+    expect(events.map((e) => e.seq)).toEqual(events.map((e) => e.seq).sort((a, b) => b - a));
+    expect(events.filter((e) => e.subject === post.id || e.subject === comment.id).map((e) => [e.type, e.source])).toEqual([
+      ['CommentUpdated', 'comments'],
+      ['CommentModerated', 'moderation'],
+      ['CommentCreated', 'comments'],
+      ['PostCreated', 'posts'],
+    ]);
+
+    type Subscriber = { name: string; cursor: number; lag: number; state: string };
+    const subscribers = await until('every consumer caught up in the console', async () => {
+      const list = (await getJson<{ subscribers: Subscriber[] | null }>('/console/api/subscribers'))?.subscribers;
+      return list && list.length === 8 && list.every((s) => s.lag === 0) ? list : undefined;
+    });
+    // One row per process, named by its service; the consumers that read a page are left out.
+    expect(subscribers.map((s) => s.name)).toEqual(['comments', 'comments', 'moderation', 'moderation', 'posts', 'posts', 'query', 'query']);
+    for (const s of subscribers) expect(s).toMatchObject({ cursor: events[0].seq, state: 'caught up' });
+  }, 30_000);
 
   const all: Writers[] = [];
 

@@ -11,7 +11,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamTransport } from '../../lib/bus-client/src/jetstream-transport';
 import { installedNatsServer, localConf, startCluster, type LocalCluster } from './k8s-nats-cluster';
-import { BACKENDS, NATS_SET, expandEnv, loadSet, type EnvVar } from './k8s-nats-set';
+import { BACKENDS, NATS_SET, NATS_USERS, expandEnv, loadSet, type EnvVar } from './k8s-nats-set';
 
 const objects = loadSet(NATS_SET).map((d) => d.obj);
 const statefulSet = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'nats')!;
@@ -23,7 +23,7 @@ const WRITERS = ['posts', 'comments', 'moderation'];
 const STREAM = 'EVENTS';
 
 /** The Secret nats-users as `kubectl create secret` makes it; posts's password starts with digits and an "e", which nats.conf reads as a number unless quoted. */
-const secret: Record<string, string> = Object.fromEntries(BACKENDS.map((svc) => [svc, randomBytes(24).toString('hex')]));
+const secret: Record<string, string> = Object.fromEntries(NATS_USERS.map((user) => [user, randomBytes(24).toString('hex')]));
 secret.posts = `12e4${secret.posts.slice(4)}`;
 
 const installed = installedNatsServer();
@@ -41,9 +41,9 @@ if ('reason' in installed) {
     /** The pods' names in a URL, as the headless Service resolves them: nats-<n>.nats:4222 → the local server n. */
     const local = (url: string): string => url.replace(/nats-(\d+)\.nats:4222/g, (_, n: string) => `127.0.0.1:${cluster.servers[Number(n)].ports.client}`);
     const busUrlOf = (svc: string): string => local(expandEnv(envOf(svc), { secrets: { 'nats-users': secret }, fields: {} }).EVENT_BUS_URL);
-    const transportOf = (svc: string, url = busUrlOf(svc)): JetStreamTransport => {
+    const transportOf = (svc: string, url = busUrlOf(svc), consumerPrefix?: string): JetStreamTransport => {
       // Three copies of the log, one per server: what the stream must be in this cluster.
-      const transport = new JetStreamTransport(url, { replicas: 3, timeoutMs: 5_000 });
+      const transport = new JetStreamTransport(url, { replicas: 3, timeoutMs: 5_000, consumerPrefix });
       transports.push(transport);
       return transport;
     };
@@ -135,8 +135,38 @@ if ('reason' in installed) {
       expect((await transportOf('posts').read(0, 100)).events.map((e) => e.id)).not.toContain('query-1');
     });
 
-    test('no backend may delete, purge or change the stream, nor delete an event', async () => {
-      for (const svc of BACKENDS) {
+    test("the client's console reads the log and lists the followers with its EVENT_BUS_URL, and may not append nor make a stream", async () => {
+      // query follows the stream as a service does: its consumer is named after it.
+      const applied: number[] = [];
+      transportOf('query', busUrlOf('query'), 'query').follow(
+        {
+          receive: async (delivery) => {
+            applied.push((delivery as { seq: number }).seq);
+            return { ack: applied.at(-1)! };
+          },
+        },
+        () => applied.at(-1) ?? 0,
+      );
+      const watcher = transportOf('client');
+      expect((await watcher.read(0, 100)).events.map((e) => e.id)).toEqual(WRITERS.map((w) => `${w}-1`));
+      const followers = await soon(async () => {
+        const states = await watcher.subscriptions();
+        if (!states.some((s) => s.name.startsWith('query-') && s.backlog === 0)) throw new Error('no caught-up query follower yet');
+        return states;
+      });
+      // The page it read is no subscriber.
+      expect(followers.map((s) => s.name)).toEqual([expect.stringMatching(/^query-/)]);
+      expect(followers[0]).toMatchObject({ cursor: WRITERS.length, backlog: 0 });
+
+      await expect(watcher.append([event('client', 1)])).rejects.toThrow();
+      const { nc, jsm } = await login('client');
+      await expect(nc.request('events.PostCreated', '{}', { timeout: 2_000 })).rejects.toThrow(/permissions violation/i);
+      await expect(jsm.streams.add({ name: 'OTHER', subjects: ['other.>'] })).rejects.toThrow(/permissions violation/i);
+      expect((await transportOf('posts').read(0, 100)).events.map((e) => e.id)).not.toContain('client-1');
+    });
+
+    test('no user may delete, purge or change the stream, nor delete an event', async () => {
+      for (const svc of NATS_USERS) {
         const { jsm } = await login(svc);
         const attempts: [string, () => Promise<unknown>][] = [
           ['delete', () => jsm.streams.delete(STREAM)],
@@ -151,8 +181,8 @@ if ('reason' in installed) {
       expect((await transportOf('query').read(0, 100)).events).toHaveLength(WRITERS.length);
     });
 
-    test('no backend may subscribe to events beside its JetStream consumer', async () => {
-      for (const svc of BACKENDS) {
+    test('no user may subscribe to events beside its JetStream consumer', async () => {
+      for (const svc of NATS_USERS) {
         const { nc } = await login(svc);
         const subscription = nc.subscribe('events.>');
         expect(String(await subscription.closed)).toMatch(/permissions violation/i);

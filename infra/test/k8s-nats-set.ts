@@ -23,6 +23,8 @@ export const NATS_SET = 'infra/k8s-nats';
 export const DEFAULT_SET = 'infra/k8s';
 /** The services that publish to and read the log. */
 export const BACKENDS = ['posts', 'comments', 'query', 'moderation'];
+/** Who logs in to NATS, one user each: the backends, and the client, whose console reads the log. */
+export const NATS_USERS = [...BACKENDS, 'client'];
 
 /** Every YAML document of a folder, in file order, as `kubectl apply -f <folder>` reads them. */
 export function loadSet(folder: string): { file: string; obj: Obj }[] {

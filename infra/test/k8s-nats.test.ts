@@ -11,7 +11,19 @@ import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import ts from 'typescript';
 import { ROOT } from './dockerfile';
-import { BACKENDS, DEFAULT_SET, NATS_SET, expandEnv, loadSet, quantityBytes, references, secretCommands, type EnvVar, type Obj } from './k8s-nats-set';
+import {
+  BACKENDS,
+  DEFAULT_SET,
+  NATS_SET,
+  NATS_USERS,
+  expandEnv,
+  loadSet,
+  quantityBytes,
+  references,
+  secretCommands,
+  type EnvVar,
+  type Obj,
+} from './k8s-nats-set';
 import { EnvRef, natsBytes, natsMs, parseNatsConf, permits, type ConfMap, type ConfValue, type Permission } from './nats-conf';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -106,14 +118,18 @@ function selects(selector: Selector, labels: Record<string, string> = {}): boole
 }
 const podsSelectedBy = (selector: Selector): Obj[] => workloads.filter((w) => selects(selector, w.spec.template.metadata.labels));
 
-/** The bus's environment: the only env entries in which a backend may differ from its infra/k8s twin. */
+/** The bus's environment: the only env entries in which a Deployment may differ from its infra/k8s twin. */
 const BUS_ENV = new Set(['EVENT_BUS_URL', 'BUS_SECRET', 'NATS_USER', 'NATS_PASSWORD']);
+function withoutTheBusEnvironment(deployment: Obj): Obj {
+  const copy = structuredClone(deployment);
+  for (const c of copy.spec.template.spec.containers) c.env = (c.env ?? []).filter((e: EnvVar) => !BUS_ENV.has(e.name));
+  return copy;
+}
 /** A backend's Deployment less what the NATS set may change: replicas, the spread across nodes and the bus's environment. */
 function withoutAllowedDifferences(deployment: Obj): Obj {
-  const copy = structuredClone(deployment);
+  const copy = withoutTheBusEnvironment(deployment);
   delete copy.spec.replicas;
   delete copy.spec.template.spec.topologySpreadConstraints;
-  for (const c of copy.spec.template.spec.containers) c.env = (c.env ?? []).filter((e: EnvVar) => !BUS_ENV.has(e.name));
   return copy;
 }
 /** An infra/k8s NetworkPolicy less the event bus as a source: nothing pushes to the backends when JetStream is pulled. */
@@ -126,19 +142,6 @@ function withoutTheBus(policy: Obj): Obj {
   return copy;
 }
 const withIngressList = (policy: Obj): Obj => ({ ...policy, spec: { ...policy.spec, ingress: policy.spec.ingress ?? [] } });
-
-/** The console reads the event bus, which infra/k8s-nats has not: its variables on the client, and its reads from query, are infra/k8s's alone. */
-const CONSOLE_VARIABLES = ['EVENT_BUS_URL', 'BUS_SECRET', 'QUERY_URL', 'SERVICE_URLS'];
-function withoutTheConsole(object: Obj): Obj {
-  const copy = structuredClone(object);
-  if (copy.kind === 'Deployment') {
-    for (const c of copy.spec.template.spec.containers) c.env = c.env.filter((e: any) => !CONSOLE_VARIABLES.includes(e.name));
-  }
-  if (copy.kind === 'NetworkPolicy') {
-    for (const rule of copy.spec.ingress ?? []) if (rule.from) rule.from = rule.from.filter((peer: any) => peer.podSelector?.matchLabels?.app !== 'client');
-  }
-  return copy;
-}
 
 /** Every `$NAME` nats.conf leaves to the environment. */
 function envRefs(value: ConfValue): string[] {
@@ -272,7 +275,7 @@ describe('the backends', () => {
     }
   });
 
-  test.each(BACKENDS)('%s reaches the three NATS servers as its own user, with its password from the Secret', (svc) => {
+  test.each(NATS_USERS)('%s reaches the three NATS servers as its own user, with its password from the Secret', (svc) => {
     const env: EnvVar[] = containerOf(svc).env;
     expect(env.find((e) => e.name === 'NATS_USER')).toEqual({ name: 'NATS_USER', value: svc });
     expect(env.find((e) => e.name === 'NATS_PASSWORD')).toEqual({ name: 'NATS_PASSWORD', valueFrom: { secretKeyRef: { name: 'nats-users', key: svc } } });
@@ -294,13 +297,13 @@ describe('the backends', () => {
 });
 
 describe('what is as in infra/k8s', () => {
-  test('the client: its Deployment, Service and NetworkPolicy', () => {
+  test("the client: its Deployment but for the bus's environment (its console logs in to NATS), its Service and NetworkPolicy", () => {
+    expect(withoutTheBusEnvironment(deploymentOf('client'))).toEqual(withoutTheBusEnvironment(twinOf('client')));
     for (const [kind, name] of [
-      ['Deployment', 'client-depl'],
       ['Service', 'client-srv'],
       ['NetworkPolicy', 'client-netpol'],
     ]) {
-      expect(named(objects, kind, name)).toEqual(withoutTheConsole(named(defaults, kind, name)));
+      expect(named(objects, kind, name)).toEqual(named(defaults, kind, name));
     }
   });
 
@@ -352,16 +355,14 @@ describe('the NetworkPolicies', () => {
     for (const p of policies) expect(podsSelectedBy(p.spec.podSelector)).not.toEqual([]);
   });
 
-  test('NATS takes clients on 4222 from the four backends only, routes on 6222 from its own pods only, and nothing on 8222', () => {
+  test('NATS takes clients on 4222 from the four backends and the client only, routes on 6222 from its own pods only, and nothing on 8222', () => {
     const spec = policyFor(statefulSet).spec;
     expect(spec.policyTypes).toEqual(['Ingress']);
     // A rule without ports or sources would open every port or every source.
     for (const rule of spec.ingress) expect(rule.ports && rule.from).toBeTruthy();
     const sourcesOf = (port: number) => spec.ingress.filter((r: any) => r.ports.some((p: any) => p.port === port)).flatMap((r: any) => r.from);
-    expect(sourcesOf(containerPort('client'))).toEqual([
-      { podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['posts', 'comments', 'query', 'moderation'] }] } },
-    ]);
-    expect(podsSelectedBy(sourcesOf(containerPort('client'))[0].podSelector).map((w) => w.metadata.name)).toEqual(BACKENDS.map((s) => `${s}-depl`).sort());
+    expect(sourcesOf(containerPort('client'))).toEqual([{ podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: NATS_USERS }] } }]);
+    expect(podsSelectedBy(sourcesOf(containerPort('client'))[0].podSelector).map((w) => w.metadata.name)).toEqual(NATS_USERS.map((s) => `${s}-depl`).sort());
     expect(sourcesOf(containerPort('cluster'))).toEqual([{ podSelector: { matchLabels: statefulSet.spec.selector.matchLabels } }]);
     // The kubelet's probes come from the node, which NetworkPolicies do not block.
     expect(sourcesOf(containerPort('monitor'))).toEqual([]);
@@ -371,21 +372,26 @@ describe('the NetworkPolicies', () => {
     ]);
   });
 
-  test.each(BACKENDS)("%s's is its infra/k8s twin's without the event bus (nor the console)", (svc) => {
+  test.each(BACKENDS)("%s's is its infra/k8s twin's without the event bus", (svc) => {
     const policy = policyFor(deploymentOf(svc));
     const twin = named(defaults, 'NetworkPolicy', policy.metadata.name);
-    expect(withIngressList(policy)).toEqual(withIngressList(withoutTheBus(withoutTheConsole(twin))));
+    expect(withIngressList(policy)).toEqual(withIngressList(withoutTheBus(twin)));
   });
 
-  test('posts, comments and query accept the ingress controller and Prometheus; moderation accepts Prometheus alone', () => {
+  test('posts and comments accept the ingress controller and Prometheus, query the console too; moderation accepts Prometheus alone', () => {
     const INGRESS_NS = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } };
+    const CONSOLE = { podSelector: { matchLabels: { app: 'client' } } };
     const SCRAPE_RULE = {
       from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
       ports: [{ protocol: 'TCP', port: 9464 }],
     };
-    for (const svc of ['posts', 'comments', 'query']) {
+    for (const [svc, sources] of [
+      ['posts', [INGRESS_NS]],
+      ['comments', [INGRESS_NS]],
+      ['query', [INGRESS_NS, CONSOLE]],
+    ] as const) {
       const spec = policyFor(deploymentOf(svc)).spec;
-      expect(spec.ingress.slice(0, -1).flatMap((r: any) => r.from)).toEqual([INGRESS_NS]);
+      expect({ svc, sources: spec.ingress.slice(0, -1).flatMap((r: any) => r.from) }).toEqual({ svc, sources });
       expect(spec.ingress.at(-1)).toEqual(SCRAPE_RULE);
     }
     expect(policyFor(deploymentOf('moderation')).spec).toEqual({
@@ -537,7 +543,7 @@ describe('nats.conf', () => {
     expect(cluster.no_advertise).toBe(true);
   });
 
-  test('refuses anonymous clients: every client is one of the backends, with a password from the environment', () => {
+  test('refuses anonymous clients: every client is a backend or the client, with a password from the environment', () => {
     const everyKey = (value: ConfValue): string[] =>
       Array.isArray(value)
         ? value.flatMap(everyKey)
@@ -547,7 +553,7 @@ describe('nats.conf', () => {
     expect(everyKey(conf)).not.toContain('no_auth_user');
     expect(Object.keys(authorization).sort()).toEqual(['users']);
     expect(conf.accounts).toBeUndefined();
-    expect(users.map((u) => u.user).sort()).toEqual([...BACKENDS].sort());
+    expect(users.map((u) => u.user).sort()).toEqual([...NATS_USERS].sort());
     for (const u of users) expect({ user: u.user, password: u.password instanceof EnvRef }).toEqual({ user: u.user, password: true });
   });
 
@@ -566,11 +572,11 @@ describe('nats.conf', () => {
     for (const command of [...ownReadme, ...rootReadme]) expect([...command].sort()).toEqual(keys);
   });
 
-  test('lets posts, comments and moderation publish events, query none, and each of them use the JetStream API and get its replies', () => {
-    for (const { user } of users) {
-      const { publish, subscribe } = permissionsOf(user as string);
+  test('lets posts, comments and moderation publish events, query none, and each backend use the JetStream API and get its replies', () => {
+    for (const user of BACKENDS) {
+      const { publish, subscribe } = permissionsOf(user);
       const can = (subject: string) => permits(publish, subject);
-      expect({ user, publishes: can('events.PostCreated') && can('events.CommentModerated') }).toEqual({ user, publishes: writers.includes(user as string) });
+      expect({ user, publishes: can('events.PostCreated') && can('events.CommentModerated') }).toEqual({ user, publishes: writers.includes(user) });
       for (const api of [
         '$JS.API.INFO',
         '$JS.API.STREAM.INFO.EVENTS',
@@ -585,6 +591,35 @@ describe('nats.conf', () => {
       // Events reach a backend through its JetStream consumer, never as a plain subscription.
       expect(permits(subscribe, 'events.PostCreated') || permits(subscribe, '$JS.API.INFO')).toBe(false);
     }
+  });
+
+  test("lets the client's console only read the log a page at a time and list its consumers: no event, no stream made or changed", () => {
+    const { publish, subscribe } = permissionsOf('client');
+    // What JetStreamTransport's read() and subscriptions() ask: a page is an ordered consumer (page-…_1) read with one fetch.
+    for (const api of [
+      '$JS.API.INFO',
+      '$JS.API.STREAM.INFO.EVENTS',
+      '$JS.API.CONSUMER.CREATE.EVENTS.page-1a2b_1',
+      '$JS.API.CONSUMER.MSG.NEXT.EVENTS.page-1a2b_1',
+      '$JS.API.CONSUMER.INFO.EVENTS.page-1a2b_1',
+      '$JS.API.CONSUMER.DELETE.EVENTS.page-1a2b_1',
+      '$JS.API.CONSUMER.LIST.EVENTS',
+    ]) {
+      expect({ api, allowed: permits(publish, api) }).toEqual({ api, allowed: true });
+    }
+    for (const subject of [
+      'events.PostCreated',
+      '$JS.API.STREAM.CREATE.EVENTS',
+      '$JS.API.STREAM.CREATE.OTHER',
+      '$JS.API.CONSUMER.CREATE.OTHER.c',
+      '$JS.API.STREAM.LEADER.STEPDOWN.EVENTS',
+      '$JS.API.STREAM.SNAPSHOT.EVENTS',
+      '_INBOX.abc.1',
+    ]) {
+      expect({ subject, allowed: permits(publish, subject) }).toEqual({ subject, allowed: false });
+    }
+    expect(permits(subscribe, '_INBOX.abc.1')).toBe(true);
+    expect(permits(subscribe, 'events.PostCreated') || permits(subscribe, '$JS.API.INFO')).toBe(false);
   });
 
   test('lets no user erase the log: delete or purge the stream, delete a message, or change the stream', () => {

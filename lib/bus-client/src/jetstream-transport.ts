@@ -191,13 +191,14 @@ export class JetStreamTransport implements BusTransport {
     void run();
   }
 
-  /** The stream's followers, one per service process (`<service>-…`); the consumers that read a page are left out. */
+  /** The stream's followers, one per service process (`<service>-…`), by name; the consumers that read a page are left out. */
   async subscriptions(): Promise<SubscriptionState[]> {
     const { jsm } = await this.ready();
     try {
       const states: SubscriptionState[] = [];
       for await (const info of jsm.consumers.list(this.stream)) if (!info.name.startsWith(PAGE_PREFIX)) states.push(stateOf(info));
-      return states;
+      // By name: a service's processes sit together, and the order holds from one listing to the next.
+      return states.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } catch (err) {
       throw new BusUnavailableError(`cannot list the consumers of ${this.stream}: ${(err as Error).message}`);
     }

@@ -98,7 +98,7 @@ export interface LocalPod {
 
 /**
  * The cluster's addresses that reach local pods, `host:port` → loopback port: `<service>:<port>` reaches
- * the Service's first pod (no Service an environment names has more than one), and through a headless
+ * the Service's first pod (on nats the console's QUERY_URL names query-srv, whose two pods answer alike), and through a headless
  * Service `<pod>.<service>:<port>` reaches that pod. A Service's port is its pods' container port here.
  */
 export function localAddresses(services: Map<string, ServiceInfo>, pods: LocalPod[]): Map<string, number> {

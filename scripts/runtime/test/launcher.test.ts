@@ -265,6 +265,11 @@ describe('startSystem({ nats: true }) with stand-ins for the services and nats-s
         expect(env.BUS_SECRET).toBeUndefined();
       }
     }
+    // The client's console logs in as its own user, whose password the launcher made with the others.
+    const client = system.pods('client')[0];
+    const { env: clientEnv } = (await getJson(`http://127.0.0.1:${Object.values(client.ports)[0]}/`)).body;
+    expect(Object.keys(passwords).sort()).toEqual(['client', 'comments', 'moderation', 'posts', 'query']);
+    expect(clientEnv.EVENT_BUS_URL).toBe(nodes.map((n) => `nats://client:${passwords.client}@127.0.0.1:${n.ports[4222]}`).join(','));
 
     for (const [i, node] of nodes.entries()) {
       const { conf, env } = (await getJson(`http://127.0.0.1:${node.ports[8222]}/`)).body;

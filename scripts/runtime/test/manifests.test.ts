@@ -72,8 +72,8 @@ describe('what infra/k8s-nats runs', () => {
     expect(servicesOf(natsDocs).get('nats')).toEqual({ app: 'nats', ports: [4222, 6222], headless: true });
   });
 
-  test('one NATS user per backend, from the Secret nats-users', () => {
-    expect(secretKeysOf(natsDocs, 'nats-users').sort()).toEqual(['comments', 'moderation', 'posts', 'query']);
+  test('one NATS user per backend and one for the client (its console), from the Secret nats-users', () => {
+    expect(secretKeysOf(natsDocs, 'nats-users').sort()).toEqual(['client', 'comments', 'moderation', 'posts', 'query']);
     expect(secretKeysOf(docs, 'nats-users')).toEqual([]);
   });
 });
@@ -127,7 +127,7 @@ describe("each pod's environment, from its Deployment or StatefulSet", () => {
   });
 
   describe('in infra/k8s-nats', () => {
-    const passwords = { posts: 'p'.repeat(48), comments: 'c'.repeat(48), query: '1'.repeat(48), moderation: 'm'.repeat(48) };
+    const passwords = { posts: 'p'.repeat(48), comments: 'c'.repeat(48), query: '1'.repeat(48), moderation: 'm'.repeat(48), client: 'w'.repeat(48) };
     const nats = localCluster(natsDocs, { 'nats-users': passwords });
     const node = (i: number) => nats.pods.find((p) => p.name === `nats-${i}`)!.ports;
 
@@ -135,6 +135,14 @@ describe("each pod's environment, from its Deployment or StatefulSet", () => {
       const url = env('comments', natsDocs, nats.cluster).EVENT_BUS_URL;
       expect(url.split(',')).toEqual([0, 1, 2].map((i) => `nats://comments:${passwords.comments}@127.0.0.1:${node(i)[4222]}`));
       expect(env('query', natsDocs, nats.cluster)).toMatchObject({ NATS_USER: 'query', NATS_PASSWORD: passwords.query });
+    });
+
+    test("the client's console logs in as client to the three local nodes and follows the first query process", () => {
+      const client = env('client', natsDocs, nats.cluster);
+      expect(client.EVENT_BUS_URL.split(',')).toEqual([0, 1, 2].map((i) => `nats://client:${passwords.client}@127.0.0.1:${node(i)[4222]}`));
+      const query0 = nats.pods.find((p) => p.name === 'query-0')!.ports[4002];
+      expect(client.QUERY_URL).toBe(`http://127.0.0.1:${query0}`);
+      expect(client.BUS_SECRET).toBeUndefined();
     });
 
     test('a NATS node gets its pod name and the quoted passwords, as the StatefulSet gives them', () => {
@@ -145,6 +153,7 @@ describe("each pod's environment, from its Deployment or StatefulSet", () => {
         POSTS_PASSWORD: passwords.posts,
         POSTS_PASSWORD_QUOTED: `"${passwords.posts}"`,
         QUERY_PASSWORD_QUOTED: `"${passwords.query}"`,
+        CLIENT_PASSWORD_QUOTED: `"${passwords.client}"`,
       });
     });
   });

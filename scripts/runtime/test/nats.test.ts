@@ -11,7 +11,7 @@ const { statefulSet, conf } = natsSetOf(docs);
 // Three local nodes: nats-<i> takes clients on 1000<i>, routes on 2000<i>, monitoring on 3000<i>.
 const nodes: LocalPod[] = [0, 1, 2].map((i) => ({ name: `nats-${i}`, app: 'nats', ports: { 4222: 10_000 + i, 6222: 20_000 + i, 8222: 30_000 + i } }));
 const services = servicesOf(docs);
-const passwords = { posts: '12e4' + 'a'.repeat(44), comments: 'c'.repeat(48), query: 'q'.repeat(48), moderation: 'm'.repeat(48) };
+const passwords = { posts: '12e4' + 'a'.repeat(44), comments: 'c'.repeat(48), query: 'q'.repeat(48), moderation: 'm'.repeat(48), client: 'w'.repeat(48) };
 const cluster: LocalCluster = { services, addresses: localAddresses(services, nodes), secrets: { 'nats-users': passwords } };
 const node1 = { dir: '/data dir/nats/nats-1', ports: nodes[1].ports };
 

@@ -48,8 +48,17 @@ describe('the local NATS users', () => {
     expect(readFileSync(path.join(dir, 'nats-users'), 'utf8')).toBe(users.map((u) => `${u}=${first[u]}\n`).join(''));
   });
 
-  test('a file without a password for a user stops the start, saying what to do', () => {
-    natsUsersIn(dir, ['posts']);
-    expect(() => natsUsersIn(dir, users)).toThrow(/holds no password for comments, query, moderation .*delete it/);
+  test('a user the manifests name later gets a password added, and the others keep theirs', () => {
+    const before = natsUsersIn(dir, users);
+    const after = natsUsersIn(dir, [...users, 'client']);
+    expect(after).toEqual({ ...before, client: expect.stringMatching(/^[0-9a-f]{48}$/) });
+    expect(new Set(Object.values(after)).size).toBe(5);
+    expect(statSync(path.join(dir, 'nats-users')).mode & 0o777).toBe(0o600);
+    expect(natsUsersIn(dir, [...users, 'client'])).toEqual(after);
+  });
+
+  test('a line that holds no password (under 32 letters or digits) is replaced by a new one', () => {
+    writeFileSync(path.join(dir, 'nats-users'), 'posts=short\n', { mode: 0o600 });
+    expect(natsUsersIn(dir, ['posts']).posts).toMatch(/^[0-9a-f]{48}$/);
   });
 });
