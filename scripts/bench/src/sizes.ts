@@ -25,7 +25,7 @@ export const FULL: Sizes = {
   catchUpEvents: 100_000,
   readPathComments: [1_000, 10_000, 100_000],
   readPathPosts: 20,
-  observabilityRounds: 3,
+  observabilityRounds: 5,
 };
 export const QUICK: Sizes = {
   posts: 5,
