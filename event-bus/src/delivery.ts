@@ -19,6 +19,11 @@ export interface DeliveryOptions {
   timeoutMs?: number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /**
+   * A new event cuts a backoff short to this long after the failure (default 250 ms): a subscriber that was down
+   * (starting, restarting) gets it soon after it is back, not seconds later, and a dead one a few tries a second.
+   */
+  retryOnNewEventMs?: number;
   /** Signs every delivery with the bus secret; none in open mode. */
   signer?: RequestSigner;
 }
@@ -55,6 +60,8 @@ export class Delivery {
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   private wake: (() => void) | null = null;
+  /** Shortens the backoff under way, once: something new waits to be delivered. */
+  private nudge: (() => void) | null = null;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   private readonly target: URL;
   /** The path deliveries are signed for: the subscriber checks the one it was sent. */
@@ -73,7 +80,7 @@ export class Delivery {
   /** Something new is in the log: deliver it if nothing is under way. */
   kick(): void {
     if (this.stopped) return;
-    if (this.busy) return;
+    if (this.busy) return void this.nudge?.();
     this.busy = true;
     // At rest an event goes out at once; while deliveries run back to back, a short wait turns
     // many small deliveries into one batch, and each costs the bus and the subscriber a request.
@@ -173,10 +180,11 @@ export class Delivery {
     });
   }
 
-  /** Waits `ms`, or less if stopped. */
+  /** Waits `ms`, or less if stopped or nudged. */
   private pause(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
+      const started = performance.now();
+      let timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         resolve();
@@ -184,6 +192,16 @@ export class Delivery {
       this.wake = () => {
         if (this.stopped) done();
       };
-    }).finally(() => (this.wake = null));
+      this.nudge = () => {
+        this.nudge = null;
+        const soon = this.options.retryOnNewEventMs ?? 250;
+        if (soon >= ms) return;
+        clearTimeout(timer);
+        timer = setTimeout(done, Math.max(0, started + soon - performance.now()));
+      };
+    }).finally(() => {
+      this.wake = null;
+      this.nudge = null;
+    });
   }
 }

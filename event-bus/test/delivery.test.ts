@@ -52,6 +52,21 @@ describe('delivery to subscribers', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('delivers a new event to a subscriber that is back without waiting out a long backoff', async () => {
+    // Down as a starting service is: its first delivery fails, and the backoff after it is a minute long.
+    let down = true;
+    let failed = 0;
+    const a = await subscriber(() => (down ? (failed++, 503) : 200));
+    bus = await startTestBus([a.url], undefined, 0, { backoffBaseMs: 60_000, backoffCapMs: 60_000 });
+    await publish(bus, 1);
+    await until(() => failed === 1);
+    down = false;
+    await publish(bus, 1);
+    await until(() => a.received.length === 2, 10_000);
+    expect(a.received).toEqual([1, 2]);
+    await a.close();
+  });
+
   it('sends a subscriber that is behind pages of events, not one request each', async () => {
     const a = await subscriber();
     bus = await startTestBus([]);
