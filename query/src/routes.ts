@@ -61,14 +61,20 @@ export function queryRoutes(store: Store, live: Live): Router {
 
   // Posts newest first, a page at a time: `{posts: [{id, title, commentCount, comments, olderComments}], next, seq}`, where `seq` is
   // the last change the page has (a live event id): a client applies the live events after it on top, and skips those up to it.
+  // The first page, the one every visitor opens, is made once per change of the model, not once per request.
+  let newest: { seq: number; limit: number; body: string } | undefined;
   router.get('/posts/page', (req, res) => {
     const query = postsPageQuery.parse(req.query);
+    const first = query.cursor === undefined;
+    if (first && newest?.seq === store.seq && newest.limit === query.limit) return void res.type('application/json').send(newest.body);
     const page = store.postsPage(query.limit, query.cursor);
     const posts = page.items.map(({ olderBefore, ...post }) => ({
       ...post,
       olderComments: olderBefore === null ? null : encodeCursor('comment', olderBefore),
     }));
-    res.json({ posts, next: nextCursor('post', page), seq: store.seq });
+    const body = JSON.stringify({ posts, next: nextCursor('post', page), seq: store.seq });
+    if (first) newest = { seq: store.seq, limit: query.limit, body };
+    res.type('application/json').send(body);
   });
 
   // A post's comments older than a cursor (its newest without one), in log order: `{comments, next, seq}`, `seq` as above.

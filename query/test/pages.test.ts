@@ -52,6 +52,21 @@ describe('GET /posts/page', () => {
     expect(last.body).toEqual({ posts: [expect.objectContaining({ id: 'p1' })], next: null, seq: 11 });
   });
 
+  it('answers the first page made once per change, and a new one as soon as anything changes', async () => {
+    const q = fedQuery();
+    q.post('p1');
+    const before = await request(q.app).get('/posts/page?limit=5');
+    expect((await request(q.app).get('/posts/page?limit=5')).text).toBe(before.text);
+    expect(before.headers['content-type']).toBe('application/json; charset=utf-8');
+    q.comment('p1', 'c1');
+    const after = await request(q.app).get('/posts/page?limit=5');
+    expect(after.body.posts[0].comments).toEqual([c('c1')]);
+    expect(after.body.seq).toBeGreaterThan(before.body.seq);
+    // Another size of page is its own.
+    expect((await request(q.app).get('/posts/page?limit=1')).body.posts).toHaveLength(1);
+    expect((await request(q.app).get('/posts/page?limit=5')).text).toBe(after.text);
+  });
+
   it('shows 10 posts by default, and an empty page with no next when there are none', async () => {
     const q = fedQuery();
     expect((await request(q.app).get('/posts/page')).body).toEqual({ posts: [], next: null, seq: 0 });
