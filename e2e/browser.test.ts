@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { System } from '@posts/runtime';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { restart, sleep, startTestSystem } from './support';
+import { launchChromium, writeUntilAccepted } from './support/browser';
 
 const SCREENSHOT = path.resolve(__dirname, '../artifacts/browser/blog.png');
 // Generous: these wait for moderation to go round the bus, they do not measure it.
@@ -13,10 +14,7 @@ let browser: Browser | undefined;
 
 beforeAll(async () => {
   system = await startTestSystem('browser');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -37,19 +35,7 @@ async function openBlog(): Promise<{ page: Page; errors: string[] }> {
 
 const sameDocument = (page: Page) => page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument);
 
-/** A write through the ingress, as another person's browser would make it; again until 201 (a comment's post reaches comments over the bus). */
-async function write(urlPath: string, body: unknown): Promise<{ id: string }> {
-  const key = `browser-${Math.random().toString(36).slice(2)}`;
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(100)) {
-    const res = await fetch(new URL(urlPath, system!.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key },
-      body: JSON.stringify(body),
-    }).catch(() => undefined);
-    if (res?.status === 201) return (await res.json()) as { id: string };
-  }
-  throw new Error(`POST ${urlPath} was not accepted in 30 s`);
-}
+const write = (urlPath: string, body: unknown) => writeUntilAccepted(system!.url, urlPath, body);
 
 /** Waits until query's first page starts with the post `id` (and says, as the page needs it, the seq it is as of: at least that post's). */
 async function readModelHas(id: string): Promise<void> {

@@ -2,8 +2,9 @@
 // the services, then query paused (SIGSTOP) while comments are written, its lag growing, and its catch-up (SIGCONT).
 import path from 'node:path';
 import type { System } from '@posts/runtime';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { sleep, startTestSystem } from './support';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { startTestSystem } from './support';
+import { launchChromium, writeUntilAccepted } from './support/browser';
 
 jest.setTimeout(240_000);
 
@@ -16,10 +17,7 @@ let browser: Browser | undefined;
 
 beforeAll(async () => {
   system = await startTestSystem('console');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -29,19 +27,7 @@ afterAll(async () => {
   await system?.stop();
 });
 
-/** A write through the ingress, as another person's browser would make it; again until 201. */
-async function write(urlPath: string, body: unknown): Promise<{ id: string }> {
-  const key = `console-${Math.random().toString(36).slice(2)}`;
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(100)) {
-    const res = await fetch(new URL(urlPath, system!.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key },
-      body: JSON.stringify(body),
-    }).catch(() => undefined);
-    if (res?.status === 201) return (await res.json()) as { id: string };
-  }
-  throw new Error(`POST ${urlPath} was not accepted in 30 s`);
-}
+const write = (urlPath: string, body: unknown) => writeUntilAccepted(system!.url, urlPath, body);
 
 /** The subscribers table's row for a service, and its lag as a number. */
 const rowOf = (page: Page, service: string): Locator =>
