@@ -14,6 +14,7 @@ module.exports = (displayName, dir, overrides = {}) => ({
     '^@posts/kit/tracing$': path.join(__dirname, 'lib/kit/src/tracing.ts'),
     '^@posts/bus-client/protocol$': path.join(__dirname, 'lib/bus-client/src/protocol.ts'),
     '^@posts/bus-client/signing$': path.join(__dirname, 'lib/bus-client/src/signing.ts'),
+    '^@posts/bus-client/subscription-metrics$': path.join(__dirname, 'lib/bus-client/src/subscription-metrics.ts'),
     '^@posts/contracts/testing$': path.join(__dirname, 'lib/contracts/src/testing.ts'),
     '^event-bus/testing$': path.join(__dirname, 'event-bus/src/testing.ts'),
   },

@@ -1,5 +1,6 @@
 // The bus's metrics, read from the log and the deliveries when Prometheus scrapes: nothing is
 // counted on the publish or delivery paths.
+import { subscriptionMetrics } from '@posts/bus-client/subscription-metrics';
 import { metric } from '@posts/kit';
 import { Counter, Gauge } from 'prom-client';
 import type { Delivery } from './delivery';
@@ -42,62 +43,15 @@ metric(
     }),
 );
 
-metric(
-  'bus_subscriber_cursor',
-  () =>
-    new Gauge({
-      name: 'bus_subscriber_cursor',
-      help: 'The last seq the subscriber acknowledged.',
-      labelNames: ['subscriber'],
-      collect() {
-        this.reset(); // a subscriber of a bus no longer watched goes
-        for (const s of statuses()) this.set({ subscriber: s.url }, s.cursor);
-      },
-    }),
-);
-
-metric(
-  'bus_subscriber_backlog',
-  () =>
-    new Gauge({
-      name: 'bus_subscriber_backlog',
-      help: 'Events in the log after the subscriber cursor.',
-      labelNames: ['subscriber'],
-      collect() {
-        this.reset();
-        for (const s of statuses()) this.set({ subscriber: s.url }, s.backlog);
-      },
-    }),
-);
-
-metric(
-  'bus_subscriber_retries_total',
-  () =>
-    new Counter({
-      name: 'bus_subscriber_retries_total',
-      help: 'Deliveries sent again since start.',
-      labelNames: ['subscriber'],
-      collect() {
-        this.reset();
-        for (const s of statuses()) this.inc({ subscriber: s.url }, s.retries);
-      },
-    }),
-);
-
-metric(
-  'bus_subscriber_seconds_since_error',
-  () =>
-    new Gauge({
-      name: 'bus_subscriber_seconds_since_error',
-      // -1 rather than no series: a subscriber that never failed still shows on a dashboard.
-      help: 'Seconds since the last failed delivery; -1 if none since start.',
-      labelNames: ['subscriber'],
-      collect() {
-        this.reset();
-        const now = Date.now();
-        for (const s of statuses()) this.set({ subscriber: s.url }, s.lastErrorAt ? (now - Date.parse(s.lastErrorAt)) / 1000 : -1);
-      },
-    }),
+// Each delivery as a subscription; the error age counts from its last failure since start.
+subscriptionMetrics(() =>
+  statuses().map((s) => ({
+    name: s.url,
+    cursor: s.cursor,
+    backlog: s.backlog,
+    retries: s.retries,
+    ...(s.lastErrorAt ? { lastError: { message: s.lastError ?? '', at: s.lastErrorAt } } : {}),
+  })),
 );
 
 /** Makes the metrics describe this bus. */

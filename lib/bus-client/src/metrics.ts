@@ -2,6 +2,7 @@
 // subscriber keeps plain numbers on its hot path; they become metrics when Prometheus scrapes.
 import { metric } from '@posts/kit';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { subscriptionMetrics } from './subscription-metrics';
 import type { BusTransport, SubscriptionState } from './transport';
 
 /** What a subscriber counts as it applies the log. */
@@ -99,43 +100,10 @@ function ownSubscription(): Promise<SubscriptionState | undefined> {
   return own.state;
 }
 
-/**
- * On JetStream no bus process exports the per-subscriber figures: each service exports its own
- * consumer's, under the bus's names, so one dashboard reads both backends.
- */
+/** On JetStream no bus process exports the per-subscriber figures: each service exports its own consumer's. */
 function registerOwnSubscription(): void {
-  const gauge = (name: string, help: string, value: (s: SubscriptionState) => number) =>
-    metric(
-      name,
-      () =>
-        new Gauge({
-          name,
-          help,
-          labelNames: ['subscriber'],
-          async collect() {
-            this.reset();
-            const state = await ownSubscription();
-            if (state) this.set({ subscriber: state.name }, value(state));
-          },
-        }),
-    );
-  gauge('bus_subscriber_cursor', 'The last seq the subscriber acknowledged.', (s) => s.cursor);
-  gauge('bus_subscriber_backlog', 'Events in the log after the subscriber cursor.', (s) => s.backlog);
-  gauge('bus_subscriber_seconds_since_error', 'Seconds since the last failed delivery; -1 if none.', (s) =>
-    s.lastError ? (Date.now() - Date.parse(s.lastError.at)) / 1000 : -1,
-  );
-  metric(
-    'bus_subscriber_retries_total',
-    () =>
-      new Counter({
-        name: 'bus_subscriber_retries_total',
-        help: 'Deliveries sent again since start.',
-        labelNames: ['subscriber'],
-        async collect() {
-          this.reset();
-          const state = await ownSubscription();
-          if (state) this.inc({ subscriber: state.name }, state.retries);
-        },
-      }),
-  );
+  subscriptionMetrics(async () => {
+    const state = await ownSubscription();
+    return state ? [state] : [];
+  });
 }
