@@ -1,7 +1,8 @@
 /**
  * Node sizes V8's heap to the machine's memory, not the container's: query, which holds the read model, sets its
  * old space below its memory limit (both manifest sets), so memory follows what it holds. A container that sets one
- * keeps it within its limit.
+ * keeps it within its limit. Every service that replays the log at start may collect its garbage after (the kit does,
+ * given `--expose-gc`), and keeps the young generation the replay grew small.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -50,4 +51,18 @@ test.each(containers.filter((c) => c.container.name === 'query'))(
 test.each(containers)('$where: an old space it sets fits within its memory limit', ({ container }) => {
   const oldSpace = /--max-old-space-size=(\d+)/.exec(optionsOf(container))?.[1];
   if (oldSpace !== undefined) expect(Number(oldSpace)).toBeLessThanOrEqual(mebibytes(container.resources.limits.memory) * 0.75);
+});
+
+const replaying = containers.filter((c) => ['posts', 'comments', 'query', 'moderation'].includes(c.container.name));
+
+test('the four services that replay the log are found in both sets', () => {
+  expect(replaying).toHaveLength(8);
+});
+
+test.each(replaying)('$where: collects after its replay, with a young generation of at most 8 MB a semi-space', ({ container }) => {
+  const options = optionsOf(container).split(/\s+/);
+  expect(options).toContain('--expose-gc');
+  const semiSpace = Number(options.find((o) => o.startsWith('--max-semi-space-size='))?.split('=')[1]);
+  expect(semiSpace).toBeGreaterThan(0);
+  expect(semiSpace).toBeLessThanOrEqual(8);
 });
