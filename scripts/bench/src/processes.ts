@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { request, ROOT, sleep, type ServiceName } from '@posts/runtime';
+import { nodeOptionsOf, request, ROOT, sleep, type ServiceName } from '@posts/runtime';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
@@ -40,11 +40,12 @@ export interface Service {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts a built service (`node <name>/dist/index.js`) as `npm start` does, with the given environment. */
+/** Starts a built service (`node <name>/dist/index.js`) as `npm start` does, with its manifest's Node flags and the given environment. */
 export function startService(name: ServiceName, port: number, env: Record<string, string>): Service {
+  const nodeOptions = nodeOptionsOf(name);
   const child = spawn(process.execPath, ['dist/index.js'], {
     cwd: path.join(ROOT, name),
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';

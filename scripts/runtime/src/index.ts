@@ -1,7 +1,7 @@
 // What the bench, the ops tools and the end-to-end suites use; the load driver is `@posts/runtime/load`.
 export { SERVICE_NAMES, SERVICES, type ServiceEntry, type ServiceName } from './registry';
 export { startSystem, type Ports, type StartOptions, type System, type WorkloadName } from './launcher';
-export type { LocalPod } from './manifests';
+export { nodeOptionsOf, type LocalPod } from './manifests';
 export { installedNatsServer, NATS_INSTALL } from './nats';
 export { DEFAULT_BACKOFF, type Backoff } from './supervisor';
 export { ROOT } from './root';

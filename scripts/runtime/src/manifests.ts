@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { ROOT } from './root';
 
 // YAML documents are untyped until checked where they are read.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -71,6 +72,13 @@ export function containerOf(workload: Doc): Doc {
   const container = workload.spec?.template?.spec?.containers?.[0];
   if (!container) throw new Error(`${workload.kind} ${workload.metadata?.name} has no container`);
   return container;
+}
+
+/** The NODE_OPTIONS `app`'s container sets in infra/k8s, if any: a service started on its own runs with the flags it is deployed with. */
+export function nodeOptionsOf(app: string): string | undefined {
+  const workload = workloadsOf(readManifests(path.join(ROOT, 'infra', 'k8s'))).get(app);
+  const value = workload ? containerOf(workload).env?.find((e: Doc) => e.name === 'NODE_OPTIONS')?.value : undefined;
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** The container's ports (`containerPort`), in the manifest's order. */
