@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   containerPortsOf,
   localAddresses,
+  nodeOptionsOf,
   podEnvironment,
   podNamesOf,
   pointAtLoopback,
@@ -52,6 +53,13 @@ describe('the registry and the real infra/k8s agree', () => {
       expect(containerPortsOf(workloadsOf(docs).get(name))).toEqual([port, 9464]);
     }
   });
+});
+
+test("nodeOptionsOf: a container's NODE_OPTIONS in infra/k8s, for a service started on its own", () => {
+  expect(nodeOptionsOf('query')).toMatch(/--max-old-space-size=\d+/);
+  expect(nodeOptionsOf('comments')).toContain('--expose-gc');
+  expect(nodeOptionsOf('client')).toBeUndefined();
+  expect(nodeOptionsOf('nothing-of-that-name')).toBeUndefined();
 });
 
 describe('what infra/k8s-nats runs', () => {
