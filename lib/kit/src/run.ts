@@ -88,7 +88,8 @@ export function runService(app: Express, { name, start, ...serveOptions }: RunOp
 
 /**
  * Starting replays the log: a burst of garbage that V8 grew the heap for and, with the service idle after it, would
- * keep for good. One full collection hands it back, where the process allows it (`--expose-gc`, as the manifests set).
+ * keep for good. Full collections hand it back, where the process allows it (`--expose-gc`, as the manifests set). The
+ * readiness probe and the ingress learn of the ready service after its next probe, by when this is long done.
  */
 function collectStartGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
