@@ -1,15 +1,12 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { HttpError, z } from '@posts/kit';
+import { HttpError, z, type KeptAnswer } from '@posts/kit';
 import express, { type Router } from 'express';
-import { decodeCursor, encodeCursor, type CursorKind } from './cursor';
+import { decodeCursor, type CursorKind } from './cursor';
+import { COMMENTS_LIMIT, FirstPage, nextCursor, POSTS_LIMIT, postsPageJson } from './first-page';
 import type { Live } from './live';
-import type { Page, Store } from './store';
-
-/** Page sizes (`limit`): posts 10 by default and at most 50 (each with its newest 3 comments); a post's older comments 20 by default and at most 100. */
-const POSTS_LIMIT = { byDefault: 10, max: 50 };
-const COMMENTS_LIMIT = { byDefault: 20, max: 100 };
+import type { Store } from './store';
 
 const limit = ({ byDefault, max }: typeof POSTS_LIMIT) =>
   z
@@ -36,10 +33,10 @@ const seq = z
   .pipe(z.number().max(Number.MAX_SAFE_INTEGER, 'must be an event id from this service'));
 const liveQuery = z.object({ since: seq.optional() });
 
-const nextCursor = (kind: CursorKind, page: Page<unknown>) => (page.nextBefore === null ? null : encodeCursor(kind, page.nextBefore));
-
-export function queryRoutes(store: Store, live: Live): Router {
+/** Query's routes, and its first page, answered before them at the default size. */
+export function queryRoutes(store: Store, live: Live): { routes: Router[]; keptAnswers: KeptAnswer[] } {
   const router = express.Router();
+  const firstPage = new FirstPage(store);
 
   // The course's read: the whole model, streamed a piece at a time (never the whole body in memory), gzipped when asked.
   router.get('/posts', (req, res, next) => {
@@ -59,25 +56,14 @@ export function queryRoutes(store: Store, live: Live): Router {
     });
   });
 
-  // Posts newest first, a page at a time: `{posts: [{id, title, commentCount, comments, olderComments}], next, seq}`, where `seq` is
-  // the last change the page has (a live event id): a client applies the live events after it on top, and skips those up to it.
-  // The first page, the one every visitor opens, is made once per change of the model, not once per request.
-  let newest: { seq: number; limit: number; body: string } | undefined;
+  // Posts newest first, a page at a time (see postsPageJson); the first page as kept.
   router.get('/posts/page', (req, res) => {
     const query = postsPageQuery.parse(req.query);
-    const first = query.cursor === undefined;
-    if (first && newest?.seq === store.seq && newest.limit === query.limit) return void res.type('application/json').send(newest.body);
-    const page = store.postsPage(query.limit, query.cursor);
-    const posts = page.items.map(({ olderBefore, ...post }) => ({
-      ...post,
-      olderComments: olderBefore === null ? null : encodeCursor('comment', olderBefore),
-    }));
-    const body = JSON.stringify({ posts, next: nextCursor('post', page), seq: store.seq });
-    if (first) newest = { seq: store.seq, limit: query.limit, body };
-    res.type('application/json').send(body);
+    const body = query.cursor === undefined ? firstPage.json(query.limit) : postsPageJson(store, query.limit, query.cursor);
+    res.set('content-type', 'application/json; charset=utf-8').send(body);
   });
 
-  // A post's comments older than a cursor (its newest without one), in log order: `{comments, next, seq}`, `seq` as above.
+  // A post's comments older than a cursor (its newest without one), in log order: `{comments, next, seq}`, `seq` as on a page of posts.
   router.get('/posts/comments/page', (req, res) => {
     const query = commentsPageQuery.parse(req.query);
     const page = store.commentsPage(query.post, query.limit, query.cursor);
@@ -93,5 +79,5 @@ export function queryRoutes(store: Store, live: Live): Router {
     live.stream(res, since);
   });
 
-  return router;
+  return { routes: [router], keptAnswers: [firstPage] };
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { parseAllDocuments } from 'yaml';
+import { FirstPage } from '../src/first-page';
 import { fedQuery } from './support';
 
 const c = (id: string) => ({ id, content: `Content of ${id}`, status: 'approved' });
@@ -65,6 +66,23 @@ describe('GET /posts/page', () => {
     // Another size of page is its own.
     expect((await request(q.app).get('/posts/page?limit=1')).body.posts).toHaveLength(1);
     expect((await request(q.app).get('/posts/page?limit=5')).text).toBe(after.text);
+  });
+
+  it('answers the default first page before Express as the route answers it, and anew after a change', async () => {
+    const q = fedQuery();
+    q.post('p1');
+    q.comment('p1', 'c1');
+    const keptBody = jest.spyOn(FirstPage.prototype, 'body');
+    const kept = await request(q.app).get('/posts/page').set('x-request-id', 'r-1');
+    expect(keptBody).toHaveBeenCalledTimes(1);
+    const routed = await request(q.app).get('/posts/page?limit=10');
+    expect(kept.text).toBe(routed.text);
+    expect(kept.headers['content-type']).toBe(routed.headers['content-type']);
+    expect(kept.headers['x-request-id']).toBe('r-1');
+    q.comment('p1', 'c2');
+    expect((await request(q.app).get('/posts/page')).body.posts[0].comments).toEqual([c('c1'), c('c2')]);
+    expect(keptBody).toHaveBeenCalledTimes(2);
+    keptBody.mockRestore();
   });
 
   it('shows 10 posts by default, and an empty page with no next when there are none', async () => {

@@ -1,0 +1,44 @@
+import type { KeptAnswer } from '@posts/kit';
+import { encodeCursor, type CursorKind } from './cursor';
+import type { Page, Store } from './store';
+
+/** Page sizes (`limit`): posts 10 by default and at most 50 (each with its newest 3 comments); a post's older comments 20 by default and at most 100. */
+export const POSTS_LIMIT = { byDefault: 10, max: 50 };
+export const COMMENTS_LIMIT = { byDefault: 20, max: 100 };
+
+export const nextCursor = (kind: CursorKind, page: Page<unknown>) => (page.nextBefore === null ? null : encodeCursor(kind, page.nextBefore));
+
+/**
+ * Posts newest first, a page at a time: `{posts: [{id, title, commentCount, comments, olderComments}], next, seq}`, where `seq` is
+ * the last change the page has (a live event id): a client applies the live events after it on top, and skips those up to it.
+ */
+export function postsPageJson(store: Store, limit: number, before?: number): string {
+  const page = store.postsPage(limit, before);
+  const posts = page.items.map(({ olderBefore, ...post }) => ({
+    ...post,
+    olderComments: olderBefore === null ? null : encodeCursor('comment', olderBefore),
+  }));
+  return JSON.stringify({ posts, next: nextCursor('post', page), seq: store.seq });
+}
+
+/**
+ * The first page, the one every visitor opens: made once per change of the model, not once per request, and kept
+ * (for the size asked last). At the default size it is answered before Express, as `GET /posts/page`.
+ */
+export class FirstPage implements KeptAnswer {
+  readonly path = '/posts/page';
+  private made: { seq: number; limit: number; body: Buffer } | undefined;
+
+  constructor(private readonly store: Store) {}
+
+  /** The first page of `limit` posts, as JSON. */
+  json(limit: number): Buffer {
+    const { seq } = this.store;
+    if (this.made?.seq !== seq || this.made.limit !== limit) this.made = { seq, limit, body: Buffer.from(postsPageJson(this.store, limit)) };
+    return this.made.body;
+  }
+
+  body(): Buffer {
+    return this.json(POSTS_LIMIT.byDefault);
+  }
+}
