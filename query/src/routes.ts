@@ -4,7 +4,7 @@ import { createGzip } from 'node:zlib';
 import { HttpError, z, type KeptAnswer } from '@posts/kit';
 import express, { type Router } from 'express';
 import { decodeCursor, type CursorKind } from './cursor';
-import { COMMENTS_LIMIT, FirstPage, nextCursor, POSTS_LIMIT, postsPageJson } from './first-page';
+import { COMMENTS_LIMIT, FirstPage, nextCursor, POSTS_LIMIT, postsPageJson } from './pages';
 import type { Live } from './live';
 import type { Store } from './store';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { parseAllDocuments } from 'yaml';
-import { FirstPage } from '../src/first-page';
+import { FirstPage } from '../src/pages';
 import { fedQuery } from './support';
 
 const c = (id: string) => ({ id, content: `Content of ${id}`, status: 'approved' });

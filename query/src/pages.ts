@@ -1,3 +1,4 @@
+// Pages of posts and comments: their sizes, a page of posts as JSON, and the first page, kept.
 import type { KeptAnswer } from '@posts/kit';
 import { encodeCursor, type CursorKind } from './cursor';
 import type { Page, Store } from './store';
