@@ -137,7 +137,9 @@ async function main() {
         workDir,
         comments,
         posts: SIZES.readPathPosts,
-        pageRequests: 500,
+        // 10 clients keep 10 reads in flight, so one stall delays 10 at once: 500 reads would make the p99 the worst stall.
+        pageRequests: 5000,
+        pageWarmupRequests: 500,
         pageClients: 10,
         liveUpdates: 20,
         navigations: 3,

@@ -208,6 +208,7 @@ function readPathFigures(readPath: NonNullable<BenchResults['readPath']>, sizes:
     add(g, `first page (GET /posts/page) size, KB, ${at}`, x?.page.bytes, '≤ 50', (v) => v <= 50 * 1024, kb);
     add(g, `first page latency p50, ms, ${at}`, x?.page.latencyMs.p50, '(reported)', null, ms);
     add(g, `first page latency p99, ms, ${at}`, x && x.page.errors === 0 ? x.page.latencyMs.p99 : undefined, '≤ 20', (v) => v <= 20, ms);
+    if (x?.pageWarmup) add(g, `first page latency p99 of the warm-up reads right after start, ms, ${at}`, x.pageWarmup.latencyMs.p99, '(reported)', null, ms);
     add(
       g,
       `live update, comment posted → its event, p99 of ${x ? fmt(x.live.updates) : 'the'} updates, ms, ${at}`,

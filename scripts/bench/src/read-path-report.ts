@@ -14,6 +14,7 @@ const ROWS: Array<[string, (x: ReadPathResult) => string]> = [
   ['first page latency p50, ms', (x) => fmt(x.page.latencyMs.p50, 1)],
   ['first page latency p99, ms', (x) => fmt(x.page.latencyMs.p99, 1)],
   ['first page errors', (x) => `${fmt(x.page.errors)} of ${fmt(x.page.requests)}`],
+  ['first page p99 right after start (warm-up), ms', (x) => (x.pageWarmup ? fmt(x.pageWarmup.latencyMs.p99, 1) : '–')],
   ['live update p50, ms', (x) => fmt(x.live.latencyMs.p50, 1)],
   ['live update p99, ms', (x) => fmt(x.live.latencyMs.p99, 1)],
   ['live updates missed', (x) => `${fmt(x.live.missed)} of ${fmt(x.live.updates)}`],

@@ -38,12 +38,16 @@ function jetStreamSetup(r: BenchResults): string {
 function readPathSection(r: BenchResults): string {
   if (!r.readPath?.length) return '\nNot measured in this run.\n';
   const notes = readPathNotes(r);
+  const shown = r.readPath.find((s) => s.result)?.result;
   return `
 The whole system started on a log of N comments over ${fmt(r.sizes.readPathPosts)} posts, written straight to its data folder (as
 *Catch-up* does), then through the local ingress: the first page \`GET /posts/page\` (its uncompressed body, and the latency
-of ${fmt(r.readPath.find((s) => s.result)?.result?.page.requests ?? 0)} requests from ${fmt(r.readPath.find((s) => s.result)?.result?.page.clients ?? 0)} keep-alive clients), one comment at a time posted with \`/posts/live\` open
+of ${fmt(shown?.page.requests ?? 0)} requests from ${fmt(shown?.page.clients ?? 0)} keep-alive clients, after ${fmt(shown?.pageWarmup?.requests ?? 0)} right
+after start, reported as the warm-up, as the end-to-end runs warm up), one comment at a time posted with \`/posts/live\` open
 (the time until its \`comment\` event arrives, and that event's bytes), the RSS of comments and query afterwards, and the
-page in headless Chromium (navigation until the first post's article is visible, the median of a few).
+page in headless Chromium (navigation until the first post's article is visible, the median of a few). Ten clients keep ten
+reads in flight, so one stall of a process or of the machine delays ten at once: over 500 reads the p99 would be the single
+worst stall, so the judged p99 is over ${fmt(shown?.page.requests ?? 0)}.
 
 ![The read path's figures against the blog's size: first page size and latency, first paint, a new comment's live update and its bytes, RSS of comments and query, each with its goal](read-path.svg)
 

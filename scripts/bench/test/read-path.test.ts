@@ -18,6 +18,12 @@ test('the read path: each figure at each size beside its goal', () => {
   });
   expect(figure('first page latency p99, ms, 1,000 comments')).toMatchObject({ value: '9.0', goal: '≤ 20', pass: true });
   expect(figure('first page latency p50, ms, 1,000 comments')).toMatchObject({ value: '5.0', pass: null });
+  // The same reads right after start are reported beside it, not judged: the goal is the warm system's, as the end-to-end runs'.
+  expect(figure('first page latency p99 of the warm-up reads right after start, ms, 1,000 comments')).toMatchObject({
+    value: '22.0',
+    goal: '(reported)',
+    pass: null,
+  });
   expect(figure('live update, comment posted → its event, p99 of 20 updates, ms, 10,000 comments')).toMatchObject({
     value: '40.0',
     goal: '≤ 1,000',
@@ -110,8 +116,9 @@ test("the read path chart: a panel per figure against the blog's size, each with
   const r = withReadPath();
   const svg = readPathSvg(r);
   expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[^]*<\/svg>\n$/);
-  // page size, page p50 and p99, first paint, live p50 and p99, live bytes, comments and query RSS
-  expect(svg.match(/<path /g)).toHaveLength(9);
+  // page size, page p50, p99 and p99 right after start, first paint, live p50 and p99, live bytes, comments and query RSS
+  expect(svg.match(/<path /g)).toHaveLength(10);
+  expect(svg).toContain('p99 right after start');
   for (const goal of ['goal: ≤ 50 KB', 'goal: p99 ≤ 20 ms', 'goal: ≤ 1 s', 'goal: ≤ 2 KB', 'goal: ≤ 150 MB']) expect(svg).toContain(goal);
   // The sizes on the x axis, and query's RSS at 100,000 comments labelled on its point.
   for (const size of ['1,000', '10,000', '100,000']) expect(svg).toContain(`>${size}</text>`);

@@ -134,6 +134,7 @@ export function readPathRun(comments: number, o: { p99?: number; queryMB?: numbe
     posts: 20,
     startSeconds: grow,
     page: { bytes: 5000 + 200 * grow, requests: 500, clients: 10, errors: 0, latencyMs: { p50: 4 + grow, p99: o.p99 ?? 8 + grow, max: 30 } },
+    pageWarmup: { bytes: 5000 + 200 * grow, requests: 500, clients: 10, errors: 0, latencyMs: { p50: 6 + grow, p99: 21 + grow, max: 40 } },
     live: { updates: 20, missed: 0, latencyMs: { p50: 25, p99: 40, max: 40 }, frameBytes: 206 },
     rssMB: { comments: 60 + 20 * grow, query: o.queryMB ?? 70 + 20 * grow },
     ...(o.notRun ? { firstPaintNotRun: o.notRun } : { firstPaintMs: o.paintMs ?? 300 + 100 * grow, firstContentfulPaintMs: 250 }),
