@@ -158,7 +158,7 @@ export function readPathSvg(r: BenchResults): string {
       series: [
         { label: 'p50', color: '#9ecae1', points: at((x) => x.page.latencyMs.p50) },
         { label: 'p99', color: '#08306b', points: at((x) => x.page.latencyMs.p99), width: 2.5, labels: true },
-        { label: 'p99 right after start', color: '#fd8d3c', points: at((x) => x.pageWarmup?.latencyMs.p99) },
+        { label: 'p99 at start', color: '#fd8d3c', points: at((x) => x.pageWarmup?.latencyMs.p99) },
       ],
       goal: { value: 20, label: 'goal: p99 ≤ 20 ms' },
     },

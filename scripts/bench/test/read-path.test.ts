@@ -118,7 +118,7 @@ test("the read path chart: a panel per figure against the blog's size, each with
   expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[^]*<\/svg>\n$/);
   // page size, page p50, p99 and p99 right after start, first paint, live p50 and p99, live bytes, comments and query RSS
   expect(svg.match(/<path /g)).toHaveLength(10);
-  expect(svg).toContain('p99 right after start');
+  expect(svg).toContain('p99 at start');
   for (const goal of ['goal: ≤ 50 KB', 'goal: p99 ≤ 20 ms', 'goal: ≤ 1 s', 'goal: ≤ 2 KB', 'goal: ≤ 150 MB']) expect(svg).toContain(goal);
   // The sizes on the x axis, and query's RSS at 100,000 comments labelled on its point.
   for (const size of ['1,000', '10,000', '100,000']) expect(svg).toContain(`>${size}</text>`);
