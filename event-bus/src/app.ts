@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignatureGuard } from '@posts/bus-client/signing';
 import { createServiceApp, type Logger } from '@posts/kit';
 import type { Express } from 'express';
@@ -7,9 +6,6 @@ import type { EventLog } from './log';
 import { watchBus } from './metrics';
 import { Publishes } from './publish';
 import { eventRoutes } from './routes';
-
-/** Express's own entry for every request, which it does not type. */
-type Handle = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
 
 export interface Deps {
   log: EventLog;
@@ -23,12 +19,11 @@ export function createApp({ log, deliveries, logger, guard = new SignatureGuard(
   const publishes = new Publishes(log, guard);
   watchBus(log, deliveries);
   // The log's routes are internal traffic, unlogged: publishing is the hot path, and events carry their request ids.
-  const app = createServiceApp({ logger, isReady: () => true, internal: [eventRoutes(log, deliveries, guard, publishes)] }) as Express & { handle: Handle };
-  // Every request reaches Express through app.handle (app.listen, supertest): a plain publish is taken before its router.
-  const handle = app.handle;
-  app.handle = (req, res, next) => {
-    const express = () => handle.call(app, req, res, next);
-    if (!publishes.take(req, res, express)) express();
-  };
-  return app;
+  // A plain publish is taken before Express's router (./publish).
+  return createServiceApp({
+    logger,
+    isReady: () => true,
+    internal: [eventRoutes(log, deliveries, guard, publishes)],
+    frontDoor: (req, res, express) => publishes.take(req, res, express),
+  });
 }
