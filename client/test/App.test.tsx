@@ -530,6 +530,39 @@ describe('adding a comment', () => {
     expect(within(post).getByLabelText('Comment')).toHaveValue('Hello');
   });
 
+  it('keeps a comment typed while the previous one is being sent, and sends it after', async () => {
+    const user = await renderApp([quietPost]);
+    const release = backend.holdNext('POST /posts/p2/comments');
+    const post = article('Quiet post');
+    const field = within(post).getByLabelText('Comment');
+    await user.type(field, 'First{Enter}');
+    await user.clear(field);
+    await user.type(field, 'Second{Enter}');
+    await user.type(field, ' and more');
+    await server(release);
+    await advance(0);
+
+    expect(backend.calls.filter((call) => call.method === 'POST').map((call) => call.body)).toEqual([{ content: 'First' }, { content: 'Second' }]);
+    expect(within(post).getAllByText(PENDING)).toHaveLength(2);
+    // What was sent goes; what was typed after it stays.
+    expect(field).toHaveValue(' and more');
+  });
+
+  it('says which comment was not sent when its send fails after the person typed on, keeping what they typed', async () => {
+    const user = await renderApp([quietPost]);
+    const release = backend.holdNext('POST /posts/p2/comments');
+    backend.failNext('POST /posts/p2/comments', 'network-error');
+    const post = article('Quiet post');
+    const field = within(post).getByLabelText('Comment');
+    await user.type(field, 'First{Enter}');
+    await user.clear(field);
+    await user.type(field, 'Second');
+    await server(release);
+
+    expect(await within(post).findByRole('alert')).toHaveTextContent(`"First" was not sent. ${UNAVAILABLE_MESSAGE}`);
+    expect(field).toHaveValue('Second');
+  });
+
   it('sends a retry of the same text with the same Idempotency-Key, and a new text with a new one', async () => {
     const user = await renderApp([quietPost]);
     backend.failNext('POST /posts/p2/comments', { status: 502, body: { error: { code: 'bad_gateway', message: 'comments is unreachable' } } });

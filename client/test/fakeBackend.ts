@@ -45,6 +45,7 @@ export function fakeBackend(initial: Post[] = [], { postsPerPage = 10, commentsP
   const posts: StoredPost[] = [];
   const changes: Change[] = [];
   const failures = new Map<string, Answer[]>();
+  const holds = new Map<string, Promise<void>[]>();
   const calls: { method: string; url: string; body: unknown; idempotencyKey?: string }[] = [];
   const sources = new Set<FakeEventSource>();
   const streamUrls: string[] = [];
@@ -104,6 +105,8 @@ export function fakeBackend(initial: Post[] = [], { postsPerPage = 10, commentsP
     calls.push({ method, url, body, idempotencyKey: (init.headers as Record<string, string> | undefined)?.['Idempotency-Key'] });
     const [urlPath, search = ''] = url.split('?');
     const query = new URLSearchParams(search);
+    const hold = holds.get(`${method} ${urlPath}`)?.shift();
+    if (hold) await hold;
     const failure = failures.get(`${method} ${urlPath}`)?.shift();
     if (failure === 'network-error') throw new TypeError('Failed to fetch');
     if (failure) return answer(failure.status, failure.body);
@@ -244,6 +247,12 @@ export function fakeBackend(initial: Post[] = [], { postsPerPage = 10, commentsP
     /** The next answers to `method path` (without the query), in order, before normal service resumes. */
     failNext(route: string, ...answers: Answer[]) {
       failures.set(route, [...(failures.get(route) ?? []), ...answers]);
+    },
+    /** Holds the next request to `method path` unanswered (a slow send) until the returned function is called. */
+    holdNext(route: string): () => void {
+      let release!: () => void;
+      holds.set(route, [...(holds.get(route) ?? []), new Promise<void>((resolve) => (release = resolve))]);
+      return () => release();
     },
     setReadModelCaughtUp(caughtUp: boolean) {
       readModelCaughtUp = caughtUp;

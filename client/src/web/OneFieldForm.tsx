@@ -30,7 +30,8 @@ export function OneFieldForm({ className, label, name, button, emptyMessage, sen
           aria-describedby={form.error ? errorId : undefined}
           autoComplete="off"
         />
-        <button type="submit" disabled={form.sending}>
+        {/* Never disabled: a browser drops an Enter whose form's button is, and a submit while sending waits its turn. */}
+        <button type="submit" aria-busy={form.sending}>
           {button}
         </button>
       </div>
