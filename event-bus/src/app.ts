@@ -4,7 +4,6 @@ import type { Express } from 'express';
 import type { Delivery } from './delivery';
 import type { EventLog } from './log';
 import { watchBus } from './metrics';
-import { Publishes } from './publish';
 import { eventRoutes } from './routes';
 
 export interface Deps {
@@ -16,14 +15,7 @@ export interface Deps {
 }
 
 export function createApp({ log, deliveries, logger, guard = new SignatureGuard(undefined) }: Deps): Express {
-  const publishes = new Publishes(log, guard);
   watchBus(log, deliveries);
   // The log's routes are internal traffic, unlogged: publishing is the hot path, and events carry their request ids.
-  // A plain publish is taken before Express's router (./publish).
-  return createServiceApp({
-    logger,
-    isReady: () => true,
-    internal: [eventRoutes(log, deliveries, guard, publishes)],
-    frontDoor: (req, res, express) => publishes.take(req, res, express),
-  });
+  return createServiceApp({ logger, isReady: () => true, internal: [eventRoutes(log, deliveries, guard)] });
 }

@@ -1,11 +1,10 @@
-import { LOG_HEAD_HEADER, LOG_ID_HEADER } from '@posts/bus-client/protocol';
+import { LOG_HEAD_HEADER, LOG_ID_HEADER, MAX_EVENT_BYTES, publishSchema } from '@posts/bus-client/protocol';
 import type { SignatureGuard } from '@posts/bus-client/signing';
 import { HttpError } from '@posts/kit';
 import express, { type ErrorRequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Delivery } from './delivery';
 import { EventTooLargeError, LogUnavailableError, UnstorableEventError, type EventLog } from './log';
-import type { Publishes } from './publish';
 
 const readQuery = z.object({
   after: z.coerce.number().int().min(0).optional(),
@@ -37,11 +36,16 @@ function writeChunk(res: Response, chunk: string | Buffer): Promise<void> {
 }
 
 /** The log's routes, each behind `guard`: with a secret, only requests signed with it get past. */
-export function eventRoutes(log: EventLog, deliveries: Delivery[], guard: SignatureGuard, publishes: Publishes): Router {
+export function eventRoutes(log: EventLog, deliveries: Delivery[], guard: SignatureGuard): Router {
   const router = express.Router();
 
-  // What the front door (./publish) left, and its refusals.
-  router.post('/events', ...publishes.route());
+  // A publish: 201 when anything was new, 200 when all were there already; `{id, seq}` for one event, an array for a batch.
+  router.post('/events', ...guard.json('1mb'), async (req, res) => {
+    const body = publishSchema.parse(req.body);
+    const results = await log.append(Array.isArray(body) ? body : [body], MAX_EVENT_BYTES);
+    const stored = results.some((r) => !r.duplicate);
+    res.status(stored ? 201 : 200).json(Array.isArray(body) ? results : { id: results[0].id, seq: results[0].seq });
+  });
 
   router.get('/events', ...guard.bodiless(), (req, res, next) => {
     const { after, limit } = readQuery.parse(req.query);

@@ -1,6 +1,6 @@
 // POST /events, the hot path, answered byte for byte as it always was: each answer's status line,
 // headers (no request id, no ETag, no X-Powered-By) and body, over raw keep-alive connections, in
-// open mode and with a secret; and a plain publish answered exactly as Express's route answers it.
+// open mode and with a secret.
 import { once } from 'node:events';
 import { Server } from 'node:http';
 import net from 'node:net';
@@ -283,39 +283,5 @@ describe('POST /events with a secret', () => {
     expect([bus.log.head, bus.guard.unauthorizedRequests, bus.logged.length]).toEqual([0, refused, refused]);
     c.write(post(event('next'), signed(event('next'))));
     expect(await c.answer()).toBe(answer('201 Created', '{"id":"next","seq":1}'));
-  });
-});
-
-describe('a plain publish', () => {
-  // `Application/JSON` is the same type to express.json, and leaves the request to Express's route.
-  const viaExpress = (headers: Headers) => ({ ...headers, 'content-type': 'Application/JSON' });
-  const bodies = [
-    event('a'),
-    event('a'),
-    `[${event('a')},${event('b')}]`,
-    '{"type":',
-    'null',
-    '',
-    '{"type":"","data":1}',
-    `\ufeff${event('c')}`,
-    event('big', { text: 'x'.repeat(70_000) }),
-    `{"type":"T","data":{"deep":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`,
-    OVER_1_MB,
-  ];
-
-  it.each([false, true])('is answered as Express’s route answers it (with a secret: %s)', async (secret) => {
-    const answers: string[][] = [];
-    for (const route of [(h: Headers) => h, viaExpress]) {
-      const bus = await startBus({ secret });
-      const c = await connect(bus.port);
-      const got: string[] = [];
-      for (const body of [...bodies, ...(secret ? ['forged'] : [])]) {
-        const headers = secret ? (body === 'forged' ? signed('not it') : signed(body)) : {};
-        c.write(post(body === 'forged' ? event('f') : body, route(headers)));
-        got.push(await c.answer());
-      }
-      answers.push(got);
-    }
-    expect(answers[0]).toEqual(answers[1]);
   });
 });
