@@ -13,5 +13,5 @@ export interface Deps {
 }
 
 export function createApp({ subscriber, store, live, logger, corsOrigins }: Deps) {
-  return createServiceApp({ logger, isReady: () => subscriber.ready, internal: [subscriber], ...queryRoutes(store, live), corsOrigins });
+  return createServiceApp({ logger, isReady: () => subscriber.ready, internal: [subscriber], routes: [queryRoutes(store, live)], corsOrigins });
 }

@@ -1,5 +1,4 @@
 // Pages of posts and comments: their sizes, a page of posts as JSON, and the first page, kept.
-import type { KeptAnswer } from '@posts/kit';
 import { encodeCursor, type CursorKind } from './cursor';
 import type { Page, Store } from './store';
 
@@ -22,12 +21,8 @@ export function postsPageJson(store: Store, limit: number, before?: number): str
   return JSON.stringify({ posts, next: nextCursor('post', page), seq: store.seq });
 }
 
-/**
- * The first page, the one every visitor opens: made once per change of the model, not once per request, and kept
- * (for the size asked last). At the default size it is answered before Express, as `GET /posts/page`.
- */
-export class FirstPage implements KeptAnswer {
-  readonly path = '/posts/page';
+/** The first page, the one every visitor opens: made once per change of the model, not once per request, and kept (for the size asked last). */
+export class FirstPage {
   private made: { seq: number; limit: number; body: Buffer } | undefined;
 
   constructor(private readonly store: Store) {}
@@ -37,9 +32,5 @@ export class FirstPage implements KeptAnswer {
     const { seq } = this.store;
     if (this.made?.seq !== seq || this.made.limit !== limit) this.made = { seq, limit, body: Buffer.from(postsPageJson(this.store, limit)) };
     return this.made.body;
-  }
-
-  body(): Buffer {
-    return this.json(POSTS_LIMIT.byDefault);
   }
 }

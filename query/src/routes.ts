@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { HttpError, z, type KeptAnswer } from '@posts/kit';
+import { HttpError, z } from '@posts/kit';
 import express, { type Router } from 'express';
 import { decodeCursor, type CursorKind } from './cursor';
 import { COMMENTS_LIMIT, FirstPage, nextCursor, POSTS_LIMIT, postsPageJson } from './pages';
@@ -33,8 +33,8 @@ const seq = z
   .pipe(z.number().max(Number.MAX_SAFE_INTEGER, 'must be an event id from this service'));
 const liveQuery = z.object({ since: seq.optional() });
 
-/** Query's routes, and its first page, answered before them at the default size. */
-export function queryRoutes(store: Store, live: Live): { routes: Router[]; keptAnswers: KeptAnswer[] } {
+/** Query's reads: the whole model, pages of posts and of comments, and the live stream. */
+export function queryRoutes(store: Store, live: Live): Router {
   const router = express.Router();
   const firstPage = new FirstPage(store);
 
@@ -79,5 +79,5 @@ export function queryRoutes(store: Store, live: Live): { routes: Router[]; keptA
     live.stream(res, since);
   });
 
-  return { routes: [router], keptAnswers: [firstPage] };
+  return router;
 }

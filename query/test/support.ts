@@ -18,7 +18,7 @@ export function fedQuery(log = logger, liveOptions?: LiveOptions) {
   return {
     store,
     live,
-    app: createServiceApp({ logger: log, isReady: () => true, ...queryRoutes(store, live) }),
+    app: createServiceApp({ logger: log, isReady: () => true, routes: [queryRoutes(store, live)] }),
     post: (id: string, title = `Title of ${id}`) => store.addPost(id, title, ++seq),
     comment: (postId: string, id: string, content = `Content of ${id}`, status: CommentStatus = 'approved') =>
       store.addComment(postId, { id, content, status }, ++seq),
