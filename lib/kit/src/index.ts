@@ -1,5 +1,5 @@
 // The service kit: what every posts.com service does the same way. It knows nothing of the bus.
-export { createServiceApp, type Attachment, type FrontDoor, type KeptAnswer, type ServiceAppOptions } from './app';
+export { createServiceApp, type Attachment, type ServiceAppOptions } from './app';
 export { backoff, sleep } from './backoff';
 export { env, loadConfig } from './config';
 export { newResourceId, publicJson, text } from './edge';

@@ -1,6 +1,6 @@
 // Prometheus metrics: one registry per process (prom-client's default, so the SDK's and the bus's
 // metrics show beside the kit's), the request histogram, and the listener that serves them.
-import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Histogram, register, type Metric } from 'prom-client';
@@ -37,27 +37,19 @@ function routeOf(req: Parameters<RequestHandler>[0], status: number): string {
 /** Whether this process serves its metrics: without METRICS_PORT, requests are not timed at all. */
 let serving = false;
 
-/** A child of the histogram per label set, made once. */
-const durationByLabels = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
-
-/** Times the request into `http_request_duration_seconds` when it finishes, under the route `routeAt` names then; nothing unless the metrics are served. */
-export function timeWhenFinished(req: IncomingMessage, res: ServerResponse, routeAt: (status: number) => string): void {
-  if (!serving) return;
-  const started = performance.now();
-  res.once('finish', () => {
-    const method = req.method ?? '';
-    const route = routeAt(res.statusCode);
-    const key = `${method} ${res.statusCode} ${route}`;
-    let child = durationByLabels.get(key);
-    if (!child) durationByLabels.set(key, (child = requestDuration.labels(method, route, String(res.statusCode))));
-    child.observe((performance.now() - started) / 1000);
-  });
-}
-
-/** Times every request that reaches Express, under the route template it matched. */
+/** Times every request into `http_request_duration_seconds`, once the metrics are served; a child per label set, made once. */
 export function httpMetrics(): RequestHandler {
+  const children = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
   return (req, res, next) => {
-    timeWhenFinished(req, res, (status) => routeOf(req, status));
+    if (!serving) return next();
+    const started = performance.now();
+    res.once('finish', () => {
+      const route = routeOf(req, res.statusCode);
+      const key = `${req.method} ${res.statusCode} ${route}`;
+      let child = children.get(key);
+      if (!child) children.set(key, (child = requestDuration.labels(req.method, route, String(res.statusCode))));
+      child.observe((performance.now() - started) / 1000);
+    });
     next();
   };
 }

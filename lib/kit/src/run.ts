@@ -79,22 +79,8 @@ export interface RunOptions extends ServeOptions {
 export function runService(app: Express, { name, start, ...serveOptions }: RunOptions): void {
   serve(app, serveOptions)
     .then(() => start?.())
-    .then(collectStartGarbage)
     .catch((err: unknown) => {
       process.stderr.write(`${name}: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(1);
     });
-}
-
-/**
- * Starting replays the log: a burst of garbage that V8 grew the heap for and, with the service idle after it, would
- * keep for good. Full collections hand it back, where the process allows it (`--expose-gc`, as the manifests set). The
- * readiness probe and the ingress learn of the ready service after its next probe, by when this is long done.
- */
-function collectStartGarbage(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return;
-  gc();
-  // The first collection frees the garbage and leaves pages part-empty; the second moves what lives there so they go back.
-  gc();
 }

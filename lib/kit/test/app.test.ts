@@ -75,43 +75,6 @@ describe('createServiceApp', () => {
     expect((await request(a).get('/file')).body).toEqual({ error: { code: 'not_found', message: 'Not found.' } }); // no path leaks
   });
 
-  describe('a kept answer', () => {
-    const routed = express.Router().get('/kept', (_req, res) => void res.json({ via: 'route' }));
-    const keptApp = (body: () => Buffer, corsOrigins?: string[]) =>
-      createServiceApp({ logger, isReady: () => true, routes: [routed], keptAnswers: [{ path: '/kept', body }], corsOrigins });
-    const kept = () => Buffer.from('{"via":"kept"}');
-
-    it('answers a GET of its path before Express, with a request id and a log line as any route', async () => {
-      const a = keptApp(kept);
-      const given = await request(a).get('/kept').set('x-request-id', 'req-7');
-      expect(given.text).toBe('{"via":"kept"}');
-      expect(given.headers['content-type']).toBe('application/json; charset=utf-8');
-      expect(given.headers['x-request-id']).toBe('req-7');
-      const made = await request(a).get('/kept');
-      expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
-      expect(lines).toEqual([
-        expect.objectContaining({ reqId: 'req-7', method: 'GET', url: '/kept', status: 200, msg: 'request completed' }),
-        expect.objectContaining({ reqId: made.headers['x-request-id'], url: '/kept', status: 200 }),
-      ]);
-    });
-
-    it('leaves the rest at its path to the routes: a query string, HEAD, a cross-origin request, a body that failed', async () => {
-      expect((await request(keptApp(kept)).get('/kept?fresh=1')).body).toEqual({ via: 'route' });
-      expect((await request(keptApp(kept)).head('/kept')).headers['content-length']).toBe(String('{"via":"route"}'.length));
-      const cors = keptApp(kept, ['http://elsewhere.example']);
-      const crossOrigin = await request(cors).get('/kept').set('origin', 'http://elsewhere.example');
-      expect(crossOrigin.body).toEqual({ via: 'route' });
-      expect(crossOrigin.headers['access-control-allow-origin']).toBe('http://elsewhere.example');
-      expect((await request(cors).get('/kept')).body).toEqual({ via: 'kept' });
-      lines.length = 0;
-      const failing = keptApp(() => {
-        throw new Error('cannot make it');
-      });
-      expect((await request(failing).get('/kept')).body).toEqual({ via: 'route' });
-      expect(lines).toHaveLength(1); // logged once, by the route
-    });
-  });
-
   it('cuts a half-sent answer rather than leave it hanging', async () => {
     await expect(request(app()).get('/half')).rejects.toThrow();
   });

@@ -54,20 +54,6 @@ it('times requests by method, route template and status, never by the URL', asyn
   expect(text).not.toMatch(/first-post|second-post|no\/such/);
 });
 
-it('times a kept answer under its path', async () => {
-  const app = createServiceApp({ logger, isReady: () => true, keptAnswers: [{ path: '/front/page', body: () => Buffer.from('{}') }] });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  try {
-    for (let i = 0; i < 3; i++) expect((await fetch(`http://127.0.0.1:${portOf(server)}/front/page`)).status).toBe(200);
-  } finally {
-    server.closeAllConnections();
-    server.close();
-  }
-  expect(await scrape()).toMatch(/^http_request_duration_seconds_count\{method="GET",route="\/front\/page",status="200"\} 3$/m);
-});
-
 it('times nothing in a process that serves no metrics', () => {
   const script = `
     const { createLogger, createServiceApp, metricsRegistry } = require('./src');
