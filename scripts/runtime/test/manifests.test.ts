@@ -57,7 +57,7 @@ describe('the registry and the real infra/k8s agree', () => {
 
 test("nodeOptionsOf: a container's NODE_OPTIONS in infra/k8s, for a service started on its own", () => {
   expect(nodeOptionsOf('query')).toMatch(/--max-old-space-size=\d+/);
-  expect(nodeOptionsOf('comments')).toContain('--expose-gc');
+  expect(nodeOptionsOf('comments')).toBe('--max-semi-space-size=8');
   expect(nodeOptionsOf('client')).toBeUndefined();
   expect(nodeOptionsOf('nothing-of-that-name')).toBeUndefined();
 });
