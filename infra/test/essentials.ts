@@ -45,7 +45,7 @@ function podEssentials(pod: any): any {
 
 /** One object's essentials; undefined fields are left out, so JSON and the object compare alike. */
 function essentialsOf(obj: Obj): any {
-  const head = { kind: obj.kind, name: obj.metadata.name, labels: obj.metadata.labels };
+  const head = { kind: obj.kind, name: obj.metadata.name, labels: obj.metadata.labels, annotations: obj.metadata.annotations };
   switch (obj.kind) {
     case 'Deployment':
     case 'StatefulSet':
@@ -65,8 +65,20 @@ function essentialsOf(obj: Obj): any {
   }
 }
 
+/** Keys in name order at every depth, so the fixture reads the same however a tool ordered them. */
+const sortedKeys = (value: any): any =>
+  Array.isArray(value)
+    ? value.map(sortedKeys)
+    : value && typeof value === 'object'
+      ? Object.fromEntries(
+          Object.keys(value)
+            .sort()
+            .map((k) => [k, sortedKeys(value[k])]),
+        )
+      : value;
+
 /** The essentials of every object, ordered by kind and name as no set promises an order. */
 export function essentials(objects: Obj[]): any[] {
   const key = (o: Obj) => `${o.kind}/${o.metadata.name}`;
-  return [...objects].sort((a, b) => key(a).localeCompare(key(b))).map(essentialsOf);
+  return [...objects].sort((a, b) => key(a).localeCompare(key(b))).map((o) => sortedKeys(essentialsOf(o)));
 }

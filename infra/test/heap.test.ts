@@ -8,13 +8,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ROOT } from './dockerfile';
+import { objects } from './k8s-nats-set';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-const containers = ['k8s', 'k8s-nats'].flatMap((set) =>
-  fs
-    .readdirSync(path.join(ROOT, 'infra', set))
-    .filter((file) => file.endsWith('.yaml'))
-    .flatMap((file) => parseAllDocuments(fs.readFileSync(path.join(ROOT, 'infra', set, file), 'utf8')).map((doc) => doc.toJSON() as any))
+const k8s = fs
+  .readdirSync(path.join(ROOT, 'infra', 'k8s'))
+  .filter((file) => file.endsWith('.yaml'))
+  .flatMap((file) => parseAllDocuments(fs.readFileSync(path.join(ROOT, 'infra', 'k8s', file), 'utf8')).map((doc) => doc.toJSON() as any));
+const containers = Object.entries({ k8s, 'k8s-nats': objects }).flatMap(([set, list]) =>
+  list
     .filter((obj) => obj?.kind === 'Deployment')
     .flatMap((obj) => (obj.spec.template.spec.containers as any[]).map((c) => ({ where: `${set}/${obj.metadata.name}/${c.name}`, container: c }))),
 );

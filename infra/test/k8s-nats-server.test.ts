@@ -1,5 +1,5 @@
 /**
- * infra/k8s-nats's nats.conf, run: three nats-server processes with the ConfigMap's configuration and the
+ * infra/k8s-nats's nats.conf as the overlay renders it, run: three nats-server processes with the ConfigMap's configuration and the
  * environment the StatefulSet gives each pod (its name, the Secret's passwords, quoted), and the backends
  * logging in with the EVENT_BUS_URL Kubernetes composes for them, through the SDK's JetStream transport.
  */
@@ -11,14 +11,12 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamTransport } from '../../lib/bus-client/src/jetstream-transport';
 import { installedNatsServer, localConf, startCluster, type LocalCluster } from './k8s-nats-cluster';
-import { BACKENDS, NATS_SET, NATS_USERS, expandEnv, loadSet, type EnvVar } from './k8s-nats-set';
+import { BACKENDS, NATS_USERS, expandEnv, named, type EnvVar } from './k8s-nats-set';
 
-const objects = loadSet(NATS_SET).map((d) => d.obj);
-const statefulSet = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'nats')!;
+const statefulSet = named('StatefulSet', 'nats');
 const natsContainer = statefulSet.spec.template.spec.containers[0];
-const natsConf = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'nats-config')!.data!['nats.conf'];
-const envOf = (svc: string): EnvVar[] =>
-  objects.find((o) => o.kind === 'Deployment' && o.metadata.name === `${svc}-depl`)!.spec.template.spec.containers[0].env;
+const natsConf: string = named('ConfigMap', 'nats-config').data['nats.conf'];
+const envOf = (svc: string): EnvVar[] => named('Deployment', `${svc}-depl`).spec.template.spec.containers[0].env;
 const WRITERS = ['posts', 'comments', 'moderation'];
 const STREAM = 'EVENTS';
 

@@ -9,6 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { loadRoutes } from '../../scripts/runtime/src/ingress';
 import { ROOT } from './dockerfile';
+import { objects } from './k8s-nats-set';
 
 const BUFFERING = 'nginx.ingress.kubernetes.io/proxy-buffering';
 const READ_TIMEOUT = 'nginx.ingress.kubernetes.io/proxy-read-timeout';
@@ -40,7 +41,7 @@ test("it holds the streams alone: /posts/live to query, and the console's /conso
 });
 
 test('infra/k8s-nats has the very same Ingress', () => {
-  const nats = load('infra/k8s-nats').filter((o) => o.kind === 'Ingress');
+  const nats = objects.filter((o) => o.kind === 'Ingress');
   expect(nats.find((i) => i.metadata.name === 'ingress-live')).toEqual(streaming[0]);
 });
 

@@ -1,10 +1,11 @@
 /**
- * What runs locally is read from the manifests the cluster applies (infra/k8s, or infra/k8s-nats): which
+ * What runs locally is read from the manifests the cluster applies (infra/k8s, or the overlay infra/k8s-nats as kubectl renders it): which
  * workspace each Service reaches, how many pods each Deployment and StatefulSet runs, and each pod's
  * container environment with the cluster's addresses pointed at loopback. So a setting changed for the
  * cluster is changed for `npm start` too.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ROOT } from './root';
@@ -13,18 +14,40 @@ import { ROOT } from './root';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Doc = any;
 
-/** Every document of every YAML file in `k8sDir` (multi-document files included), files in name order. */
+/** How to get kubectl, which renders an overlay. */
+export const KUBECTL_INSTALL = 'install kubectl (https://kubernetes.io/docs/tasks/tools/)';
+
+/**
+ * Every object `k8sDir` deploys: a kustomize overlay (it holds a kustomization.yaml, as infra/k8s-nats) as
+ * `kubectl kustomize` renders it; any other folder (infra/k8s) as `kubectl apply -f` reads it, every document
+ * of every YAML file in name order (multi-document files included).
+ */
 export function readManifests(k8sDir: string): Doc[] {
+  if (existsSync(path.join(k8sDir, 'kustomization.yaml'))) return documentsOf(rendered(k8sDir), `kubectl kustomize ${k8sDir}`);
   const files = readdirSync(k8sDir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort();
+  return files.flatMap((file) => documentsOf(readFileSync(path.join(k8sDir, file), 'utf8'), file));
+}
+
+/** The overlay in `dir` as `kubectl kustomize` renders it (offline: its base is a folder beside it). */
+function rendered(dir: string): string {
+  const run = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', env: process.env, maxBuffer: 64 * 2 ** 20 });
+  if ((run.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    throw new Error(`${dir} is a kustomize overlay, and kubectl, which renders it, is not on PATH: ${KUBECTL_INSTALL}`);
+  }
+  if (run.error) throw run.error;
+  if (run.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${run.stderr.trim()}`);
+  return run.stdout;
+}
+
+/** The objects of a YAML text (`where` names it in errors); empty documents are skipped. */
+function documentsOf(text: string, where: string): Doc[] {
   const docs: Doc[] = [];
-  for (const file of files) {
-    for (const doc of parseAllDocuments(readFileSync(path.join(k8sDir, file), 'utf8'))) {
-      if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0].message}`);
-      const value = doc.toJS();
-      if (value && typeof value === 'object') docs.push(value);
-    }
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new Error(`${where}: ${doc.errors[0].message}`);
+    const value = doc.toJS();
+    if (value && typeof value === 'object') docs.push(value);
   }
   return docs;
 }

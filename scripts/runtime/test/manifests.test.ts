@@ -8,6 +8,7 @@ import {
   podEnvironment,
   podNamesOf,
   pointAtLoopback,
+  KUBECTL_INSTALL,
   readManifests,
   replicasOf,
   secretKeysOf,
@@ -60,6 +61,23 @@ test("nodeOptionsOf: a container's NODE_OPTIONS in infra/k8s, for a service star
   expect(nodeOptionsOf('comments')).toBe('--max-semi-space-size=8');
   expect(nodeOptionsOf('client')).toBeUndefined();
   expect(nodeOptionsOf('nothing-of-that-name')).toBeUndefined();
+});
+
+describe('readManifests', () => {
+  test('renders an overlay with kubectl kustomize, and reads any other folder as its YAML files, without kubectl', () => {
+    expect(natsDocs.filter((d) => d.kind === 'StatefulSet').map((d) => d.metadata.name)).toEqual(['nats']);
+    expect(natsDocs.filter((d) => d.kind === 'Deployment' && d.metadata.name === 'event-bus-depl')).toEqual([]);
+    const path_ = process.env.PATH;
+    process.env.PATH = path.join(os.tmpdir(), 'no-kubectl-here');
+    try {
+      expect(readManifests(realK8s)).toEqual(docs);
+      expect(() => readManifests(realK8sNats)).toThrow(
+        `${realK8sNats} is a kustomize overlay, and kubectl, which renders it, is not on PATH: ${KUBECTL_INSTALL}`,
+      );
+    } finally {
+      process.env.PATH = path_;
+    }
+  });
 });
 
 describe('what infra/k8s-nats runs', () => {
