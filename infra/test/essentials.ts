@@ -10,7 +10,13 @@ import { parseAllDocuments } from 'yaml';
 import { ROOT } from './dockerfile';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-export type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: any };
+export type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: any;
+  data?: any;
+};
 
 /** Every object `kubectl kustomize <folder>` renders (kubectl reads the folder offline). */
 export function rendered(folder: string): Obj[] {
