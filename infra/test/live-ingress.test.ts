@@ -8,9 +8,11 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { loadRoutes } from '../../scripts/runtime/src/ingress';
+import { SERVICES } from '../../scripts/runtime/src/registry';
 import { ROOT } from './dockerfile';
 import { objects } from './k8s-nats-set';
 
+const PORT = Object.fromEntries(SERVICES.map((s) => [s.name, s.port]));
 const BUFFERING = 'nginx.ingress.kubernetes.io/proxy-buffering';
 const READ_TIMEOUT = 'nginx.ingress.kubernetes.io/proxy-read-timeout';
 
@@ -35,8 +37,8 @@ test('the live stream is one Ingress, valid against the schema, unbuffered and w
 
 test("it holds the streams alone: /posts/live to query, and the console's /console/api/live to the client", () => {
   expect(pathsOf(streaming[0]).map((p) => [p.path, p.pathType, p.backend.service.name, p.backend.service.port.number])).toEqual([
-    ['/posts/live', 'ImplementationSpecific', 'query-srv', 4002],
-    ['/console/api/live', 'ImplementationSpecific', 'client-srv', 3000],
+    ['/posts/live', 'ImplementationSpecific', 'query-srv', PORT.query],
+    ['/console/api/live', 'ImplementationSpecific', 'client-srv', PORT.client],
   ]);
 });
 
@@ -51,7 +53,7 @@ test('the Gateway API routes /posts/live to query with an Exact match, which bea
   expect(owners.map((r) => r.metadata.name)).toEqual(['posts-route']);
   const rule = owners[0].spec.rules.find((x: any) => x.matches.some((m: any) => m.path.value === '/posts/live'));
   expect(rule.matches.find((m: any) => m.path.value === '/posts/live').path.type).toBe('Exact');
-  expect(rule.backendRefs).toEqual([{ name: 'query-srv', port: 4002 }]);
+  expect(rule.backendRefs).toEqual([{ name: 'query-srv', port: PORT.query }]);
 });
 
 test.each(['infra/k8s', 'infra/k8s-nats'])('the local ingress reads them from %s: the live route streams, the others keep the default', (dir) => {

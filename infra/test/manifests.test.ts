@@ -168,7 +168,7 @@ describe.each(SERVICES)('%s', (svc) => {
   test('sets the environment the service reads', () => {
     const env = envOf(svc);
     expect(env).toMatchObject({ PORT: String(port), HOST: '0.0.0.0', LOG_LEVEL: 'info' });
-    if (svc !== 'event-bus') expect(env.EVENT_BUS_URL).toBe('http://event-bus-srv:4005');
+    if (svc !== 'event-bus') expect(env.EVENT_BUS_URL).toBe(`http://event-bus-srv:${PORTS['event-bus']}`);
     if (svc === 'moderation') expect(env.BANNED_WORDS).toBeTruthy();
   });
 

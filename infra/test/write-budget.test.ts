@@ -8,9 +8,11 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { loadRoutes } from '../../scripts/runtime/src/ingress';
+import { SERVICES } from '../../scripts/runtime/src/registry';
 import { ROOT } from './dockerfile';
 
 const K8S = path.join(ROOT, 'infra', 'k8s');
+const PORT = Object.fromEntries(SERVICES.map((s) => [s.name, s.port]));
 const LIMIT_RPS = 'nginx.ingress.kubernetes.io/limit-rps';
 const BURST_MULTIPLIER = 'nginx.ingress.kubernetes.io/limit-burst-multiplier';
 
@@ -42,8 +44,8 @@ test('the writes are one Ingress with limit-rps 5 and a burst of 20, valid again
 
 test('it holds the two write paths, to posts and comments, and nothing else', () => {
   expect(pathsOf(limited[0]).map((p) => [p.path, p.backend.service.name, p.backend.service.port.number])).toEqual([
-    ['/posts/create', 'posts-srv', 4000],
-    ['/posts/([^/]+)/comments', 'comments-srv', 4001],
+    ['/posts/create', 'posts-srv', PORT.posts],
+    ['/posts/([^/]+)/comments', 'comments-srv', PORT.comments],
   ]);
 });
 

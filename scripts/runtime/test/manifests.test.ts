@@ -19,7 +19,7 @@ import {
   type LocalPod,
   type Secrets,
 } from '../src/manifests';
-import { SERVICE_NAMES, SERVICES } from '../src/registry';
+import { SERVICE_NAMES, SERVICES, servicesIn } from '../src/registry';
 
 const realK8s = path.resolve(__dirname, '../../../infra/k8s');
 const realK8sNats = path.resolve(__dirname, '../../../infra/k8s-nats');
@@ -40,7 +40,14 @@ function localCluster(from: Doc[], secrets: Secrets): { cluster: LocalCluster; p
   return { cluster: { services, addresses: localAddresses(services, pods), secrets }, pods };
 }
 
-describe('the registry and the real infra/k8s agree', () => {
+describe('the registry, read from infra/k8s', () => {
+  test('a Deployment that no Service selects, or two do, is an error naming its app', () => {
+    const withoutService = docs.filter((d) => !(d.kind === 'Service' && d.metadata.name === 'posts-srv'));
+    expect(() => servicesIn(withoutService)).toThrow('Deployment of app posts: one Service must select its pods, not 0');
+    const twice = [...docs, { ...docs.find((d) => d.kind === 'Service' && d.metadata.name === 'query-srv'), metadata: { name: 'query-2-srv' } }];
+    expect(() => servicesIn(twice)).toThrow('Deployment of app query: one Service must select its pods, not 2');
+  });
+
   test('every service has a Deployment of one replica, and every Deployment is a service', () => {
     const workloads = workloadsOf(docs);
     expect([...workloads.keys()].sort()).toEqual([...SERVICE_NAMES].sort());
