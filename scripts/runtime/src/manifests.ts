@@ -27,6 +27,11 @@ export function readManifests(k8sDir: string): Doc[] {
   const files = readdirSync(k8sDir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort();
+  return readManifestFiles(k8sDir, files);
+}
+
+/** Every document of the YAML `files` of `k8sDir`, in the order given. */
+export function readManifestFiles(k8sDir: string, files: string[]): Doc[] {
   return files.flatMap((file) => documentsOf(readFileSync(path.join(k8sDir, file), 'utf8'), file));
 }
 

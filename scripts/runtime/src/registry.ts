@@ -1,10 +1,12 @@
 /**
  * The one list of posts.com's services, read from infra/k8s: each Deployment's pod label `app` names a service,
  * and the Service that selects its pods gives its port. The launcher, the images, the doctor and the tests read it.
- * Adding a service is its own folder (with its Dockerfile) and its manifest in infra/k8s.
+ * Adding a service is its own folder (with its Dockerfile), its manifest in infra/k8s and a line in infra/k8s/Kustomization.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { readManifests, servicesOf, workloadsOf, type Doc } from './manifests';
+import { parse } from 'yaml';
+import { readManifestFiles, servicesOf, workloadsOf, type Doc } from './manifests';
 import { ROOT } from './root';
 
 export interface ServiceEntry {
@@ -17,18 +19,11 @@ export interface ServiceEntry {
 /** A service's name: a Deployment's pod label `app` in infra/k8s. */
 export type ServiceName = string;
 
-/** Whether its pods keep data on a PersistentVolumeClaim: the event bus, whose volume holds the log. */
-const holdsData = (workload: Doc): boolean => (workload.spec.template.spec.volumes ?? []).some((v: Doc) => v.persistentVolumeClaim);
-
-/**
- * Each Deployment among `docs` with the first port of the one Service that selects its pods: in their order, but
- * one that holds data first, as it starts before the services that need it.
- */
+/** Each Deployment among `docs`, in their order, with the first port of the one Service that selects its pods. */
 export function servicesIn(docs: Doc[]): ServiceEntry[] {
   const services = [...servicesOf(docs)];
   return [...workloadsOf(docs)]
     .filter(([, workload]) => workload.kind === 'Deployment')
-    .sort(([, a], [, b]) => Number(holdsData(b)) - Number(holdsData(a)))
     .map(([app]) => {
       const selecting = services.filter(([, service]) => service.app === app);
       if (selecting.length !== 1) throw new Error(`Deployment of app ${app}: one Service must select its pods, not ${selecting.length}`);
@@ -38,6 +33,10 @@ export function servicesIn(docs: Doc[]): ServiceEntry[] {
     });
 }
 
-export const SERVICES: readonly ServiceEntry[] = servicesIn(readManifests(path.join(ROOT, 'infra', 'k8s')));
+const K8S = path.join(ROOT, 'infra', 'k8s');
+/** The files of infra/k8s in the order its Kustomization lists them: the event bus first, as it starts first. */
+const files: string[] = parse(readFileSync(path.join(K8S, 'Kustomization'), 'utf8')).resources;
+
+export const SERVICES: readonly ServiceEntry[] = servicesIn(readManifestFiles(K8S, files));
 
 export const SERVICE_NAMES: readonly ServiceName[] = SERVICES.map((s) => s.name);
