@@ -1,17 +1,15 @@
 /**
- * The nats.conf of infra/k8s-nats run as a three-server cluster on loopback by the installed nats-server
- * (Debian's in CI). Only what a laptop cannot have is changed: addresses (free ports on 127.0.0.1 for the
- * pods' names), the paths of the store and the pid file, and options the installed server predates, named.
+ * The NATS StatefulSet of infra/k8s-nats run as a three-server cluster on loopback by the installed nats-server
+ * (Debian's in CI), each node made local as `npm start -- --nats` makes it (scripts/runtime/src/nats.ts): only
+ * its addresses, store, pid file and the options the installed server predates change.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { installedNatsServer as installed } from '../../scripts/runtime/src/nats';
+import { localAddresses, pointAtLoopback, podNamesOf, servicesOf, type Doc, type LocalPod, type Secrets } from '../../scripts/runtime/src/manifests';
+import { installedNatsServer as installed, natsNode, natsSetOf } from '../../scripts/runtime/src/nats';
 import { freePorts } from '../../scripts/runtime/src/ports';
-
-/** Options of nats.conf that a nats-server older than `since` refuses, and how to take each out. */
-const NEWER_OPTIONS = [{ name: 'jetstream.sync_interval', since: [2, 10, 0], line: /^[ \t]*sync_interval:.*\n/m }];
 
 /** The installed nats-server's version, or why there is none; CI must have one. */
 export function installedNatsServer(): { version: number[] } | { reason: string } {
@@ -22,43 +20,19 @@ export function installedNatsServer(): { version: number[] } | { reason: string 
   return { reason };
 }
 
-const older = (a: number[], b: number[]): boolean => a[0] - b[0] < 0 || (a[0] === b[0] && (a[1] - b[1] < 0 || (a[1] === b[1] && a[2] < b[2])));
-
 export interface Ports {
   client: number;
   cluster: number;
   monitor: number;
 }
 
-/** Replaces `pattern` in `text`, which must occur exactly `times` times, so a changed nats.conf fails here rather than run unchanged. */
-function replaceExactly(text: string, pattern: RegExp, replacement: (match: string[]) => string, times = 1): string {
-  const everywhere = new RegExp(pattern.source, `${pattern.flags.replace('g', '')}g`);
-  const found = [...text.matchAll(everywhere)].length;
-  if (found !== times) throw new Error(`nats.conf: expected ${pattern} ${times} time(s), found ${found}`);
-  return text.replace(everywhere, (...args: unknown[]) => replacement(args.filter((a): a is string => typeof a === 'string').slice(0, -1)));
-}
-
-/** nats.conf for server `index` of the local cluster, and the options left out for the installed server. */
-export function localConf(conf: string, index: number, ports: Ports[], dir: string, version: number[]): { text: string; leftOut: string[] } {
-  let text = conf;
-  text = replaceExactly(text, /^listen: 0\.0\.0\.0:4222$/m, () => `listen: 127.0.0.1:${ports[index].client}`);
-  text = replaceExactly(text, /^http_port: 8222$/m, () => `http: 127.0.0.1:${ports[index].monitor}`);
-  text = replaceExactly(text, /^pid_file: .*$/m, () => `pid_file: "${pidFile(dir, index)}"`);
-  text = replaceExactly(text, /^([ \t]*)store_dir: .*$/m, (m) => `${m[1]}store_dir: "${path.join(dir, `store-${index}`)}"`);
-  text = replaceExactly(text, /^([ \t]*)listen: 0\.0\.0\.0:6222$/m, (m) => `${m[1]}listen: 127.0.0.1:${ports[index].cluster}`);
-  // The pods' names (nats-<n>.nats), as the headless Service resolves them.
-  text = replaceExactly(text, /nats:\/\/nats-(\d+)\.nats:6222/, (m) => `nats://127.0.0.1:${ports[Number(m[1])].cluster}`, ports.length);
-  const leftOut = NEWER_OPTIONS.filter((o) => older(version, o.since));
-  for (const option of leftOut) text = replaceExactly(text, option.line, () => '');
-  return { text, leftOut: leftOut.map((o) => `${o.name} (nats-server ${o.since.join('.')})`) };
-}
-
-export const pidFile = (dir: string, index: number): string => path.join(dir, `nats-${index}.pid`);
-
 export interface LocalServer {
   name: string;
   ports: Ports;
   pidFile: string;
+  /** Its nats.conf, and the environment its pod gives it. */
+  confFile: string;
+  env: Record<string, string>;
   /** Its log so far (nats-server logs to stderr). */
   log(): string;
   /** Starts it again after `kill`, on the same ports and store. */
@@ -69,7 +43,10 @@ export interface LocalServer {
 export interface LocalCluster {
   dir: string;
   servers: LocalServer[];
+  /** The options of nats.conf left out for the installed server. */
   leftOut: string[];
+  /** A cluster address (`nats-0.nats:4222`) in `value` pointed at its local server. */
+  local(value: string): string;
   /** The monitoring endpoint's answer: status and body. */
   monitor(index: number, pathAndQuery: string): Promise<{ status: number; body: string }>;
   /** Until every server's /healthz (JetStream current) answers 200. */
@@ -77,31 +54,37 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-/** Starts `envs.length` servers with nats.conf, server i with the environment `envs[i]` (and PATH alone besides). */
-export async function startCluster(conf: string, envs: Record<string, string>[], version: number[]): Promise<LocalCluster> {
+/** Starts the StatefulSet nats of `docs`, a local server per pod, with its password Secret `secrets`. */
+export async function startCluster(docs: Doc[], secrets: Secrets, version: number[]): Promise<LocalCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-nats-'));
-  const free = await freePorts(envs.length * 3);
-  const ports: Ports[] = envs.map((_, i) => ({ client: free[3 * i], cluster: free[3 * i + 1], monitor: free[3 * i + 2] }));
+  const set = natsSetOf(docs);
+  const names = podNamesOf(set.statefulSet, 'nats');
+  const free = await freePorts(names.length * 3);
+  const pods: LocalPod[] = names.map((name, i) => ({ name, app: 'nats', ports: { 4222: free[3 * i], 6222: free[3 * i + 1], 8222: free[3 * i + 2] } }));
+  const services = servicesOf(docs);
+  const local = { services, addresses: localAddresses(services, pods), secrets };
+  const ports: Ports[] = pods.map((pod) => ({ client: pod.ports[4222], cluster: pod.ports[6222], monitor: pod.ports[8222] }));
   let leftOut: string[] = [];
-  const servers = envs.map((env, index): LocalServer & { child?: ChildProcess } => {
-    const rendered = localConf(conf, index, ports, dir, version);
-    leftOut = rendered.leftOut;
-    const file = path.join(dir, `nats-${index}.conf`);
-    fs.writeFileSync(file, rendered.text);
+  const servers = pods.map((pod, index): LocalServer & { child?: ChildProcess } => {
+    const node = natsNode(pod, set, local, dir, version);
+    leftOut = node.leftOut;
+    const { env, args } = node.spec;
     let output = '';
     const server: LocalServer & { child?: ChildProcess } = {
-      name: env.SERVER_NAME,
+      name: pod.name,
       ports: ports[index],
-      pidFile: pidFile(dir, index),
+      pidFile: path.join(node.spec.cwd, 'nats.pid'),
+      confFile: args[args.indexOf('--config') + 1],
+      env: env as Record<string, string>,
       log: () => output,
       async start() {
         const from = output.length;
-        const child = spawn('nats-server', ['-c', file], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+        const child = spawn(node.spec.command, args, { cwd: node.spec.cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
         server.child = child;
         child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
         const deadline = Date.now() + 15_000;
         while (!/Server is ready/.test(output.slice(from))) {
-          if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${env.SERVER_NAME} did not start:\n${output.slice(from)}`);
+          if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${pod.name} did not start:\n${output.slice(from)}`);
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       },
@@ -124,6 +107,7 @@ export async function startCluster(conf: string, envs: Record<string, string>[],
     dir,
     servers,
     leftOut,
+    local: (value) => pointAtLoopback(value, services, local.addresses),
     monitor,
     async healthy(indexes = servers.map((_, i) => i), timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;

@@ -5,17 +5,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamTransport } from '../../lib/bus-client/src/jetstream-transport';
-import { installedNatsServer, localConf, startCluster, type LocalCluster } from './k8s-nats-cluster';
-import { BACKENDS, NATS_USERS, expandEnv, named, type EnvVar } from './k8s-nats-set';
+import { installedNatsServer, startCluster, type LocalCluster } from './k8s-nats-cluster';
+import { BACKENDS, NATS_USERS, expandEnv, named, objects, type EnvVar } from './k8s-nats-set';
 
 const statefulSet = named('StatefulSet', 'nats');
 const natsContainer = statefulSet.spec.template.spec.containers[0];
-const natsConf: string = named('ConfigMap', 'nats-config').data['nats.conf'];
 const envOf = (svc: string): EnvVar[] => named('Deployment', `${svc}-depl`).spec.template.spec.containers[0].env;
 const WRITERS = ['posts', 'comments', 'moderation'];
 const STREAM = 'EVENTS';
@@ -31,14 +29,11 @@ if ('reason' in installed) {
 } else {
   describe(`nats.conf on three local nats-server ${installed.version.join('.')} processes`, () => {
     jest.setTimeout(30_000);
-    const unused = { client: 0, cluster: 0, monitor: 0 };
-    const { leftOut } = localConf(natsConf, 0, [unused, unused, unused], '/nowhere', installed.version);
     let cluster: LocalCluster;
     const connections: NatsConnection[] = [];
     const transports: JetStreamTransport[] = [];
-    /** The pods' names in a URL, as the headless Service resolves them: nats-<n>.nats:4222 → the local server n. */
-    const local = (url: string): string => url.replace(/nats-(\d+)\.nats:4222/g, (_, n: string) => `127.0.0.1:${cluster.servers[Number(n)].ports.client}`);
-    const busUrlOf = (svc: string): string => local(expandEnv(envOf(svc), { secrets: { 'nats-users': secret }, fields: {} }).EVENT_BUS_URL);
+    /** Its EVENT_BUS_URL, the pods' names (nats-<n>.nats:4222, as the headless Service resolves them) pointed at the local servers. */
+    const busUrlOf = (svc: string): string => cluster.local(expandEnv(envOf(svc), { secrets: { 'nats-users': secret }, fields: {} }).EVENT_BUS_URL);
     const transportOf = (svc: string, url = busUrlOf(svc), consumerPrefix?: string): JetStreamTransport => {
       // Three copies of the log, one per server: what the stream must be in this cluster.
       const transport = new JetStreamTransport(url, { replicas: 3, timeoutMs: 5_000, consumerPrefix });
@@ -66,11 +61,8 @@ if ('reason' in installed) {
     const event = (svc: string, n: number) => ({ id: `${svc}-${n}`, type: 'PostCreated', data: { id: `${svc}-${n}`, title: `by ${svc}` } });
 
     beforeAll(async () => {
-      const envs = [0, 1, 2].map((i) =>
-        expandEnv(natsContainer.env, { secrets: { 'nats-users': secret }, fields: { 'metadata.name': `${statefulSet.metadata.name}-${i}` } }),
-      );
-      expect(envs).toHaveLength(statefulSet.spec.replicas);
-      cluster = await startCluster(natsConf, envs, installed.version);
+      cluster = await startCluster(objects, { 'nats-users': secret }, installed.version);
+      expect(cluster.servers).toHaveLength(statefulSet.spec.replicas);
       await cluster.healthy();
     }, 60_000);
 
@@ -80,11 +72,10 @@ if ('reason' in installed) {
       await cluster?.stop();
     });
 
-    test(`the installed server reads nats.conf as it is${leftOut.length > 0 ? `, less ${leftOut.join(', ')}` : ''}, and needs the passwords quoted`, () => {
-      const file = path.join(cluster.dir, 'nats-0.conf');
-      const env = expandEnv(natsContainer.env, { secrets: { 'nats-users': secret }, fields: { 'metadata.name': 'nats-0' } });
-      const check = (environment: Record<string, string>) =>
-        spawnSync('nats-server', ['-t', '-c', file], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...environment } });
+    test('the installed server reads nats.conf as it is (less what it predates), and needs the passwords quoted', () => {
+      const { confFile: file, env } = cluster.servers[0];
+      const check = (environment: Record<string, string>) => spawnSync('nats-server', ['-t', '-c', file], { encoding: 'utf8', env: environment });
+      const leftOut = cluster.leftOut;
       expect(check(env).status).toBe(0);
       // Only what 2.10 brought may be left out, and only for an older server.
       for (const option of leftOut) expect(option).toMatch(/^jetstream\.sync_interval /);
