@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ROOT } from './dockerfile';
-import { objects } from './k8s-nats-set';
+import { BACKENDS, objects } from './k8s-nats-set';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const k8s = fs
@@ -55,7 +55,7 @@ test.each(containers)('$where: an old space it sets fits within its memory limit
   if (oldSpace !== undefined) expect(Number(oldSpace)).toBeLessThanOrEqual(mebibytes(container.resources.limits.memory) * 0.75);
 });
 
-const replaying = containers.filter((c) => ['posts', 'comments', 'query', 'moderation'].includes(c.container.name));
+const replaying = containers.filter((c) => BACKENDS.includes(c.container.name));
 
 test('the four services that replay the log are found in both sets', () => {
   expect(replaying).toHaveLength(8);
