@@ -1,6 +1,7 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
+import { stopWithLauncher } from './launcher';
 import { serveMetrics } from './metrics';
 import { stopTracing } from './tracing';
 
@@ -65,6 +66,7 @@ export function serve(app: Express, { port, host, logger, metricsPort, onStop, d
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    stopWithLauncher();
   });
 }
 

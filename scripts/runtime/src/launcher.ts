@@ -142,7 +142,7 @@ function specFor(name: ServiceName, pod: string, o: SpecInputs): ProcessSpec {
   Object.assign(env, o.env);
   // The services' dev scripts: nodemon + ts-node for the backends, Vite for the client.
   const { command, args } = o.dev ? npmCommand(['run', '--silent', 'dev']) : { command: process.execPath, args: ['dist/index.js'] };
-  return { name: pod, command, args, cwd: path.join(o.root, name), env };
+  return { name: pod, command, args, cwd: path.join(o.root, name), env, guard: o.dev };
 }
 
 /** Starts the ingress and every process and resolves once all of them are ready. */
@@ -226,7 +226,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     if (name === 'nats') {
       const node = natsNode(pod, natsSet!, cluster, dataDir, natsVersion!);
       node.leftOut.forEach((option) => leftOut.add(option));
-      return { spec: node.spec, log: natsLogAs(pod.name) };
+      return { spec: { ...node.spec, guard: true }, log: natsLogAs(pod.name) };
     }
     const spec = specFor(name, pod.name, {
       root,

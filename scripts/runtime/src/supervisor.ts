@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
+import path from 'node:path';
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { sleep } from './wait';
@@ -25,7 +26,17 @@ export interface ProcessSpec {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Run under guard.ts: for a command that cannot notice itself that its launcher is gone (nats-server; npm in dev mode). */
+  guard?: boolean;
 }
+
+/** How to run guard.ts: built, or from its source under ts-jest (with this package's compiler options, wherever it runs). */
+const GUARD = __filename.endsWith('.ts')
+  ? {
+      args: ['-r', require.resolve('ts-node/register/transpile-only'), path.join(__dirname, 'guard.ts')],
+      env: { TS_NODE_PROJECT: path.join(__dirname, '../tsconfig.json') },
+    }
+  : { args: [path.join(__dirname, 'guard.js')], env: {} };
 
 /** Signals a whole process group; false when the group is gone. */
 function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
@@ -51,6 +62,8 @@ const seconds = (ms: number) => `${ms / 1000}s`;
 export class Supervisor {
   private child?: ChildProcess;
   private pgid?: number;
+  /** The command's own pid: the child's, or under a guard the one it reports. */
+  private commandPid?: number;
   private stopping = false;
   private restartTimer?: NodeJS.Timeout;
   private delay: number;
@@ -72,13 +85,18 @@ export class Supervisor {
     clearTimeout(this.restartTimer);
     this.stopping = false;
     this.starts++;
-    const { name, command, args, cwd, env } = this.spec;
-    const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { name, command, args, cwd, env, guard } = this.spec;
+    // The IPC channel closes when this process dies, however it dies: the child (or its guard) then stops.
+    const [file, argv, childEnv] = guard ? [process.execPath, [...GUARD.args, command, ...args], { ...env, ...GUARD.env }] : [command, args, env];
+    const child = spawn(file, argv, { cwd, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
     this.pgid = child.pid;
+    this.commandPid = guard ? undefined : child.pid;
     this.startedAt = Date.now();
     // The pid to signal by hand: `kill -STOP <pid>` pauses it (the console shows its lag grow), `kill -CONT <pid>` resumes it.
-    if (child.pid !== undefined) this.log(`started ${name}, pid ${child.pid}`);
+    const started = (pid: number) => this.log(`started ${name}, pid ${(this.commandPid = pid)}`);
+    if (!guard && child.pid !== undefined) started(child.pid);
+    child.on('message', (m: { pid?: number }) => typeof m.pid === 'number' && started(m.pid));
     pipeLines(child.stdout!, this.log);
     pipeLines(child.stderr!, this.log);
     child.on('error', (err) => {
@@ -114,7 +132,7 @@ export class Supervisor {
   }
 
   pid(): number | undefined {
-    return this.child?.pid;
+    return this.child && this.commandPid;
   }
 
   /** Starts after the first one: restarts after a crash, and starts after a stop(). */
