@@ -75,37 +75,25 @@ function clusterKind(context: string): 'kind' | 'minikube' | 'other' {
   return 'other';
 }
 
+/** The checks after `from` that cannot run without it, each skipped with the reason. */
+const CLUSTER_CHECKS = ['cluster', 'ingress controller', 'posts.com applied', 'bus secret'];
+const skipped = (from: string, why: string): Check[] =>
+  CLUSTER_CHECKS.slice(CLUSTER_CHECKS.indexOf(from)).map((name) => ({ name, status: 'skip', detail: why }));
+
+/** An object the cluster must have: ok when `kubectl get <args>` finds it, else the failure with its fix. */
+function found(c: Config, args: string[], ok: Omit<Check, 'status'>, missing: Omit<Check, 'status' | 'name'>): Check {
+  return run(c.kubectl, ['get', ...args, '-o', 'name'], c.env).ok ? { ...ok, status: 'ok' } : { name: ok.name, ...missing, status: 'fail' };
+}
+
 /** kubectl present, its context reachable, the nginx ingress class installed, the app applied. */
 function clusterChecks(c: Config): { checks: Check[]; context: string } {
   const version = run(c.kubectl, ['version', '--client'], c.env);
   if (version.missing || !version.ok) {
     const why = version.missing ? `${c.kubectl} not found on PATH` : `${c.kubectl} does not run: ${firstLine(version.out)}`;
-    return {
-      context: '',
-      checks: [
-        {
-          name: 'kubectl',
-          status: 'fail',
-          detail: why,
-          fix: 'Install kubectl: Docker Desktop ships it once Kubernetes is enabled (Settings → Kubernetes); otherwise see kubernetes.io/docs/tasks/tools.',
-        },
-        { name: 'cluster', status: 'skip', detail: 'needs kubectl' },
-        { name: 'ingress controller', status: 'skip', detail: 'needs kubectl' },
-        { name: 'posts.com applied', status: 'skip', detail: 'needs kubectl' },
-        { name: 'bus secret', status: 'skip', detail: 'needs kubectl' },
-      ],
-    };
+    const fix = 'Install kubectl: Docker Desktop ships it once Kubernetes is enabled (Settings → Kubernetes); otherwise see kubernetes.io/docs/tasks/tools.';
+    return { context: '', checks: [{ name: 'kubectl', status: 'fail', detail: why, fix }, ...skipped('cluster', 'needs kubectl')] };
   }
   const checks: Check[] = [{ name: 'kubectl', status: 'ok', detail: firstLine(version.out) }];
-  const skipRest = (why: string): { checks: Check[]; context: string } => ({
-    context: '',
-    checks: [
-      ...checks,
-      { name: 'ingress controller', status: 'skip', detail: why },
-      { name: 'posts.com applied', status: 'skip', detail: why },
-      { name: 'bus secret', status: 'skip', detail: why },
-    ],
-  });
 
   const current = run(c.kubectl, ['config', 'current-context'], c.env);
   if (!current.ok || current.out === '') {
@@ -115,7 +103,7 @@ function clusterChecks(c: Config): { checks: Check[]; context: string } {
       detail: 'kubectl has no current context',
       fix: 'Start a cluster: enable Kubernetes in Docker Desktop, or `kind create cluster --config <file with port 80 mapped>`, or `minikube start`; then `kubectl config use-context <name>`.',
     });
-    return skipRest('needs a cluster');
+    return { context: '', checks: [...checks, ...skipped('ingress controller', 'needs a cluster')] };
   }
   const context = firstLine(current.out);
   const ready = run(c.kubectl, ['get', '--raw', '/readyz', '--request-timeout=5s'], c.env);
@@ -126,33 +114,30 @@ function clusterChecks(c: Config): { checks: Check[]; context: string } {
       detail: `context ${context} does not answer: ${firstLine(ready.out)}`,
       fix: `Start that cluster (Docker Desktop running with Kubernetes enabled; \`kind get clusters\`; \`minikube start\`), or switch: \`kubectl config get-contexts\`, \`kubectl config use-context docker-desktop\`.`,
     });
-    return { ...skipRest('needs a reachable cluster'), context };
+    return { context, checks: [...checks, ...skipped('ingress controller', 'needs a reachable cluster')] };
   }
   checks.push({ name: 'cluster', status: 'ok', detail: `context ${context} answers` });
-
-  const ingressClass = run(c.kubectl, ['get', 'ingressclass', 'nginx', '-o', 'name'], c.env);
   checks.push(
-    ingressClass.ok
-      ? { name: 'ingress controller', status: 'ok', detail: 'ingress class nginx installed' }
-      : {
-          name: 'ingress controller',
-          status: 'fail',
-          detail: 'no ingress class nginx: no ingress-nginx controller in this cluster',
-          fix: `Install it: \`${INGRESS_INSTALL[clusterKind(context)]}\`, then wait: \`kubectl wait -n ingress-nginx --for=condition=ready pod -l app.kubernetes.io/component=controller --timeout=120s\`.`,
-        },
+    found(
+      c,
+      ['ingressclass', 'nginx'],
+      { name: 'ingress controller', detail: 'ingress class nginx installed' },
+      {
+        detail: 'no ingress class nginx: no ingress-nginx controller in this cluster',
+        fix: `Install it: \`${INGRESS_INSTALL[clusterKind(context)]}\`, then wait: \`kubectl wait -n ingress-nginx --for=condition=ready pod -l app.kubernetes.io/component=controller --timeout=120s\`.`,
+      },
+    ),
+    found(
+      c,
+      ['ingress', 'ingress-srv'],
+      { name: 'posts.com applied', detail: 'ingress ingress-srv exists' },
+      {
+        detail: 'no ingress ingress-srv in the current namespace',
+        fix: 'Deploy: `kubectl apply -f infra/k8s`, then `kubectl get pods` until all six are Running and READY 1/1.',
+      },
+    ),
+    busSecretCheck(c),
   );
-  const applied = run(c.kubectl, ['get', 'ingress', 'ingress-srv', '-o', 'name'], c.env);
-  checks.push(
-    applied.ok
-      ? { name: 'posts.com applied', status: 'ok', detail: 'ingress ingress-srv exists' }
-      : {
-          name: 'posts.com applied',
-          status: 'fail',
-          detail: 'no ingress ingress-srv in the current namespace',
-          fix: 'Deploy: `kubectl apply -f infra/k8s`, then `kubectl get pods` until all six are Running and READY 1/1.',
-        },
-  );
-  checks.push(busSecretCheck(c));
   return { checks, context };
 }
 
