@@ -290,9 +290,6 @@ function countResult(state: ProbeState, passed: boolean, probe: ReadinessProbe):
   }
 }
 
-// Past this many client addresses, the buckets that refilled are forgotten (a full bucket is the same as none).
-const MAX_CLIENTS = 10_000;
-
 /**
  * One token bucket per client address for one RateLimit: `burst` tokens at first, refilled at `rps` a second,
  * one taken per request. As nginx's limit_req with `burst` and `nodelay`, which ingress-nginx writes: no queue.
@@ -309,9 +306,8 @@ export class TokenBuckets {
   /** Takes a token for `client`: 0 when it had one, else the whole seconds until it will (for `Retry-After`). */
   take(client: string): number {
     const now = this.now();
-    if (this.buckets.size >= MAX_CLIENTS && !this.buckets.has(client)) this.forgetFull(now);
     const bucket = this.buckets.get(client) ?? { tokens: this.limit.burst, at: now };
-    bucket.tokens = this.tokensAt(bucket, now);
+    bucket.tokens = Math.min(this.limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.limit.rps);
     bucket.at = now;
     this.buckets.set(client, bucket);
     if (bucket.tokens >= 1) {
@@ -319,14 +315,6 @@ export class TokenBuckets {
       return 0;
     }
     return Math.ceil((1 - bucket.tokens) / this.limit.rps);
-  }
-
-  private tokensAt(bucket: { tokens: number; at: number }, now: number): number {
-    return Math.min(this.limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.limit.rps);
-  }
-
-  private forgetFull(now: number): void {
-    for (const [client, bucket] of this.buckets) if (this.tokensAt(bucket, now) >= this.limit.burst) this.buckets.delete(client);
   }
 }
 
@@ -519,10 +507,14 @@ export function createIngress(options: IngressOptions): http.Server {
       path: req.url,
       headers: requestHeaders(req, ['connection', 'upgrade']),
     });
-    upReq.on('upgrade', (upRes, upSocket, upHead) => {
+    /** The backend's status line and headers, as it sent them. */
+    const writeHead = (upRes: http.IncomingMessage) => {
       const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}`];
       for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
       socket.write(lines.join('\r\n') + '\r\n\r\n');
+    };
+    upReq.on('upgrade', (upRes, upSocket, upHead) => {
+      writeHead(upRes);
       if (upHead.length > 0) socket.write(upHead);
       if (head.length > 0) upSocket.write(head);
       upSocket.on('error', () => socket.destroy());
@@ -531,10 +523,7 @@ export function createIngress(options: IngressOptions): http.Server {
       upSocket.pipe(socket).pipe(upSocket);
     });
     upReq.on('response', (upRes) => {
-      // The backend refused the upgrade: pass its plain answer on and close.
-      const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}`];
-      for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
-      socket.write(lines.join('\r\n') + '\r\n\r\n');
+      writeHead(upRes); // the backend refused the upgrade: pass its plain answer on and close
       upRes.pipe(socket);
     });
     upReq.on('error', () => socketError(socket, 502, 'Bad Gateway'));

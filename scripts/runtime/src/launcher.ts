@@ -107,44 +107,6 @@ function npmCommand(args: string[]): { command: string; args: string[] } {
   return npm && npm.endsWith('.js') ? { command: process.execPath, args: [npm, ...args] } : { command: 'npm', args };
 }
 
-interface SpecInputs {
-  root: string;
-  dev: boolean;
-  port: number;
-  /** The pod's loopback port for each of its container ports. */
-  ports: Readonly<Record<number, number>>;
-  dataDir: string;
-  /** From its Deployment, cluster hosts already pointed at loopback. */
-  manifestEnv: Record<string, string>;
-  extraSubscribers?: string[];
-  env?: NodeJS.ProcessEnv;
-}
-
-function specFor(name: ServiceName, pod: string, o: SpecInputs): ProcessSpec {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...o.manifestEnv,
-    // Local only: loopback, a port of its own, the caller's log level.
-    PORT: String(o.port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-  };
-  // A port the manifest names (PORT, METRICS_PORT, …) is one of the pod's container ports: locally, the loopback port it got.
-  for (const [key, value] of Object.entries(o.manifestEnv)) {
-    const local = o.ports[Number(value)];
-    if ((key === 'PORT' || key.endsWith('_PORT')) && local !== undefined) env[key] = String(local);
-  }
-  // The manifest's path is the pod's volume; locally the log lives in the data folder.
-  if (o.manifestEnv.EVENT_LOG_PATH !== undefined) env.EVENT_LOG_PATH = path.join(o.dataDir, 'events.ndjson');
-  if (o.manifestEnv.SUBSCRIBERS !== undefined && o.extraSubscribers?.length) {
-    env.SUBSCRIBERS = [o.manifestEnv.SUBSCRIBERS, ...o.extraSubscribers].join(',');
-  }
-  Object.assign(env, o.env);
-  // The services' dev scripts: nodemon + ts-node for the backends, Vite for the client.
-  const { command, args } = o.dev ? npmCommand(['run', '--silent', 'dev']) : { command: process.execPath, args: ['dist/index.js'] };
-  return { name: pod, command, args, cwd: path.join(o.root, name), env, guard: o.dev };
-}
-
 /** Starts the ingress and every process and resolves once all of them are ready. */
 export async function startSystem(options: StartOptions = {}): Promise<System> {
   const root = options.root ?? ROOT;
@@ -228,17 +190,29 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
       node.leftOut.forEach((option) => leftOut.add(option));
       return { spec: { ...node.spec, guard: true }, log: natsLogAs(pod.name) };
     }
-    const spec = specFor(name, pod.name, {
-      root,
-      dev,
-      port: mainPort(pod),
-      ports: pod.ports,
-      dataDir,
-      manifestEnv: podEnvironment(workload, pod.name, cluster),
-      extraSubscribers: options.extraSubscribers,
-      env: options.env?.[name],
-    });
-    return { spec, log: logAs(pod.name) };
+    const manifestEnv = podEnvironment(workload, pod.name, cluster);
+    // Local only: loopback, a port of its own, the caller's log level.
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...manifestEnv,
+      PORT: String(mainPort(pod)),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    };
+    // A port the manifest names (PORT, METRICS_PORT, …) is one of the pod's container ports: locally, the loopback port it got.
+    for (const [key, value] of Object.entries(manifestEnv)) {
+      const local = pod.ports[Number(value)];
+      if ((key === 'PORT' || key.endsWith('_PORT')) && local !== undefined) env[key] = String(local);
+    }
+    // The manifest's path is the pod's volume; locally the log lives in the data folder.
+    if (manifestEnv.EVENT_LOG_PATH !== undefined) env.EVENT_LOG_PATH = path.join(dataDir, 'events.ndjson');
+    if (manifestEnv.SUBSCRIBERS !== undefined && options.extraSubscribers?.length) {
+      env.SUBSCRIBERS = [manifestEnv.SUBSCRIBERS, ...options.extraSubscribers].join(',');
+    }
+    Object.assign(env, options.env?.[name]);
+    // The services' dev scripts: nodemon + ts-node for the backends, Vite for the client.
+    const { command, args } = dev ? npmCommand(['run', '--silent', 'dev']) : { command: process.execPath, args: ['dist/index.js'] };
+    return { spec: { name: pod.name, command, args, cwd: path.join(root, name), env, guard: dev }, log: logAs(pod.name) };
   };
 
   // Every spec before any process: a bad manifest or environment fails here.

@@ -195,7 +195,7 @@ describe('startSystem with stand-in services', () => {
       // Only if the test failed half-way: leave nothing running.
       for (const pid of [launcher.pid!, ...pids]) if (alive(pid)) process.kill(-pid, 'SIGKILL');
     }
-  });
+  }, 60_000); // the launcher compiles its sources first
 });
 
 // ---- startSystem({ nats: true }) against stand-ins, nats-server's included: the replicas, the nodes and their supervision ----

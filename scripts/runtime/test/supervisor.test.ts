@@ -1,9 +1,19 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Supervisor, type ProcessSpec } from '../src/supervisor';
 import { sleep, until } from '../src/wait';
 import { alive, fast } from './processes';
 
 const nodeSpec = (name: string, script: string): ProcessSpec => ({ name, command: process.execPath, args: ['-e', script], cwd: os.tmpdir(), env: process.env });
+
+/** A started process that says "up" and stays up, and the lines it and its supervisor logged. */
+async function sleeper(spec: Partial<ProcessSpec> = {}): Promise<{ s: Supervisor; lines: string[] }> {
+  const lines: string[] = [];
+  const s = new Supervisor({ ...nodeSpec('sleeper', 'console.log("up"); setInterval(() => {}, 1000)'), ...spec }, (l) => lines.push(l), fast);
+  s.start();
+  await until('first start', () => lines.includes('up'));
+  return { s, lines };
+}
 
 describe('Supervisor', () => {
   test('restarts a crashing process with a growing, capped backoff, and says so', async () => {
@@ -29,11 +39,8 @@ describe('Supervisor', () => {
   });
 
   test('a killed process reports 128 + signal, as the kubelet, and comes back', async () => {
-    const lines: string[] = [];
-    const s = new Supervisor(nodeSpec('sleeper', 'console.log("up"); setInterval(() => {}, 1000)'), (l) => lines.push(l), fast);
-    s.start();
+    const { s, lines } = await sleeper();
     try {
-      await until('first start', () => lines.includes('up'));
       const first = s.pid()!;
       s.kill('SIGKILL');
       await until('a new process', () => s.running() && s.pid() !== first && lines.filter((l) => l === 'up').length === 2);
@@ -47,11 +54,8 @@ describe('Supervisor', () => {
   });
 
   test('a stopped process starts again on start(), counted as a restart', async () => {
-    const lines: string[] = [];
-    const s = new Supervisor(nodeSpec('sleeper', 'console.log("up"); setInterval(() => {}, 1000)'), (l) => lines.push(l), fast);
-    s.start();
+    const { s, lines } = await sleeper();
     try {
-      await until('first start', () => lines.includes('up'));
       expect(() => s.start()).toThrow(/already running/);
       await s.stop(1000);
       await sleep(150);
@@ -79,5 +83,18 @@ describe('Supervisor', () => {
     expect(alive(grandPid)).toBe(false);
     expect(lines).toContain('family did not stop within 0.3s; killed');
     expect(lines.some((l) => l.startsWith('restarting'))).toBe(false);
+  });
+
+  test('a guarded command: its own pid is the one reported, and the guard ends as it ends', async () => {
+    const { s, lines } = await sleeper({ guard: true });
+    try {
+      const pid = await until('its pid', () => s.pid());
+      expect(lines.filter((l) => l.startsWith('started '))).toEqual([`started sleeper, pid ${pid}`]);
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('setInterval'); // the command, not the guard
+      process.kill(pid, 'SIGKILL');
+      await until('restarted', () => lines.includes('restarting sleeper in 0.05s (exit code 137)'));
+    } finally {
+      await s.stop(1000);
+    }
   });
 });
