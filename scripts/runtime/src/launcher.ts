@@ -9,20 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createIngress, Endpoints, routesOf } from './ingress';
-import {
-  containerPortsOf,
-  localAddresses,
-  podEnvironment,
-  podNamesOf,
-  readManifests,
-  secretKeysOf,
-  servicesOf,
-  workloadsOf,
-  type Doc,
-  type LocalCluster,
-  type LocalPod,
-  type Secrets,
-} from './manifests';
+import * as k8s from './manifests';
 import { installedNatsServer, NATS_INSTALL, natsNode, natsSetOf } from './nats';
 import { freePorts } from './ports';
 import { SERVICE_NAMES, type ServiceName } from './registry';
@@ -75,7 +62,7 @@ export interface System {
   ports: Ports;
   dataDir: string;
   /** A workload's pods in order (posts, or posts-0 and posts-1; nats-0 …), each with its loopback port per container port. */
-  pods(name: WorkloadName): LocalPod[];
+  pods(name: WorkloadName): k8s.LocalPod[];
   /** Stops the ingress and every process; nothing is left running. Safe to call twice. */
   stop(): Promise<void>;
   /** Signals one replica's process group, or every replica's (default SIGKILL); each is restarted like a crash. */
@@ -95,7 +82,7 @@ export interface System {
 }
 
 /** One process the launcher keeps running: a pod of a workload. */
-interface Replica extends LocalPod {
+interface Replica extends k8s.LocalPod {
   /** Where its readiness probe goes and the ingress sends requests. */
   port: number;
   supervisor: Supervisor;
@@ -120,7 +107,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   if (nats && !natsVersion) throw new Error(`--nats runs NATS JetStream with nats-server, which is not installed: ${NATS_INSTALL}`);
   if (nats && options.extraSubscribers?.length) throw new Error("extraSubscribers are the event bus's, which does not run with nats");
   const k8sDir = path.join(root, 'infra', nats ? 'k8s-nats' : 'k8s');
-  const docs = readManifests(k8sDir);
+  const docs = k8s.readManifests(k8sDir);
   const table = routesOf(docs, k8sDir);
   // Vite's dev server has no /readyz; its index page says it is serving.
   const clientProbe = table.probes.get('client');
@@ -136,31 +123,31 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   // What holds the log starts first and stops last.
   const logHolder: WorkloadName = nats ? 'nats' : 'event-bus';
   const names: WorkloadName[] = [logHolder, ...serviceNames.filter((s) => s !== logHolder)];
-  const workloads = workloadsOf(docs);
+  const workloads = k8s.workloadsOf(docs);
   const plans = names.map((name) => {
     const workload = workloads.get(name);
     if (!workload) throw new Error(`${name} has no Deployment or StatefulSet (pod label app: ${name}) in ${k8sDir}`);
-    const containerPorts = containerPortsOf(workload);
+    const containerPorts = k8s.containerPortsOf(workload);
     if (containerPorts.length === 0) throw new Error(`${workload.kind} ${workload.metadata?.name} names no container port`);
-    return { name, workload, containerPorts, podNames: podNamesOf(workload, name) };
+    return { name, workload, containerPorts, podNames: k8s.podNamesOf(workload, name) };
   });
   // Every pod gets a free loopback port for each of its container ports.
   const free = await freePorts(plans.reduce((sum, p) => sum + p.podNames.length * p.containerPorts.length, 0));
   const workloadPorts = new Map(plans.map((p) => [p.name, p.containerPorts]));
-  const pods = new Map<WorkloadName, LocalPod[]>(
+  const pods = new Map<WorkloadName, k8s.LocalPod[]>(
     plans.map(({ name, containerPorts, podNames }) => [
       name,
       podNames.map((pod) => ({ name: pod, app: name, ports: Object.fromEntries(containerPorts.map((port) => [port, free.pop()!])) })),
     ]),
   );
   /** A pod's first container port, where a service listens (PORT) and a NATS node takes clients. */
-  const mainPort = (pod: LocalPod) => pod.ports[workloadPorts.get(pod.app as WorkloadName)![0]];
-  const services = servicesOf(docs);
+  const mainPort = (pod: k8s.LocalPod) => pod.ports[workloadPorts.get(pod.app as WorkloadName)![0]];
+  const services = k8s.servicesOf(docs);
   // The Secrets the manifests take values from, kept in the data folder: the bus's, or one password per NATS user.
-  const secrets: Secrets = nats
-    ? { 'nats-users': natsUsersIn(dataDir, secretKeysOf(docs, 'nats-users')) }
+  const secrets: k8s.Secrets = nats
+    ? { 'nats-users': natsUsersIn(dataDir, k8s.secretKeysOf(docs, 'nats-users')) }
     : { 'bus-secret': { BUS_SECRET: busSecretIn(dataDir) } };
-  const cluster: LocalCluster = { services, addresses: localAddresses(services, [...pods.values()].flat()), secrets };
+  const cluster: k8s.LocalCluster = { services, addresses: k8s.localAddresses(services, [...pods.values()].flat()), secrets };
 
   const recent: string[] = [];
   const width = Math.max(...[...pods.values()].flat().map((p) => p.name.length), 'launcher'.length) + 2;
@@ -184,13 +171,13 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   const natsSet = nats ? natsSetOf(docs) : undefined;
   const leftOut = new Set<string>();
   /** How to run one pod: a NATS node, or a service's process. */
-  const specOf = (name: WorkloadName, workload: Doc, pod: LocalPod): { spec: ProcessSpec; log: (line: string) => void } => {
+  const specOf = (name: WorkloadName, workload: k8s.Doc, pod: k8s.LocalPod): { spec: ProcessSpec; log: (line: string) => void } => {
     if (name === 'nats') {
       const node = natsNode(pod, natsSet!, cluster, dataDir, natsVersion!);
       node.leftOut.forEach((option) => leftOut.add(option));
       return { spec: { ...node.spec, guard: true }, log: natsLogAs(pod.name) };
     }
-    const manifestEnv = podEnvironment(workload, pod.name, cluster);
+    const manifestEnv = k8s.podEnvironment(workload, pod.name, cluster);
     // Local only: loopback, a port of its own, the caller's log level.
     const env: NodeJS.ProcessEnv = {
       ...process.env,
