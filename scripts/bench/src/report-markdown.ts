@@ -173,10 +173,11 @@ ${cpuTable(e50, 'on the bus')}${cpuTable(r.jetStream.e2e?.result, 'on JetStream 
   per second ÷ flushes per second.
 - **Bus against JetStream:** the bus runs twice, in open mode and with a \`BUS_SECRET\` as \`npm start\` runs it (each
   publish signed with \`@posts/bus-client/signing\`). JetStream runs on loopback with file storage in the same folder:
-  one server (R1), then three routed into a cluster (R3, the stream with three replicas). Its ${r.sizes.busPublishers} publishers, each on a
-  connection of its own as each bus publisher has its keep-alive socket, send the same events (the envelope the SDK's
-  JetStream transport stores) with \`js.publish(subject, data, {msgID})\`, awaiting each PubAck. The SDK column is
-  ${r.sizes.busPublishers} \`connectBus('nats://…')\`, publishing as a service does. Before each timed publish run, bus or JetStream, the
+  one server (R1), then three routed into a cluster (R3, the stream with three replicas). Its ${r.sizes.busPublishers} publishers share one
+  connection, as nats.js advises (NATS multiplexes a connection; HTTP/1.1 needs a socket per request in flight), and
+  send the same events (the envelope the SDK's JetStream transport stores) with \`js.publish(subject, data, {msgID})\`,
+  awaiting each PubAck. The SDK column is one \`connectBus('nats://…')\`, as a service holds it, the same
+  ${r.sizes.busPublishers} publishers publishing through it. Before each timed publish run, bus or JetStream, the
   same publishers send ${fmt(WARMUP_PUBLISHES)} untimed events, so no run pays for a cold process. For catch-up, the log below is
   published into a fresh stream, and query is started with \`EVENT_BUS_URL=nats://…\` and timed the same way.
   End to end on JetStream is the launcher of \`npm start -- --nats\` on a fresh data folder: the three nodes of
