@@ -16,8 +16,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from '@posts/runtime';
-import { fsType, runBusBench, type BusResult } from './bus';
-import { runCatchUpBench, type CatchUpResult } from './catch-up';
+import { fsType, runBusBench } from './bus';
+import { runCatchUpBench } from './catch-up';
 import { cpuLine, runE2E } from './e2e';
 import { figuresOf } from './goals';
 import { runJetStreamBench } from './jetstream';
@@ -26,7 +26,7 @@ import { runReadPath, type ReadPathResults } from './read-path';
 import { benchmarksMd } from './report-markdown';
 import { chartSvg, readPathSvg } from './report-svg';
 import { figuresText, observabilityText, readPathText, scalingText, transportsText } from './report-text';
-import type { BenchResults, Machine } from './results';
+import { attempt, type BenchResults, type Machine, type Outcome } from './results';
 import { FULL, QUICK } from './sizes';
 
 const quick = process.argv.includes('--quick');
@@ -54,7 +54,13 @@ function machine(workDir: string): Machine {
 }
 
 const say = (line: string) => process.stdout.write(line + '\n');
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** `run` as a part of the bench: its outcome, and `done`'s line for the terminal or why it failed. */
+async function part<T>(run: () => Promise<T>, done: (result: T) => string): Promise<Outcome<T>> {
+  const outcome = await attempt(run);
+  say(outcome.result !== undefined ? done(outcome.result) : `  failed: ${outcome.error}`);
+  return outcome;
+}
 
 async function main() {
   const started = new Date();
@@ -63,56 +69,42 @@ async function main() {
   mkdirSync(resultsDir, { recursive: true });
   // Data folders on the repository's disk (gitignored), as `npm start` keeps its .data/: not a tmpfs /tmp whose fsync is free.
   const workDir = mkdtempSync(path.join(resultsDir, '.work-'));
-  const onExit = () => rmSync(workDir, { recursive: true, force: true });
-  process.on('exit', onExit);
+  process.on('exit', () => rmSync(workDir, { recursive: true, force: true }));
 
   const m = machine(workDir);
   say(
     `posts.com bench${quick ? ' (--quick: small sizes, docs/ left alone)' : ''}: ${m.cpu}, ${m.cores} cores, Node ${m.node}, data on ${m.fs}, load average ${m.loadAverageAtStart}`,
   );
+  const sized = { workDir, posts: SIZES.posts, comments: SIZES.comments, settleTimeoutMs: SETTLE_TIMEOUT_MS };
 
   const e2e: BenchResults['e2e'] = [];
   for (const clients of SIZES.clients) {
     say(`end to end: ${SIZES.posts} posts, ${SIZES.comments} comments from ${clients} clients …`);
-    try {
-      const result = await runE2E({ workDir, clients, posts: SIZES.posts, comments: SIZES.comments, settleTimeoutMs: SETTLE_TIMEOUT_MS });
-      e2e.push({ clients, result });
-      say(
-        `  p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.settledPerSecond} settled/s, settled ${result.settleSeconds} s after the last write, ${result.errors} errors, ${result.lost} lost`,
-      );
-      say(`  CPU s: ${cpuLine(result)}`);
-    } catch (err) {
-      e2e.push({ clients, error: errorText(err) });
-      say(`  failed: ${errorText(err)}`);
-    }
+    const run = await part(
+      () => runE2E({ ...sized, clients }),
+      (r) =>
+        `  p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.settledPerSecond} settled/s, settled ${r.settleSeconds} s after the last write, ${r.errors} errors, ${r.lost} lost\n  CPU s: ${cpuLine(r)}`,
+    );
+    e2e.push({ clients, ...run });
   }
 
-  const runBus = async (mode: string, secret: string | undefined): Promise<{ result?: BusResult; error?: string }> => {
+  const runBus = (mode: string, secret: string | undefined) => {
     say(`bus, ${mode}: ${SIZES.busEvents} publishes from ${SIZES.busPublishers} publishers, log on disk …`);
-    try {
-      const b = await runBusBench({ workDir, events: SIZES.busEvents, publishers: SIZES.busPublishers, fsyncProbeMs: 2000, secret });
-      say(
+    return part(
+      () => runBusBench({ workDir, events: SIZES.busEvents, publishers: SIZES.busPublishers, fsyncProbeMs: 2000, secret }),
+      (b) =>
         `  ${b.perSecond} events/s in ${b.seconds} s, p99 ${b.latencyMs.p99} ms (bus CPU ${b.cpuSeconds.bus} s, publishers ${b.cpuSeconds.publishers} s); raw fsync ${b.rawFsyncPerSecond}/s; ratio ${b.ratio}`,
-      );
-      return { result: b };
-    } catch (err) {
-      say(`  failed: ${errorText(err)}`);
-      return { error: errorText(err) };
-    }
+    );
   };
   const bus = await runBus('open mode', undefined);
   // A secret as `npm start` makes one: 32 random bytes, hex.
   const busSigned = await runBus('signed', randomBytes(32).toString('hex'));
 
   say(`catch-up: query against a log of ${SIZES.catchUpEvents} events …`);
-  let catchUp: { result?: CatchUpResult; error?: string };
-  try {
-    catchUp = { result: await runCatchUpBench({ workDir, events: SIZES.catchUpEvents, readyTimeoutMs: 60_000 }) };
-    say(`  ready in ${catchUp.result!.readySeconds} s; RSS bus ${catchUp.result!.rssMB.bus} MB, query ${catchUp.result!.rssMB.query} MB`);
-  } catch (err) {
-    catchUp = { error: errorText(err) };
-    say(`  failed: ${errorText(err)}`);
-  }
+  const catchUp = await part(
+    () => runCatchUpBench({ workDir, events: SIZES.catchUpEvents, readyTimeoutMs: 60_000 }),
+    (c) => `  ready in ${c.readySeconds} s; RSS bus ${c.rssMB.bus} MB, query ${c.rssMB.query} MB`,
+  );
 
   say(
     `JetStream: the same publishers on one server and on three, the SDK, catch-up of ${SIZES.catchUpEvents} events, and end to end at ${SIZES.judgedClients} clients on R3 …`,
@@ -125,59 +117,30 @@ async function main() {
     readyTimeoutMs: 60_000,
     say,
     // The judged client count, with the bus's end-to-end sizes (and the same warm-up).
-    e2e: { clients: SIZES.judgedClients, posts: SIZES.posts, comments: SIZES.comments, settleTimeoutMs: SETTLE_TIMEOUT_MS },
+    e2e: { ...sized, clients: SIZES.judgedClients },
   });
   if (jetStream.notRun) say(`  not run: ${jetStream.notRun}`);
 
   const readPath: ReadPathResults = [];
   for (const comments of SIZES.readPathComments) {
     say(`read path: a blog of ${comments} comments over ${SIZES.readPathPosts} posts, through the ingress …`);
-    try {
-      const result = await runReadPath({
-        workDir,
-        comments,
-        posts: SIZES.readPathPosts,
-        // 10 clients keep 10 reads in flight, so one stall delays 10 at once: 500 reads would make the p99 the worst stall.
-        pageRequests: 5000,
-        pageWarmupRequests: 500,
-        pageClients: 10,
-        liveUpdates: 20,
-        navigations: 3,
-        readyTimeoutMs: 180_000,
-      });
-      readPath.push({ comments, result });
-      const p = result.page;
-      const paint = result.firstPaintNotRun
-        ? `not run (${result.firstPaintNotRun})`
-        : `${result.firstPaintMs} ms (FCP ${result.firstContentfulPaintMs ?? '–'} ms)`;
-      say(
-        `  first page ${p.bytes} B, p50 ${p.latencyMs.p50} ms, p99 ${p.latencyMs.p99} ms, ${p.errors} errors; live p50 ${result.live.latencyMs.p50} ms, p99 ${result.live.latencyMs.p99} ms, ${result.live.missed} missed, event ${result.live.frameBytes} B`,
-      );
-      say(`  RSS comments ${result.rssMB.comments} MB, query ${result.rssMB.query} MB; first paint ${paint}; started in ${result.startSeconds} s`);
-    } catch (err) {
-      readPath.push({ comments, error: errorText(err) });
-      say(`  failed: ${errorText(err)}`);
-    }
+    // 10 clients keep 10 reads in flight, so one stall delays 10 at once: 500 reads would make the p99 the worst stall.
+    const reads = { pageRequests: 5000, pageWarmupRequests: 500, pageClients: 10, liveUpdates: 20, navigations: 3, readyTimeoutMs: 180_000 };
+    const run = await part(
+      () => runReadPath({ workDir, comments, posts: SIZES.readPathPosts, ...reads }),
+      ({ page: p, live, rssMB, startSeconds, ...paint }) =>
+        `  first page ${p.bytes} B, p50 ${p.latencyMs.p50} ms, p99 ${p.latencyMs.p99} ms, ${p.errors} errors; live p50 ${live.latencyMs.p50} ms, p99 ${live.latencyMs.p99} ms, ${live.missed} missed, event ${live.frameBytes} B\n` +
+        `  RSS comments ${rssMB.comments} MB, query ${rssMB.query} MB; first paint ${paint.firstPaintNotRun ? `not run (${paint.firstPaintNotRun})` : `${paint.firstPaintMs} ms (FCP ${paint.firstContentfulPaintMs ?? '–'} ms)`}; started in ${startSeconds} s`,
+    );
+    readPath.push({ comments, ...run });
   }
 
   const rounds = SIZES.observabilityRounds ?? 1;
   say(`watching it: ${SIZES.judgedClients} clients with metrics off, on, and on with traces, ${rounds} rounds taking turns …`);
-  let observability: BenchResults['observability'];
-  try {
-    const result = await runObservability({
-      workDir,
-      clients: SIZES.judgedClients,
-      posts: SIZES.posts,
-      comments: SIZES.comments,
-      settleTimeoutMs: SETTLE_TIMEOUT_MS,
-      rounds,
-    });
-    observability = { result };
-    say(observabilityText({ observability }).replace(/^/gm, '  '));
-  } catch (err) {
-    observability = { error: errorText(err) };
-    say(`  failed: ${errorText(err)}`);
-  }
+  const observability = await part(
+    () => runObservability({ ...sized, clients: SIZES.judgedClients, rounds }),
+    (result) => observabilityText({ observability: { result } }).replace(/^/gm, '  '),
+  );
 
   const results: BenchResults = {
     startedAt: started.toISOString(),

@@ -10,8 +10,8 @@ import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, 
 import http from 'node:http';
 import path from 'node:path';
 import { RequestSigner, SIGNATURE_HEADER } from '@posts/bus-client/signing';
-import { freePorts } from '@posts/runtime';
-import { cpuSeconds, startService, waitFor200 } from './processes';
+import { freePorts, request } from '@posts/runtime';
+import { cpuSeconds, startService } from './processes';
 import { commentCreated, runPublishers, type PublishedEvent, type PublishFigures } from './publishers';
 import { WARMUP_PUBLISHES } from './sizes';
 
@@ -69,31 +69,6 @@ export function rawFsyncRate(dir: string, ms: number): number {
   return Math.round(n / ((performance.now() - start) / 1000));
 }
 
-/** One POST of `body` as it is, with `headers`; status 0 when there is no answer. */
-function post(agent: http.Agent, port: number, urlPath: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const req = http.request(
-      {
-        agent,
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: urlPath,
-        headers: { 'content-type': 'application/json', 'content-length': body.length, ...headers },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', () => resolve({ status: 0, body: '' }));
-      },
-    );
-    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, body: '' }));
-    req.end(body);
-  });
-}
-
 /**
  * The bus alone on a fresh log file: `events` publishes from `publishers` connections, a SIGKILL,
  * the file checked. With `secret`, the bus runs with it as BUS_SECRET and every publish is signed.
@@ -102,23 +77,30 @@ export async function runBusBench(o: { workDir: string; events: number; publishe
   const dir = mkdtempSync(path.join(o.workDir, 'bus-'));
   const logPath = path.join(dir, 'events.ndjson');
   const [port] = await freePorts(1);
-  const bus = startService('event-bus', port, { EVENT_LOG_PATH: logPath, SUBSCRIBERS: '', ...(o.secret ? { BUS_SECRET: o.secret } : {}) });
+  const bus = await startService('event-bus', port, { EVENT_LOG_PATH: logPath, SUBSCRIBERS: '', ...(o.secret ? { BUS_SECRET: o.secret } : {}) });
   try {
-    await waitFor200(bus, '/readyz', 30_000);
     const agent = new http.Agent({ keepAlive: true, maxSockets: o.publishers });
     const signer = o.secret ? new RequestSigner(o.secret) : undefined;
     const acknowledged = new Set<string>();
+    // The bytes sent are the bytes signed, as the SDK's HTTP transport does: `request` sends JSON.stringify(event).
+    const post = (event: PublishedEvent, sign: boolean) =>
+      request(
+        agent,
+        new URL(`http://127.0.0.1:${port}`),
+        'POST',
+        '/events',
+        event,
+        30_000,
+        sign && signer ? { [SIGNATURE_HEADER]: signer.sign({ method: 'POST', path: '/events', body: Buffer.from(JSON.stringify(event)) }) } : {},
+      );
     const publish = async (_p: number, event: PublishedEvent) => {
-      // The bytes sent are the bytes signed, as the SDK's HTTP transport does.
-      const body = Buffer.from(JSON.stringify(event));
-      const headers: Record<string, string> = signer ? { [SIGNATURE_HEADER]: signer.sign({ method: 'POST', path: '/events', body }) } : {};
-      const res = await post(agent, port, '/events', body, headers);
+      const res = await post(event, true);
       if (res.status !== 201) return String(res.status);
       acknowledged.add((JSON.parse(res.body) as { id: string }).id);
       return undefined;
     };
     // A signed run means something only if the bus refuses what is not signed.
-    if (signer && (await post(agent, port, '/events', Buffer.from(JSON.stringify(commentCreated(0, randomUUID()))), {})).status !== 401) {
+    if (signer && (await post(commentCreated(0, randomUUID()), false)).status !== 401) {
       throw new Error('the bus took an unsigned publish: it is not running with BUS_SECRET');
     }
     // Untimed first, as before each JetStream run: the timed run does not pay for a cold bus.

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CommentCreated, CommentModerated, CommentUpdated, PostCreated, type Comment, type EventContract } from '@posts/contracts';
 import { freePorts } from '@posts/runtime';
-import { httpGet, memoryMB, startService, waitFor200, type Service } from './processes';
+import { httpGet, memoryMB, startService } from './processes';
 
 export interface CatchUpResult {
   events: number;
@@ -29,23 +29,13 @@ export interface CatchUpResult {
 }
 
 /** One event as the log holds it. */
-export interface Envelope {
-  id: string;
-  seq: number;
-  type: string;
-  data: unknown;
-  at: string;
-  requestId: string;
-}
+export type Envelope = { id: string; seq: number; type: string; data: unknown; at: string; requestId: string };
 
 /**
- * A realistic mix of exactly `events` events: posts, and for each comment the three events it
- * causes (CommentCreated, CommentModerated, CommentUpdated), interleaved as under load; every
- * fifth comment rejected.
+ * A blog's log: `posts` posts, then per comment the three events it causes (CommentCreated, CommentModerated,
+ * CommentUpdated), moderation trailing creation by `lag` comments as under load; every fifth comment rejected.
  */
-export function logEvents(events: number): { envelopes: Envelope[]; posts: number; comments: number } {
-  const posts = Math.max(1, Math.round(events / 100));
-  const comments = Math.floor((events - posts) / 3);
+export function blogLog(posts: number, comments: number, lag = 0): Envelope[] {
   const envelopes: Envelope[] = [];
   const at = new Date().toISOString();
   // The envelope the bus writes, with the id the event's contract gives it.
@@ -53,13 +43,8 @@ export function logEvents(events: number): { envelopes: Envelope[]; posts: numbe
     envelopes.push({ id: event.idOf(data), seq: envelopes.length + 1, type: event.type, data, at, requestId: randomUUID() });
   const postIds = Array.from({ length: posts }, () => randomUUID());
   postIds.forEach((id, i) => push(PostCreated, { id, title: `Post number ${i + 1}` }));
-  // Moderation trails creation by a few comments, as it does when the system is busy.
-  const lag = 8;
   const made: Comment[] = [];
-  const follow = (c: Comment) => {
-    push(CommentModerated, c);
-    push(CommentUpdated, c);
-  };
+  const follow = (c: Comment) => (push(CommentModerated, c), push(CommentUpdated, c));
   for (let i = 0; i < comments; i++) {
     const rejected = (i + 1) % 5 === 0;
     const content = `comment ${i}: ${rejected ? 'I like orange juice' : 'great post'}, ${'and more words '.repeat(i % 6)}`.trim();
@@ -69,12 +54,15 @@ export function logEvents(events: number): { envelopes: Envelope[]; posts: numbe
     if (made.length > lag) follow(made.shift()!);
   }
   made.forEach(follow);
-  // Whatever the rounding left: a few more posts, so the log holds exactly `events`.
-  while (envelopes.length < events) {
-    const id = randomUUID();
-    push(PostCreated, { id, title: 'One more post' });
-  }
-  return { envelopes, posts: posts + (events - posts - comments * 3), comments };
+  return envelopes;
+}
+
+/** Exactly `events` events: a post per hundred, the comments in between, and a few more posts for what the rounding left. */
+export function logEvents(events: number): { envelopes: Envelope[]; posts: number; comments: number } {
+  const comments = Math.floor((events - Math.max(1, Math.round(events / 100))) / 3);
+  const posts = events - comments * 3;
+  // The extra posts come first here: a catch-up replays them all the same.
+  return { envelopes: blogLog(posts, comments, 8), posts, comments };
 }
 
 /** logEvents(events) written to `file` as the bus keeps its log: one envelope per line. */
@@ -85,45 +73,53 @@ export function writeLog(file: string, events: number): { posts: number; comment
   return { posts, comments, bytes: Buffer.byteLength(text) };
 }
 
+/** query started alone on the bus at `busUrl`, timed to its /readyz 200 and its first GET /posts; its memory then (and `more()`'s figures), and stopped. */
+export async function timeQuery<T>(port: number, busUrl: string, readyTimeoutMs: number, more: () => T) {
+  let t = performance.now();
+  const query = await startService('query', port, { EVENT_BUS_URL: busUrl }, readyTimeoutMs);
+  try {
+    const readySeconds = Math.round((performance.now() - t) / 10) / 100;
+    t = performance.now();
+    const page = await httpGet(port, '/posts', 30_000);
+    const firstGetPostsMs = Math.round(performance.now() - t);
+    if (page.status !== 200) throw new Error(`GET /posts answered ${page.status}`);
+    return {
+      readySeconds,
+      firstGetPostsMs,
+      getPostsMB: Math.round(Buffer.byteLength(page.body) / 104857.6) / 10,
+      memory: memoryMB(query.child.pid),
+      more: more(),
+    };
+  } finally {
+    await query.stop();
+  }
+}
+
 export async function runCatchUpBench(o: { workDir: string; events: number; readyTimeoutMs: number }): Promise<CatchUpResult> {
   const dir = mkdtempSync(path.join(o.workDir, 'catchup-'));
   const logPath = path.join(dir, 'events.ndjson');
   const { posts, comments, bytes } = writeLog(logPath, o.events);
+  // As after a restart of the whole system: the bus starts on its log with query as its subscriber.
   const [busPort, queryPort] = await freePorts(2);
-  const services: Service[] = [];
+  const t = performance.now();
+  const bus = await startService('event-bus', busPort, { EVENT_LOG_PATH: logPath, SUBSCRIBERS: `http://127.0.0.1:${queryPort}/events` }, o.readyTimeoutMs);
   try {
-    let t = performance.now();
-    const bus = startService('event-bus', busPort, { EVENT_LOG_PATH: logPath, SUBSCRIBERS: `http://127.0.0.1:${queryPort}/events` });
-    services.push(bus);
-    await waitFor200(bus, '/readyz', o.readyTimeoutMs);
-    const busReadySeconds = (performance.now() - t) / 1000;
-
-    t = performance.now();
-    const query = startService('query', queryPort, { EVENT_BUS_URL: `http://127.0.0.1:${busPort}` });
-    services.push(query);
-    await waitFor200(query, '/readyz', o.readyTimeoutMs);
-    const readySeconds = (performance.now() - t) / 1000;
-
-    t = performance.now();
-    const page = await httpGet(queryPort, '/posts', 30_000);
-    const firstGetPostsMs = performance.now() - t;
-    if (page.status !== 200) throw new Error(`GET /posts answered ${page.status}`);
-    const busMem = memoryMB(bus.child.pid);
-    const queryMem = memoryMB(query.child.pid);
+    const busReadySeconds = Math.round((performance.now() - t) / 10) / 100;
+    const q = await timeQuery(queryPort, `http://127.0.0.1:${busPort}`, o.readyTimeoutMs, () => memoryMB(bus.child.pid));
     return {
       events: o.events,
       posts,
       comments,
       logMB: Math.round(bytes / 104857.6) / 10,
-      busReadySeconds: Math.round(busReadySeconds * 100) / 100,
-      readySeconds: Math.round(readySeconds * 100) / 100,
-      firstGetPostsMs: Math.round(firstGetPostsMs),
-      getPostsMB: Math.round(Buffer.byteLength(page.body) / 104857.6) / 10,
-      rssMB: { bus: busMem.rss, query: queryMem.rss },
-      peakRssMB: { bus: busMem.peak, query: queryMem.peak },
+      busReadySeconds,
+      readySeconds: q.readySeconds,
+      firstGetPostsMs: q.firstGetPostsMs,
+      getPostsMB: q.getPostsMB,
+      rssMB: { bus: q.more.rss, query: q.memory.rss },
+      peakRssMB: { bus: q.more.peak, query: q.memory.peak },
     };
   } finally {
-    for (const s of services.reverse()) await s.stop();
+    await bus.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,22 +1,22 @@
 /**
- * The same measurements on NATS JetStream, beside the hand-written bus: the same publishers and
- * events through raw nats.js (`js.publish` with the event id as message id, each PubAck awaited)
- * on one server (R1) and on three routed on loopback (R3); through the SDK
- * (`connectBus('nats://…')`) on R1; query catching up from a stream of the catch-up log; and, asked
- * for, the end-to-end load through the local ingress of `npm start -- --nats` (three nodes, the stream
- * at R3, two processes of each backend), as the bus's end-to-end run.
+ * The same measurements on NATS JetStream, beside the hand-written bus: the same publishers and events through raw
+ * nats.js (`js.publish` with the event id as message id, each PubAck awaited) on one server (R1) and on three routed
+ * on loopback (R3); through the SDK (`connectBus('nats://…')`) on R1; query catching up from a stream of the catch-up
+ * log; and, asked for, the end-to-end load on `npm start -- --nats` (three nodes, the stream at R3, two processes of
+ * each backend), as the bus's end-to-end run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { connectBus } from '@posts/bus-client';
-import { freePorts, sleep } from '@posts/runtime';
-import { logEvents } from './catch-up';
+import { freePorts, until } from '@posts/runtime';
+import { logEvents, timeQuery } from './catch-up';
 import { cpuLine, runE2E, type E2EResult } from './e2e';
 import { installedNatsServer, NATS_PASSWORD, NATS_USER, startNatsServers, type NatsServers, type NatsServerVersion } from './nats-server';
-import { cpuSeconds, httpGet, memoryMB, startService, waitFor200 } from './processes';
+import { cpuSeconds, memoryMB } from './processes';
 import { runPublishers, type PublishedEvent, type PublishFigures } from './publishers';
+import { attempt, errorText, type Outcome } from './results';
 import { WARMUP_PUBLISHES } from './sizes';
 
 export interface JetStreamPublishResult extends PublishFigures {
@@ -39,8 +39,6 @@ export interface JetStreamCatchUpResult {
   rssMB: { server: number; query: number };
 }
 
-type Outcome<T> = { result?: T; error?: string };
-
 export interface JetStreamResults {
   /** Why nothing here ran ("nats-server not installed"); undefined when it ran. */
   notRun?: string;
@@ -52,136 +50,105 @@ export interface JetStreamResults {
   /** the SDK's publish, one server */
   sdk: Outcome<JetStreamPublishResult>;
   catchUp: Outcome<JetStreamCatchUpResult>;
-  /**
-   * End to end through the local ingress on JetStream R3, two processes of each backend (`npm start -- --nats`),
-   * with the sizes of the bus's run. Absent when not asked for, and in results recorded before it existed.
-   */
+  /** End to end on JetStream R3, two processes of each backend, with the bus's run's sizes; absent when not asked for. */
   e2e?: Outcome<E2EResult>;
 }
 
 /** The stream the SDK's JetStream transport uses, made as it makes it. */
 const STREAM = 'EVENTS';
 
-const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-async function attempt<T>(run: () => Promise<T>): Promise<Outcome<T>> {
-  try {
-    return { result: await run() };
-  } catch (err) {
-    return { error: errorText(err) };
-  }
-}
-
-/** host:port of each server in a nats://… list. */
-const serversOf = (url: string) => url.split(',').map((part) => new URL(part).host);
-
-const connectTo = (url: string): Promise<NatsConnection> => connect({ servers: serversOf(url), user: NATS_USER, pass: NATS_PASSWORD, timeout: 10_000 });
+const connectTo = (url: string): Promise<NatsConnection> =>
+  connect({ servers: url.split(',').map((part) => new URL(part).host), user: NATS_USER, pass: NATS_PASSWORD, timeout: 10_000 });
 
 /** An empty stream EVENTS as the SDK's JetStream transport makes it; retried while a new cluster elects its leader. */
 async function freshStream(nc: NatsConnection, replicas: number): Promise<void> {
-  const deadline = performance.now() + 30_000;
-  for (;;) {
-    try {
-      const jsm = await jetstreamManager(nc, { timeout: 2_000 });
-      await jsm.streams.delete(STREAM).catch(() => undefined);
-      await jsm.streams.add({ name: STREAM, subjects: ['events.>'], storage: StorageType.File, num_replicas: replicas, duplicate_window: 10 * 60e9 });
-      return;
-    } catch (err) {
-      if (performance.now() > deadline) throw new Error(`no JetStream stream with ${replicas} replicas after 30 s: ${errorText(err)}`, { cause: err });
-      await sleep(200);
-    }
-  }
+  let last: unknown;
+  await until(
+    `a JetStream stream with ${replicas} replicas`,
+    async () => {
+      try {
+        const jsm = await jetstreamManager(nc, { timeout: 2_000 });
+        await jsm.streams.delete(STREAM).catch(() => undefined);
+        return !!(await jsm.streams.add({
+          name: STREAM,
+          subjects: ['events.>'],
+          storage: StorageType.File,
+          num_replicas: replicas,
+          duplicate_window: 10 * 60e9,
+        }));
+      } catch (err) {
+        last = err;
+        return false;
+      }
+    },
+    30_000,
+    200,
+  ).catch((err: Error) => Promise.reject(new Error(`${err.message}: ${errorText(last)}`, { cause: last })));
 }
 
 /** The bytes the SDK's JetStream transport stores for `event`. */
 const stored = (event: PublishedEvent) => JSON.stringify({ id: event.id, type: event.type, data: event.data, at: new Date().toISOString() });
 
-/** `run` with the CPU seconds the servers and this process spent in it. */
-async function withCpu(servers: NatsServers, run: () => Promise<PublishFigures>): Promise<JetStreamPublishResult> {
+/** The publishers' run through `publish`, with the CPU seconds the servers and this process spent in it. */
+async function publishOn(
+  servers: NatsServers,
+  events: number,
+  publishers: number,
+  publish: (event: PublishedEvent) => Promise<unknown>,
+): Promise<JetStreamPublishResult> {
   const serverCpu = () => servers.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const before = serverCpu();
   const self = process.cpuUsage();
-  const figures = await run();
+  const figures = await runPublishers(events, publishers, async (_p, event) => void (await publish(event)));
   const server = Math.round((serverCpu() - before) * 100) / 100;
-  const publishers = Math.round(((u) => u.user + u.system)(process.cpuUsage(self)) / 1e4) / 100;
-  return { ...figures, cpuSeconds: { server, publishers } };
+  const used = process.cpuUsage(self);
+  return { ...figures, cpuSeconds: { server, publishers: Math.round((used.user + used.system) / 1e4) / 100 } };
 }
 
-/**
- * raw nats.js as its docs advise: one connection for the process, the publishers' `js.publish` calls (the event
- * id as message id) in flight together on it, each awaiting its PubAck.
- */
+/** raw nats.js as its docs advise: one connection for the process, every publisher's `js.publish` in flight on it. */
 async function publishRaw(servers: NatsServers, events: number, publishers: number): Promise<JetStreamPublishResult> {
   const nc = await connectTo(servers.url);
-  try {
-    const js = jetstream(nc);
-    return await withCpu(servers, () =>
-      runPublishers(events, publishers, async (_p, event) => {
-        await js.publish(`events.${event.type}`, stored(event), { msgID: event.id });
-        return undefined;
-      }),
-    );
-  } finally {
-    await nc.close();
-  }
+  const js = jetstream(nc);
+  return publishOn(servers, events, publishers, (e) => js.publish(`events.${e.type}`, stored(e), { msgID: e.id })).finally(() => nc.close());
 }
 
-/** The SDK as a service holds it: one `connectBus('nats://…')` (one connection), the publishers publishing through it. */
+/** The SDK as a service holds it: one `connectBus('nats://…')`, one connection, every publisher publishing through it. */
 async function publishSdk(servers: NatsServers, events: number, publishers: number): Promise<JetStreamPublishResult> {
   const bus = connectBus(servers.url);
-  try {
-    // Connected and the stream found before the clock starts, as the raw publishers' connection is.
-    await bus.transport.read(0, 0);
-    return await withCpu(servers, () =>
-      runPublishers(events, publishers, async (_p, event) => {
-        await bus.publish(event);
-        return undefined;
-      }),
-    );
-  } finally {
-    await bus.close();
-  }
+  // Connected and the stream found before the clock starts, as the raw publishers' connection is.
+  await bus.transport.read(0, 0);
+  return publishOn(servers, events, publishers, (e) => bus.publish(e)).finally(() => bus.close());
 }
 
 /** The catch-up log published into a fresh stream, then query started on it and timed to ready. */
 async function catchUpFromStream(servers: NatsServers, admin: NatsConnection, events: number, readyTimeoutMs: number): Promise<JetStreamCatchUpResult> {
   const { envelopes, posts, comments } = logEvents(events);
   await freshStream(admin, 1);
-  let t = performance.now();
+  const t = performance.now();
   const js = jetstream(admin);
   // A window at a time on one connection, sent in order: the stream's seqs are the log's.
   for (let i = 0; i < envelopes.length; i += 1000) {
-    await Promise.all(
-      envelopes.slice(i, i + 1000).map(({ seq: _seq, ...event }) => js.publish(`events.${event.type}`, JSON.stringify(event), { msgID: event.id })),
-    );
+    const window = envelopes
+      .slice(i, i + 1000)
+      .map(({ seq: _seq, ...event }) => js.publish(`events.${event.type}`, JSON.stringify(event), { msgID: event.id }));
+    await Promise.all(window);
   }
-  const fillSeconds = (performance.now() - t) / 1000;
+  const fillSeconds = Math.round((performance.now() - t) / 10) / 100;
   const { state } = await (await jetstreamManager(admin)).streams.info(STREAM);
   if (state.messages !== events) throw new Error(`the stream holds ${state.messages} events, not ${events}`);
-
   const [queryPort] = await freePorts(1);
-  t = performance.now();
-  const query = startService('query', queryPort, { EVENT_BUS_URL: servers.url });
-  try {
-    await waitFor200(query, '/readyz', readyTimeoutMs);
-    const readySeconds = (performance.now() - t) / 1000;
-    t = performance.now();
-    const page = await httpGet(queryPort, '/posts', 30_000);
-    const firstGetPostsMs = performance.now() - t;
-    if (page.status !== 200) throw new Error(`GET /posts answered ${page.status}`);
-    return {
-      events,
-      posts,
-      comments,
-      storeMB: Math.round(state.bytes / 104857.6) / 10,
-      fillSeconds: Math.round(fillSeconds * 100) / 100,
-      readySeconds: Math.round(readySeconds * 100) / 100,
-      firstGetPostsMs: Math.round(firstGetPostsMs),
-      rssMB: { server: memoryMB(servers.pids[0]).rss, query: memoryMB(query.child.pid).rss },
-    };
-  } finally {
-    await query.stop();
-  }
+  const q = await timeQuery(queryPort, servers.url, readyTimeoutMs, () => memoryMB(servers.pids[0]).rss);
+  const storeMB = Math.round(state.bytes / 104857.6) / 10;
+  return {
+    events,
+    posts,
+    comments,
+    storeMB,
+    fillSeconds,
+    readySeconds: q.readySeconds,
+    firstGetPostsMs: q.firstGetPostsMs,
+    rssMB: { server: q.more, query: q.memory.rss },
+  };
 }
 
 /** `run` on `count` fresh servers with an admin connection to them; the servers are stopped after, whatever happened. */
@@ -189,20 +156,21 @@ async function onServers<T>(dir: string, count: number, syncAlways: boolean, run
   const servers = await startNatsServers(dir, count, syncAlways);
   try {
     const admin = await connectTo(servers.url);
-    try {
-      return await run(servers, admin);
-    } finally {
-      await admin.close();
-    }
+    return await run(servers, admin).finally(() => admin.close());
   } finally {
     await servers.stop();
   }
 }
 
+const show = (p: Outcome<JetStreamPublishResult>) =>
+  p.result
+    ? `${p.result.perSecond} events/s, p99 ${p.result.latencyMs.p99} ms, ${p.result.errors} errors (server CPU ${p.result.cpuSeconds.server} s, publishers ${p.result.cpuSeconds.publishers} s)`
+    : `failed: ${p.error}`;
+
 /**
- * Every JetStream part, each on a fresh stream: on one server a warm-up, raw publishes, the SDK's
- * publishes and the catch-up; then on three servers raw publishes; then, given `e2e`, the
- * end-to-end run on `npm start -- --nats`'s cluster. A part that fails says why.
+ * Every JetStream part, each on a fresh stream: on one server a warm-up, raw publishes, the SDK's publishes and the
+ * catch-up; then on three servers raw publishes; then, given `e2e`, the end-to-end run on `npm start -- --nats`'s
+ * cluster. A part that fails says why.
  */
 export async function runJetStreamBench(o: {
   workDir: string;
@@ -218,10 +186,6 @@ export async function runJetStreamBench(o: {
   if (!server) return { notRun: 'nats-server not installed', r1: {}, r3: {}, sdk: {}, catchUp: {}, ...(o.e2e ? { e2e: {} } : {}) };
   const results: JetStreamResults = { server, r1: {}, r3: {}, sdk: {}, catchUp: {} };
   const dir = mkdtempSync(path.join(o.workDir, 'nats-'));
-  const show = (p: Outcome<JetStreamPublishResult>) =>
-    p.result
-      ? `${p.result.perSecond} events/s, p99 ${p.result.latencyMs.p99} ms, ${p.result.errors} errors (server CPU ${p.result.cpuSeconds.server} s, publishers ${p.result.cpuSeconds.publishers} s)`
-      : `failed: ${p.error}`;
   try {
     const one = await attempt(() =>
       onServers(path.join(dir, 'r1'), 1, server.syncAlways, async (servers, admin) => {
@@ -267,10 +231,9 @@ export async function runJetStreamBench(o: {
       const r = results.e2e.result;
       o.say(
         r
-          ? `    p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.settledPerSecond} settled/s, settled ${r.settleSeconds} s after the last write, ${r.errors} errors, ${r.lost} lost (started in ${r.startSeconds} s)`
+          ? `    p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.settledPerSecond} settled/s, settled ${r.settleSeconds} s after the last write, ${r.errors} errors, ${r.lost} lost (started in ${r.startSeconds} s)\n    CPU s: ${cpuLine(r)}`
           : `    failed: ${results.e2e.error}`,
       );
-      if (r) o.say(`    CPU s: ${cpuLine(r)}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

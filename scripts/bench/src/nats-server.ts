@@ -1,13 +1,12 @@
 /**
- * nats-server for the bench: one server, or three routed into a cluster on loopback, each with
- * JetStream on file storage in the bench's data folder and clients logging in with a password,
- * as infra/k8s-nats's nats.conf has them. Where the installed server has `sync_interval` (2.10
+ * nats-server for the bench: one (R1) or three routed into a cluster (R3) on loopback, JetStream on file storage
+ * in the bench's data folder, a user and password as infra/k8s-nats has. Where the server knows `sync_interval` (2.10
  * and later), every write is fsynced before its PubAck, as that nats.conf asks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePorts, installedNatsServer as installed } from '@posts/runtime';
+import { freePorts, installedNatsServer as installed, until } from '@posts/runtime';
 
 export const NATS_USER = 'posts';
 export const NATS_PASSWORD = 'bench-password';
@@ -39,15 +38,9 @@ export function natsConf(o: { index: number; clientPorts: number[]; routePorts: 
     `authorization { users: [ { user: ${NATS_USER}, password: "${NATS_PASSWORD}" } ] }`,
   ];
   if (o.clientPorts.length > 1) {
-    lines.push(
-      `cluster {`,
-      `  name: bench`,
-      `  listen: 127.0.0.1:${o.routePorts[o.index]}`,
-      // Every server, itself included (a server skips a route to itself).
-      `  routes: [ ${o.routePorts.map((port) => `nats://127.0.0.1:${port}`).join(', ')} ]`,
-      `  no_advertise: true`,
-      `}`,
-    );
+    // Every server in the routes, itself included (a server skips a route to itself).
+    const routes = o.routePorts.map((port) => `nats://127.0.0.1:${port}`).join(', ');
+    lines.push(`cluster {`, `  name: bench`, `  listen: 127.0.0.1:${o.routePorts[o.index]}`, `  routes: [ ${routes} ]`, `  no_advertise: true`, `}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -64,16 +57,10 @@ export async function startNatsServers(dir: string, count: number, syncAlways: b
   const clientPorts = await freePorts(count);
   const routePorts = count > 1 ? await freePorts(count) : [];
   const children: ChildProcess[] = [];
+  // SIGKILL: nothing here needs a clean stop, and the stores are removed with the folder.
   const stop = async () => {
-    // SIGKILL: nothing here needs a clean stop, and the stores are removed with the folder.
-    await Promise.all(
-      children.map((child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
-        return exited;
-      }),
-    );
+    const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+    await Promise.all(running.map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGKILL'))));
   };
   try {
     await Promise.all(
@@ -86,20 +73,20 @@ export async function startNatsServers(dir: string, count: number, syncAlways: b
         children.push(child);
         let output = '';
         child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
-        const deadline = performance.now() + 15_000;
-        while (!/Server is ready/.test(output)) {
-          if (child.exitCode !== null || performance.now() > deadline) throw new Error(`nats-server ${index} did not start:\n${output}`);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
+        await until(
+          `nats-server ${index}`,
+          () => {
+            if (child.exitCode !== null) throw new Error(`nats-server ${index} did not start:\n${output}`);
+            return /Server is ready/.test(output);
+          },
+          15_000,
+          20,
+        ).catch((err: Error) => Promise.reject(new Error(`${err.message}:\n${output}`)));
       }),
     );
   } catch (err) {
     await stop();
     throw err;
   }
-  return {
-    url: clientPorts.map((port) => `nats://${NATS_USER}:${NATS_PASSWORD}@127.0.0.1:${port}`).join(','),
-    pids: children.map((c) => c.pid!),
-    stop,
-  };
+  return { url: clientPorts.map((port) => `nats://${NATS_USER}:${NATS_PASSWORD}@127.0.0.1:${port}`).join(','), pids: children.map((c) => c.pid!), stop };
 }

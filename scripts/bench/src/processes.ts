@@ -1,22 +1,19 @@
 /**
- * What the bench knows about processes: it starts them, waits for their HTTP answers and reads
+ * What the bench knows about processes: it starts a built service alone, waits for its HTTP answers and reads
  * /proc for CPU and memory. Nothing here looks inside a service.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { nodeOptionsOf, request, ROOT, sleep, type ServiceName } from '@posts/runtime';
+import { nodeOptionsOf, request, ROOT, until, type ServiceName } from '@posts/runtime';
 
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-/** User + system CPU seconds a process used so far (0 once it is gone). */
+/** User + system CPU seconds a process used so far (0 once it is gone); USER_HZ is 100 on Linux. */
 export function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
   try {
     // The command name may hold spaces and parentheses: the fields start after the last ')'.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
   }
@@ -26,22 +23,19 @@ export function cpuSeconds(pid: number | undefined): number {
 export function memoryMB(pid: number | undefined): { rss: number; peak: number } {
   if (pid === undefined) return { rss: NaN, peak: NaN };
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: Math.round(kb('VmRSS') / 102.4) / 10, peak: Math.round(kb('VmHWM') / 102.4) / 10 };
+  const mb = (field: string) => Math.round(Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 102.4) / 10;
+  return { rss: mb('VmRSS'), peak: mb('VmHWM') };
 }
 
 export interface Service {
-  name: ServiceName;
   child: ChildProcess;
   port: number;
-  /** The last lines it wrote, for error messages. */
-  output(): string;
-  /** SIGTERM (or the given signal) and wait for the exit. */
+  /** SIGTERM (or the given signal), SIGKILL after 5 s, and wait for the exit. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts a built service (`node <name>/dist/index.js`) as `npm start` does, with its manifest's Node flags and the given environment. */
-export function startService(name: ServiceName, port: number, env: Record<string, string>): Service {
+/** A built service alone (`node <name>/dist/index.js`) with its manifest's Node flags and `env`, once its /readyz answers 200. */
+export async function startService(name: ServiceName, port: number, env: Record<string, string>, readyTimeoutMs = 30_000): Promise<Service> {
   const nodeOptions = nodeOptionsOf(name);
   const child = spawn(process.execPath, ['dist/index.js'], {
     cwd: path.join(ROOT, name),
@@ -53,35 +47,35 @@ export function startService(name: ServiceName, port: number, env: Record<string
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    name,
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  const service: Service = {
     child,
     port,
-    output: () => tail,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (gone()) return;
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
     },
   };
+  try {
+    await until(
+      `${name} on /readyz`,
+      async () => {
+        if (gone()) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode})`);
+        return (await httpGet(port, '/readyz', 2000)).status === 200;
+      },
+      readyTimeoutMs,
+      10,
+    );
+  } catch (err) {
+    await service.stop('SIGKILL');
+    throw new Error(`${(err as Error).message}:\n${tail}`, { cause: err });
+  }
+  return service;
 }
 
 /** One GET straight to a service on loopback; status 0 when there is no answer. */
-export function httpGet(port: number, urlPath: string, timeoutMs = 10_000) {
-  return request(false, new URL(`http://127.0.0.1:${port}`), 'GET', urlPath, undefined, timeoutMs);
-}
-
-/** Polls `urlPath` every `everyMs` until it answers 200; throws after `timeoutMs` or if the process dies. */
-export async function waitFor200(service: Service, urlPath: string, timeoutMs: number, everyMs = 10): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (service.child.exitCode !== null || service.child.signalCode !== null) {
-      throw new Error(`${service.name} exited (${service.child.exitCode ?? service.child.signalCode}):\n${service.output()}`);
-    }
-    if ((await httpGet(service.port, urlPath, 2000)).status === 200) return;
-    if (performance.now() > deadline) throw new Error(`${service.name} not ready after ${timeoutMs / 1000}s:\n${service.output()}`);
-    await sleep(everyMs);
-  }
-}
+export const httpGet = (port: number, urlPath: string, timeoutMs = 10_000) =>
+  request(false, new URL(`http://127.0.0.1:${port}`), 'GET', urlPath, undefined, timeoutMs);

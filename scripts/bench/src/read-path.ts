@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { CommentCreated, CommentModerated, CommentUpdated, PostCreated, type Comment, type EventContract } from '@posts/contracts';
-import { SERVICE_NAMES, startSystem } from '@posts/runtime';
-import type { Envelope } from './catch-up';
+import type { Comment } from '@posts/contracts';
+import { request, SERVICE_NAMES, startSystem } from '@posts/runtime';
+import { percentile } from '@posts/runtime/load';
+import { blogLog } from './catch-up';
 import { memoryMB } from './processes';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -46,70 +47,23 @@ export interface ReadPathResult {
 
 export type ReadPathResults = Array<{ comments: number; result?: ReadPathResult; error?: string }>;
 
-/** A log of `comments` comments over `posts` posts: each comment's CommentCreated, CommentModerated and CommentUpdated; every fifth rejected. */
-export function readPathLog(comments: number, posts: number): Envelope[] {
-  const envelopes: Envelope[] = [];
-  const at = new Date().toISOString();
-  const push = <Data>(event: EventContract<string, Data>, data: Data) =>
-    envelopes.push({ id: event.idOf(data), seq: envelopes.length + 1, type: event.type, data, at, requestId: randomUUID() });
-  const postIds = Array.from({ length: posts }, () => randomUUID());
-  postIds.forEach((id, i) => push(PostCreated, { id, title: `Post number ${i + 1}` }));
-  for (let i = 0; i < comments; i++) {
-    const rejected = (i + 1) % 5 === 0;
-    const content = `comment ${i}: ${rejected ? 'I like orange juice' : 'great post'}, ${'and more words '.repeat(i % 6)}`.trim();
-    const c: Comment = { id: randomUUID(), postId: postIds[i % posts], content, status: rejected ? 'rejected' : 'approved' };
-    push(CommentCreated, { ...c, status: 'pending' });
-    push(CommentModerated, c);
-    push(CommentUpdated, c);
-  }
-  return envelopes;
-}
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 const round1 = (n: number) => Math.round(n * 10) / 10;
 const stats = (values: number[]) => {
   const s = [...values].sort((a, b) => a - b);
   return { p50: round1(percentile(s, 50)), p99: round1(percentile(s, 99)), max: round1(s[s.length - 1] ?? NaN) };
 };
 
-/** One request through the ingress as posts.com; the body as a Buffer. */
-function call(port: number, agent: http.Agent | undefined, method: string, p: string, body?: unknown): Promise<{ status: number; body: Buffer }> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: p,
-        agent,
-        headers: { host: 'posts.com', ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
-        timeout: 30_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${p} timed out`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+/** One request through the ingress as posts.com; status 0 when there is no answer. */
+const call = (port: number, agent: http.Agent | false, method: string, p: string, body?: unknown) =>
+  request(agent, new URL(`http://127.0.0.1:${port}`), method, p, body);
 
 async function measurePage(port: number, requests: number, clients: number): Promise<PageReads> {
-  const first = await call(port, undefined, 'GET', '/posts/page');
+  const first = await call(port, false, 'GET', '/posts/page');
   if (first.status !== 200) throw new Error(`GET /posts/page answered ${first.status}`);
-  const bytes = first.body.length;
+  const bytes = Buffer.byteLength(first.body);
   // A page of the blog that was written, not of an empty one still catching up.
-  const shown = (JSON.parse(first.body.toString('utf8')) as { posts?: Array<{ commentCount?: number }> }).posts ?? [];
-  if (shown.length === 0 || !shown.some((p) => (p.commentCount ?? 0) > 0))
-    throw new Error(`GET /posts/page shows no comments: ${first.body.toString().slice(0, 200)}`);
+  const shown = (JSON.parse(first.body) as { posts?: Array<{ commentCount?: number }> }).posts ?? [];
+  if (shown.length === 0 || !shown.some((p) => (p.commentCount ?? 0) > 0)) throw new Error(`GET /posts/page shows no comments: ${first.body.slice(0, 200)}`);
   const latencies: number[] = [];
   let errors = 0;
   let next = 0;
@@ -120,7 +74,7 @@ async function measurePage(port: number, requests: number, clients: number): Pro
         while (next < requests) {
           next++;
           const t = performance.now();
-          const r = await call(port, agent, 'GET', '/posts/page').catch(() => ({ status: 0, body: Buffer.alloc(0) }));
+          const r = await call(port, agent, 'GET', '/posts/page');
           latencies.push(performance.now() - t);
           if (r.status !== 200) errors++;
         }
@@ -204,8 +158,8 @@ async function measureLive(port: number, postId: string, updates: number): Promi
     for (let i = 0; i < updates; i++) {
       const content = `read path ${i} ${randomUUID()}`;
       const t = performance.now();
-      const posted = await call(port, undefined, 'POST', `/posts/${postId}/comments`, { content });
-      if (posted.status !== 201) throw new Error(`POST /posts/${postId}/comments answered ${posted.status}: ${posted.body.toString().slice(0, 200)}`);
+      const posted = await call(port, false, 'POST', `/posts/${postId}/comments`, { content });
+      if (posted.status !== 201) throw new Error(`POST /posts/${postId}/comments answered ${posted.status}: ${posted.body.slice(0, 200)}`);
       const f = await live.waitFor((fr) => fr.event === 'comment' && fr.at >= t && fr.data.includes(content), 5000);
       if (!f) {
         missed++;
@@ -253,7 +207,7 @@ async function measureFirstPaint(
       v.length
         ? Math.round(
             percentile(
-              [...v].sort((a, b) => a - b),
+              v.sort((a, b) => a - b),
               50,
             ),
           )
@@ -278,7 +232,7 @@ export async function runReadPath(o: {
   readyTimeoutMs: number;
 }): Promise<ReadPathResult> {
   const dataDir = mkdtempSync(path.join(o.workDir, `read-${o.comments}-`));
-  const envelopes = readPathLog(o.comments, o.posts);
+  const envelopes = blogLog(o.posts, o.comments);
   writeFileSync(path.join(dataDir, 'events.ndjson'), envelopes.map((e) => JSON.stringify(e)).join('\n') + '\n');
   const postId = (envelopes[envelopes.length - 1].data as Comment).postId;
   envelopes.length = 0;

@@ -7,6 +7,20 @@ import type { ObservabilityResult } from './observability';
 import type { ReadPathResults } from './read-path';
 import type { Sizes } from './sizes';
 
+/** What a part of the bench measured, or why it has nothing. */
+export type Outcome<T> = { result?: T; error?: string };
+
+export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** `run`'s result, or its error's message. */
+export async function attempt<T>(run: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { result: await run() };
+  } catch (err) {
+    return { error: errorText(err) };
+  }
+}
+
 export interface Machine {
   cpu: string;
   cores: number;
@@ -26,17 +40,17 @@ export interface BenchResults {
   quick: boolean;
   machine: Machine;
   sizes: Sizes;
-  e2e: Array<{ clients: number; result?: E2EResult; error?: string }>;
+  e2e: Array<{ clients: number } & Outcome<E2EResult>>;
   /** The bus in open mode (no BUS_SECRET). */
-  bus: { result?: BusResult; error?: string };
+  bus: Outcome<BusResult>;
   /** The same with BUS_SECRET and every publish signed, as `npm start` runs it. */
-  busSigned: { result?: BusResult; error?: string };
-  catchUp: { result?: CatchUpResult; error?: string };
+  busSigned: Outcome<BusResult>;
+  catchUp: Outcome<CatchUpResult>;
   jetStream: JetStreamResults;
   /** The read path at each blog size (absent in results recorded before it was measured). */
   readPath?: ReadPathResults;
   /** The judged load with metrics off, on, and on with traces (absent in results recorded before it was measured). */
-  observability?: { result?: ObservabilityResult; error?: string };
+  observability?: Outcome<ObservabilityResult>;
   figures: Figure[];
 }
 

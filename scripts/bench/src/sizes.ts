@@ -28,15 +28,12 @@ export const FULL: Sizes = {
   observabilityRounds: 5,
 };
 export const QUICK: Sizes = {
+  ...FULL,
   posts: 5,
   comments: 500,
-  clients: [10, 50, 100],
-  judgedClients: 50,
   busEvents: 2_000,
-  busPublishers: 50,
   catchUpEvents: 10_000,
   readPathComments: [1_000, 10_000],
-  readPathPosts: 20,
   observabilityRounds: 1,
 };
 
