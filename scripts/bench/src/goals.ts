@@ -4,93 +4,57 @@ import type { BenchResults, Figure } from './results';
 import type { E2EResult } from './e2e';
 import { WARMUP_COMMENTS } from './sizes';
 
+/** A goal as the page shows it, and its test; `pass: null` for a figure only reported. */
+type Goal = { goal: string; pass: ((v: number) => boolean) | null };
+const zero: Goal = { goal: '0', pass: (v) => v === 0 };
+const reported: Goal = { goal: '(reported)', pass: null };
+const atMost = (limit: number, shown = fmt(limit)): Goal => ({ goal: `≤ ${shown}`, pass: (v) => v <= limit });
+const atLeast = (limit: number, shown = fmt(limit)): Goal => ({ goal: `≥ ${shown}`, pass: (v) => v >= limit });
+const times = (v: number) => `${fmt(v, 2)}×`;
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b ? undefined : a / b);
+
+/** Adds a figure: a value missing or NaN (its part failed) shows 'failed' and misses its goal, if it had one. `show` is decimals or a formatter. */
+type Add = (group: string, name: string, value: number | undefined, goal: Goal, show?: number | ((v: number) => string)) => void;
+
 /** Every figure of a run beside its goal; a part of the bench that failed misses each goal it had. */
 export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes' | 'readPath' | 'observability'>): Figure[] {
   const out: Figure[] = [];
-  const add = (
-    group: string,
-    name: string,
-    value: number | undefined,
-    goal: string,
-    pass: ((v: number) => boolean) | null,
-    show: (v: number) => string = (v) => fmt(v),
-  ) =>
-    out.push({
-      group,
-      name,
-      value: value === undefined || Number.isNaN(value) ? 'failed' : show(value),
-      goal,
-      pass: value === undefined || Number.isNaN(value) ? (pass ? false : null) : pass ? pass(value) : null,
-    });
+  const add: Add = (group, name, value, { goal, pass }, show = 0) => {
+    const failed = value === undefined || Number.isNaN(value);
+    const shown = failed ? 'failed' : typeof show === 'number' ? fmt(value, show) : show(value);
+    out.push({ group, name, value: shown, goal, pass: failed ? (pass ? false : null) : pass && pass(value) });
+  };
 
   const judged = r.e2e.find((e) => e.clients === r.sizes.judgedClients)?.result;
   const g = `End to end, ${r.sizes.judgedClients} clients`;
-  add(g, 'errors (non-201 answers)', judged?.errors, '0', (v) => v === 0);
-  add(g, 'lost (accepted, never in GET /posts)', judged?.lost, '0', (v) => v === 0);
-  add(g, 'duplicated in GET /posts', judged?.duplicated, '0', (v) => v === 0);
-  add(g, 'wrong or still pending status', judged ? judged.wrongStatus + judged.stillPending : undefined, '0', (v) => v === 0);
-  add(g, 'settled throughput, comments/s', judged?.settledPerSecond, '≥ 400', (v) => v >= 400);
-  add(
-    g,
-    'write latency p99, ms',
-    judged?.latencyMs.p99,
-    '≤ 100',
-    (v) => v <= 100,
-    (v) => fmt(v, 1),
-  );
-  add(g, `write latency p99 of the ${fmt(WARMUP_COMMENTS)} warm-up comments right after start, ms`, judged?.warmup?.latencyMs.p99, '(reported)', null, (v) =>
-    fmt(v, 1),
-  );
-  add(
-    g,
-    'settled after the last write, s',
-    judged?.settleSeconds,
-    '≤ 1',
-    (v) => v <= 1,
-    (v) => fmt(v, 2),
-  );
+  add(g, 'errors (non-201 answers)', judged?.errors, zero);
+  add(g, 'lost (accepted, never in GET /posts)', judged?.lost, zero);
+  add(g, 'duplicated in GET /posts', judged?.duplicated, zero);
+  add(g, 'wrong or still pending status', judged ? judged.wrongStatus + judged.stillPending : undefined, zero);
+  add(g, 'settled throughput, comments/s', judged?.settledPerSecond, atLeast(400));
+  add(g, 'write latency p99, ms', judged?.latencyMs.p99, atMost(100), 1);
+  add(g, `write latency p99 of the ${fmt(WARMUP_COMMENTS)} warm-up comments right after start, ms`, judged?.warmup?.latencyMs.p99, reported, 1);
+  add(g, 'settled after the last write, s', judged?.settleSeconds, atMost(1), 2);
 
   const bus = r.bus.result;
   const b = `Bus, ${r.sizes.busPublishers} publishers, log on disk`;
-  add(b, 'publish throughput, events/s', bus?.perSecond, '≥ 5,000', (v) => v >= 5000);
-  add(b, 'errors', bus?.errors, '0', (v) => v === 0);
-  add(b, 'acknowledged but not in the file after SIGKILL', bus ? bus.missingOnDisk + bus.outOfOrder : undefined, '0', (v) => v === 0);
-  add(b, 'raw fsync rate of the same disk, /s', bus?.rawFsyncPerSecond, '(reference)', null);
-  add(b, 'bus CPU during the publishes, s (wall s)', bus?.cpuSeconds.bus, '(reported)', null, (v) => `${fmt(v, 2)} (${fmt(bus!.seconds, 2)})`);
-  add(b, 'publishes per raw fsync (group commit)', bus?.ratio, '(reported)', null, (v) => `${fmt(v, 1)}×`);
+  add(b, 'publish throughput, events/s', bus?.perSecond, atLeast(5000));
+  add(b, 'errors', bus?.errors, zero);
+  add(b, 'acknowledged but not in the file after SIGKILL', bus ? bus.missingOnDisk + bus.outOfOrder : undefined, zero);
+  add(b, 'raw fsync rate of the same disk, /s', bus?.rawFsyncPerSecond, { goal: '(reference)', pass: null });
+  add(b, 'bus CPU during the publishes, s (wall s)', bus?.cpuSeconds.bus, reported, (v) => `${fmt(v, 2)} (${fmt(bus!.seconds, 2)})`);
+  add(b, 'publishes per raw fsync (group commit)', bus?.ratio, reported, (v) => `${fmt(v, 1)}×`);
 
   const c = r.catchUp.result;
   const cg = `Catch-up, ${fmt(r.sizes.catchUpEvents)} events`;
-  add(
-    cg,
-    'query ready after start, s',
-    c?.readySeconds,
-    '≤ 5',
-    (v) => v <= 5,
-    (v) => fmt(v, 2),
-  );
-  add(
-    cg,
-    'bus RSS, MB',
-    c?.rssMB.bus,
-    '≤ 150',
-    (v) => v <= 150,
-    (v) => fmt(v, 1),
-  );
-  add(
-    cg,
-    'query RSS, MB',
-    c?.rssMB.query,
-    '≤ 150',
-    (v) => v <= 150,
-    (v) => fmt(v, 1),
-  );
+  add(cg, 'query ready after start, s', c?.readySeconds, atMost(5), 2);
+  add(cg, 'bus RSS, MB', c?.rssMB.bus, atMost(150), 1);
+  add(cg, 'query RSS, MB', c?.rssMB.query, atMost(150), 1);
   add(
     cg,
     'bus / query peak RSS, MB',
-    c ? Math.max(c.peakRssMB.bus, c.peakRssMB.query) : undefined,
-    '(reported)',
-    null,
+    c && Math.max(c.peakRssMB.bus, c.peakRssMB.query),
+    reported,
     () => `${fmt(c!.peakRssMB.bus, 1)} / ${fmt(c!.peakRssMB.query, 1)}`,
   );
 
@@ -98,36 +62,15 @@ export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'c
   const js = r.jetStream;
   const signed = r.busSigned.result;
   const jg = `Bus against JetStream, ${r.sizes.busPublishers} publishers`;
-  const addJs: typeof add = (group, name, value, goal, pass, show) =>
-    js.notRun ? out.push({ group, name, value: `not run: ${js.notRun}`, goal, pass: null }) : add(group, name, value, goal, pass, show);
-  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
-  const times = (v: number) => `${fmt(v, 2)}×`;
-  add(jg, 'signed bus: errors', signed?.errors, '0', (v) => v === 0);
-  add(jg, 'signed bus: acknowledged but not in the file after SIGKILL', signed ? signed.missingOnDisk + signed.outOfOrder : undefined, '0', (v) => v === 0);
-  addJs(jg, 'publish throughput, signed bus / JetStream R1', ratio(signed?.perSecond, js.r1.result?.perSecond), '≥ 1.0×', (v) => v >= 1, times);
-  addJs(
-    jg,
-    'publish throughput, SDK / raw js.publish on JetStream R1',
-    ratio(js.sdk.result?.perSecond, js.r1.result?.perSecond),
-    '≥ 0.8×',
-    (v) => v >= 0.8,
-    times,
-  );
-  addJs(
-    jg,
-    'JetStream: errors (R1, R3, SDK)',
-    js.r1.result && js.r3.result && js.sdk.result ? js.r1.result.errors + js.r3.result.errors + js.sdk.result.errors : undefined,
-    '0',
-    (v) => v === 0,
-  );
-  addJs(
-    jg,
-    `query ready after start, ${fmt(r.sizes.catchUpEvents)} events from JetStream R1, s`,
-    js.catchUp.result?.readySeconds,
-    '≤ 5',
-    (v) => v <= 5,
-    (v) => fmt(v, 2),
-  );
+  const addJs: Add = (group, name, value, goal, show) =>
+    js.notRun ? out.push({ group, name, value: `not run: ${js.notRun}`, goal: goal.goal, pass: null }) : add(group, name, value, goal, show);
+  add(jg, 'signed bus: errors', signed?.errors, zero);
+  add(jg, 'signed bus: acknowledged but not in the file after SIGKILL', signed ? signed.missingOnDisk + signed.outOfOrder : undefined, zero);
+  addJs(jg, 'publish throughput, signed bus / JetStream R1', ratio(signed?.perSecond, js.r1.result?.perSecond), atLeast(1, '1.0×'), times);
+  addJs(jg, 'publish throughput, SDK / raw js.publish on JetStream R1', ratio(js.sdk.result?.perSecond, js.r1.result?.perSecond), atLeast(0.8, '0.8×'), times);
+  const jsErrors = js.r1.result && js.r3.result && js.sdk.result ? js.r1.result.errors + js.r3.result.errors + js.sdk.result.errors : undefined;
+  addJs(jg, 'JetStream: errors (R1, R3, SDK)', jsErrors, zero);
+  addJs(jg, `query ready after start, ${fmt(r.sizes.catchUpEvents)} events from JetStream R1, s`, js.catchUp.result?.readySeconds, atMost(5), 2);
 
   // The same end-to-end load on JetStream R3 with two processes of each backend, beside the bus's judged run: the issue
   // asks for the figures, not for a goal, so they are compared, never judged.
@@ -165,32 +108,19 @@ export function medianOf(runs: E2EResult[]): { settledPerSecond: number; p99: nu
 function observabilityFigures(o: NonNullable<BenchResults['observability']>, clients: number, add: Add) {
   const g = `Watching it, ${clients} clients`;
   const x = o.result;
-  const off = x && medianOf(x.runs.off);
-  const metrics = x && medianOf(x.runs.metrics);
-  const traces = x && medianOf(x.runs['metrics and traces']);
-  const times = (v: number) => `${fmt(v, 2)}×`;
-  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b ? undefined : a / b);
+  const [off, metrics, traces] = x ? [medianOf(x.runs.off), medianOf(x.runs.metrics), medianOf(x.runs['metrics and traces'])] : [];
   const runs = x ? ` (median of ${x.rounds})` : '';
-  add(g, `settled throughput, comments/s, metrics off${runs}`, off?.settledPerSecond, '(reported)', null);
-  add(g, `settled throughput, comments/s, metrics on, scraped every 5 s${runs}`, metrics?.settledPerSecond, '(reported)', null);
-  add(g, `settled throughput, comments/s, metrics and traces on${runs}`, traces?.settledPerSecond, '(reported)', null);
-  add(g, 'settled throughput, metrics on / off', ratio(metrics?.settledPerSecond, off?.settledPerSecond), '≥ 0.95×', (v) => v >= 0.95, times);
-  add(g, 'settled throughput, metrics and traces on / off', ratio(traces?.settledPerSecond, off?.settledPerSecond), '(reported)', null, times);
-  add(
-    g,
-    'scrapes of /metrics not answered 200',
-    x?.scrapeErrors,
-    '0',
-    (v) => v === 0,
-    (v) => `${fmt(v)} of ${fmt(x!.scrapes)}`,
-  );
-  add(g, 'spans the OTLP receiver took', x?.spans, '(reported)', null);
+  add(g, `settled throughput, comments/s, metrics off${runs}`, off?.settledPerSecond, reported);
+  add(g, `settled throughput, comments/s, metrics on, scraped every 5 s${runs}`, metrics?.settledPerSecond, reported);
+  add(g, `settled throughput, comments/s, metrics and traces on${runs}`, traces?.settledPerSecond, reported);
+  add(g, 'settled throughput, metrics on / off', ratio(metrics?.settledPerSecond, off?.settledPerSecond), atLeast(0.95, '0.95×'), times);
+  add(g, 'settled throughput, metrics and traces on / off', ratio(traces?.settledPerSecond, off?.settledPerSecond), reported, times);
+  add(g, 'scrapes of /metrics not answered 200', x?.scrapeErrors, zero, (v) => `${fmt(v)} of ${fmt(x!.scrapes)}`);
+  add(g, 'spans the OTLP receiver took', x?.spans, reported);
 }
 
 /** The size the read path's memory and first-paint goals are judged at. */
 export const READ_PATH_JUDGED_COMMENTS = 100_000;
-
-type Add = (group: string, name: string, value: number | undefined, goal: string, pass: ((v: number) => boolean) | null, show?: (v: number) => string) => void;
 
 /**
  * The read path at each blog size: first page bytes and latency, a live update's delay and frame, memory and first
@@ -198,42 +128,32 @@ type Add = (group: string, name: string, value: number | undefined, goal: string
  */
 function readPathFigures(readPath: NonNullable<BenchResults['readPath']>, sizes: number[], add: Add, out: Figure[]) {
   const g = 'Read path';
-  const ms = (v: number) => fmt(v, 1);
   const kb = (v: number) => fmt(v / 1024, 1);
   for (const comments of sizes) {
-    const e = readPath.find((s) => s.comments === comments);
-    const x = e?.result;
+    const x = readPath.find((s) => s.comments === comments)?.result;
     const at = `${fmt(comments)} comments`;
     const judgedHere = comments === READ_PATH_JUDGED_COMMENTS;
-    add(g, `first page (GET /posts/page) size, KB, ${at}`, x?.page.bytes, '≤ 50', (v) => v <= 50 * 1024, kb);
-    add(g, `first page latency p50, ms, ${at}`, x?.page.latencyMs.p50, '(reported)', null, ms);
-    add(g, `first page latency p99, ms, ${at}`, x && x.page.errors === 0 ? x.page.latencyMs.p99 : undefined, '≤ 20', (v) => v <= 20, ms);
-    if (x?.pageWarmup) add(g, `first page latency p99 of the warm-up reads right after start, ms, ${at}`, x.pageWarmup.latencyMs.p99, '(reported)', null, ms);
-    add(
-      g,
-      `live update, comment posted → its event, p99 of ${x ? fmt(x.live.updates) : 'the'} updates, ms, ${at}`,
-      x && x.live.missed === 0 ? x.live.latencyMs.p99 : undefined,
-      '≤ 1,000',
-      (v) => v <= 1000,
-      ms,
-    );
-    add(g, `live update event (SSE frame), bytes, ${at}`, x?.live.frameBytes || undefined, '≤ 2,048', (v) => v <= 2048);
-    const rss = judgedHere ? (v: number) => v <= 150 : null;
-    add(g, `comments RSS, MB, ${at}`, x?.rssMB.comments, judgedHere ? '≤ 150' : '(reported)', rss, (v) => fmt(v, 1));
-    add(g, `query RSS, MB, ${at}`, x?.rssMB.query, judgedHere ? '≤ 150' : '(reported)', rss, (v) => fmt(v, 1));
+    add(g, `first page (GET /posts/page) size, KB, ${at}`, x?.page.bytes, { goal: '≤ 50', pass: (v) => v <= 50 * 1024 }, kb);
+    add(g, `first page latency p50, ms, ${at}`, x?.page.latencyMs.p50, reported, 1);
+    add(g, `first page latency p99, ms, ${at}`, x && x.page.errors === 0 ? x.page.latencyMs.p99 : undefined, atMost(20), 1);
+    if (x?.pageWarmup) add(g, `first page latency p99 of the warm-up reads right after start, ms, ${at}`, x.pageWarmup.latencyMs.p99, reported, 1);
+    const live = x && x.live.missed === 0 ? x.live.latencyMs.p99 : undefined;
+    add(g, `live update, comment posted → its event, p99 of ${x ? fmt(x.live.updates) : 'the'} updates, ms, ${at}`, live, atMost(1000), 1);
+    add(g, `live update event (SSE frame), bytes, ${at}`, x?.live.frameBytes || undefined, atMost(2048));
+    const rss = judgedHere ? atMost(150) : reported;
+    add(g, `comments RSS, MB, ${at}`, x?.rssMB.comments, rss, 1);
+    add(g, `query RSS, MB, ${at}`, x?.rssMB.query, rss, 1);
     const paintName = `first paint in Chromium (navigation → first post visible), ms, ${at}`;
-    const paintGoal = judgedHere ? '≤ 1,000' : '(reported)';
-    if (x?.firstPaintNotRun) out.push({ group: g, name: paintName, value: `not run: ${x.firstPaintNotRun}`, goal: paintGoal, pass: null });
-    else add(g, paintName, x?.firstPaintMs, paintGoal, judgedHere ? (v) => v <= 1000 : null);
+    const paint = judgedHere ? atMost(1000) : reported;
+    if (x?.firstPaintNotRun) out.push({ group: g, name: paintName, value: `not run: ${x.firstPaintNotRun}`, goal: paint.goal, pass: null });
+    else add(g, paintName, x?.firstPaintMs, paint);
   }
   // Flat: the largest blog's first page within 2× of the smallest's.
   if (sizes.length >= 2) {
     const small = readPath.find((s) => s.comments === Math.min(...sizes))?.result;
     const large = readPath.find((s) => s.comments === Math.max(...sizes))?.result;
-    const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
     const span = `${fmt(Math.max(...sizes))} / ${fmt(Math.min(...sizes))} comments`;
-    const times = (v: number) => `${fmt(v, 2)}×`;
-    add(g, `flat: first page size, ${span}`, ratio(large?.page.bytes, small?.page.bytes), '≤ 2×', (v) => v <= 2, times);
-    add(g, `flat: first page latency p99, ${span}`, ratio(large?.page.latencyMs.p99, small?.page.latencyMs.p99), '≤ 2×', (v) => v <= 2, times);
+    add(g, `flat: first page size, ${span}`, ratio(large?.page.bytes, small?.page.bytes), atMost(2, '2×'), times);
+    add(g, `flat: first page latency p99, ${span}`, ratio(large?.page.latencyMs.p99, small?.page.latencyMs.p99), atMost(2, '2×'), times);
   }
 }

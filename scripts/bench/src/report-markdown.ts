@@ -1,12 +1,9 @@
 /** docs/benchmarks.md: the page a run rewrites, keeping the hand-written profile section as it is. */
 import type { E2EResult } from './e2e';
 import { fmt } from './format';
-import { readPathHead, readPathNotes, readPathRows } from './read-path-report';
-import { OBSERVABILITY_HEAD, observabilityRows } from './observability-report';
 import type { BenchResults } from './results';
-import { SCALING_HEAD, scalingRows } from './scaling';
 import { WARMUP_COMMENTS, WARMUP_PUBLISHES } from './sizes';
-import { catchUpHead, catchUpRows, e2eHead, e2eRows, publishHead, publishRows } from './transports';
+import * as tables from './tables';
 
 const PROFILE_START = '<!-- profile:start -->';
 const PROFILE_END = '<!-- profile:end -->';
@@ -37,7 +34,7 @@ function jetStreamSetup(r: BenchResults): string {
 /** The read path's table, a column per blog size, and what it ran on. */
 function readPathSection(r: BenchResults): string {
   if (!r.readPath?.length) return '\nNot measured in this run.\n';
-  const notes = readPathNotes(r);
+  const notes = tables.readPathNotes(r);
   const shown = r.readPath.find((s) => s.result)?.result;
   return `
 The whole system started on a log of N comments over ${fmt(r.sizes.readPathPosts)} posts, written straight to its data folder (as
@@ -52,8 +49,8 @@ worst stall, so the judged p99 is over ${fmt(shown?.page.requests ?? 0)}.
 ![The read path's figures against the blog's size: first page size and latency, first paint, a new comment's live update and its bytes, RSS of comments and query, each with its goal](read-path.svg)
 
 ${mdTable(
-  readPathHead(r),
-  readPathRows(r),
+  tables.readPathHead(r),
+  tables.readPathRows(r),
   r.readPath.map((_, i) => i + 1),
 )}
 ${notes.length ? `\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
@@ -70,7 +67,7 @@ The ${r.sizes.judgedClients}-client load of *Load against clients*, ${fmt(x.roun
 every 5 s (${fmt(x.scrapes)} scrapes, ${fmt(x.scrapeErrors)} not answered 200), and traces on as well
 (\`OTEL_EXPORTER_OTLP_ENDPOINT\` at a receiver on loopback that counted ${fmt(x.spans)} spans and kept none).
 
-${mdTable(OBSERVABILITY_HEAD, observabilityRows(r), [2, 3, 4])}
+${mdTable(tables.OBSERVABILITY_HEAD, tables.observabilityRows(r), [2, 3, 4])}
 `;
 }
 
@@ -119,15 +116,15 @@ ${mdTable(
 The same publishers and events on each transport, in the same run (see *How it measures* below).
 ${jetStreamSetup(r)}
 
-${mdTable(publishHead(r), publishRows(r), [1, 2, 3, 4, 5])}
+${mdTable(tables.publishHead(r), tables.publishRows(r), [1, 2, 3, 4, 5])}
 
-${mdTable(catchUpHead(r), catchUpRows(r), [1, 2])}
+${mdTable(tables.catchUpHead(r), tables.catchUpRows(r), [1, 2])}
 
 End to end, the ${r.sizes.judgedClients}-client run of *Load against clients* below beside the same load on JetStream as
 \`npm start -- --nats\` runs it (\`infra/k8s-nats\`: three nats-server nodes, the stream at R3, two processes of each
 backend, no event bus), through the same local ingress, on the same ${m.cores} cores. The ratio is JetStream's figure ÷ the bus's.
 
-${mdTable(e2eHead(r), e2eRows(r), [1, 2, 3])}
+${mdTable(tables.e2eHead(r), tables.e2eRows(r), [1, 2, 3])}
 
 ## The read path against the blog's size
 ${readPathSection(r)}
@@ -137,7 +134,7 @@ ${observabilitySection(r)}
 
 ![Write latency p50/p90/p99 and settled throughput against concurrent clients](benchmarks.svg)
 
-${mdTable(SCALING_HEAD, scalingRows(r.e2e), [1, 2, 3, 4, 5, 6, 7, 8, 9])}
+${mdTable(tables.SCALING_HEAD, tables.scalingRows(r.e2e), [1, 2, 3, 4, 5, 6, 7, 8, 9])}
 
 Each run: ${fmt(r.sizes.posts)} posts, then ${fmt(r.sizes.comments)} comments (every fifth containing "orange") from N
 concurrent keep-alive clients, then \`GET /posts\` polled every 20 ms until every accepted comment is there once with

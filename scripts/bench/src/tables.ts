@@ -1,7 +1,10 @@
-/** The hand-written bus and JetStream side by side, as tables for the terminal and for the page. */
+/** Every table of a run, as a head and rows of cells, for the terminal and for the page: the end-to-end runs against clients, the bus beside JetStream, the read path against the blog's size, what watching it costs. */
 import { cpuByRole, type E2EResult } from './e2e';
 import { fmt } from './format';
+import { medianOf } from './goals';
+import { OBSERVABILITY_MODES } from './observability';
 import type { PublishFigures } from './publishers';
+import type { ReadPathResult } from './read-path';
 import type { BenchResults } from './results';
 
 /** One column: what it measured, or why it has nothing. */
@@ -127,5 +130,95 @@ export function e2eRows(r: Results): string[][] {
     const cell = (value: number | undefined, missing: string) => (value === undefined ? (i === 0 ? missing : '') : fmt(value, digits));
     const ratio = compared && bus !== undefined && jet !== undefined && bus !== 0 ? `${fmt(jet / bus, 2)}×` : '';
     return [name, cell(bus, sides[0].missing), cell(jet, sides[1].missing), ratio];
+  });
+}
+
+export const SCALING_HEAD = [
+  'clients',
+  'p50 ms',
+  'p90 ms',
+  'p99 ms (goal ≤ 100)',
+  'max ms',
+  'settled/s (goal ≥ 400)',
+  'write s',
+  'settle s (goal ≤ 1)',
+  'errors',
+  'lost',
+];
+
+/** One row per end-to-end run (a failed one says why), under SCALING_HEAD. */
+export function scalingRows(e2e: BenchResults['e2e']): string[][] {
+  return e2e.map(({ clients, result: r, error }) =>
+    r
+      ? [
+          String(clients),
+          fmt(r.latencyMs.p50, 1),
+          fmt(r.latencyMs.p90, 1),
+          fmt(r.latencyMs.p99, 1),
+          fmt(r.latencyMs.max, 1),
+          fmt(r.settledPerSecond),
+          fmt(r.writeSeconds, 2),
+          fmt(r.settleSeconds, 2),
+          fmt(r.errors),
+          fmt(r.lost),
+        ]
+      : [String(clients), `failed: ${(error ?? '').split('\n')[0]}`, '', '', '', '', '', '', '', ''],
+  );
+}
+
+type ReadPathRun = Pick<BenchResults, 'readPath'>;
+
+export function readPathHead(r: ReadPathRun): string[] {
+  return ['figure', ...(r.readPath ?? []).map((s) => `${fmt(s.comments)} comments`)];
+}
+
+const ROWS: Array<[string, (x: ReadPathResult) => string]> = [
+  ['first page (GET /posts/page), KB', (x) => fmt(x.page.bytes / 1024, 1)],
+  ['first page latency p50, ms', (x) => fmt(x.page.latencyMs.p50, 1)],
+  ['first page latency p99, ms', (x) => fmt(x.page.latencyMs.p99, 1)],
+  ['first page errors', (x) => `${fmt(x.page.errors)} of ${fmt(x.page.requests)}`],
+  ['first page p99 right after start (warm-up), ms', (x) => (x.pageWarmup ? fmt(x.pageWarmup.latencyMs.p99, 1) : '–')],
+  ['live update p50, ms', (x) => fmt(x.live.latencyMs.p50, 1)],
+  ['live update p99, ms', (x) => fmt(x.live.latencyMs.p99, 1)],
+  ['live updates missed', (x) => `${fmt(x.live.missed)} of ${fmt(x.live.updates)}`],
+  ['live update event, bytes', (x) => fmt(x.live.frameBytes)],
+  ['comments RSS, MB', (x) => fmt(x.rssMB.comments, 1)],
+  ['query RSS, MB', (x) => fmt(x.rssMB.query, 1)],
+  ['first paint (first post visible), ms', (x) => (x.firstPaintNotRun ? 'not run' : x.firstPaintMs === undefined ? '–' : fmt(x.firstPaintMs))],
+  ['first-contentful-paint, ms', (x) => (x.firstPaintNotRun || x.firstContentfulPaintMs === undefined ? '–' : fmt(x.firstContentfulPaintMs))],
+  ['system start on the log, s', (x) => fmt(x.startSeconds, 2)],
+];
+
+export function readPathRows(r: ReadPathRun): string[][] {
+  const sizes = r.readPath ?? [];
+  return ROWS.map(([name, cell]) => [name, ...sizes.map((s) => (s.result ? cell(s.result) : 'failed'))]);
+}
+
+/** Why a size failed, or why first paint did not run: one line each, for under the table. */
+export function readPathNotes(r: ReadPathRun): string[] {
+  return (r.readPath ?? []).flatMap((s) => {
+    const at = `${fmt(s.comments)} comments`;
+    if (s.error) return [`${at}: failed: ${s.error}`];
+    if (s.result?.firstPaintNotRun) return [`${at}: first paint not run: ${s.result.firstPaintNotRun}`];
+    return [];
+  });
+}
+
+export const OBSERVABILITY_HEAD = ['mode', 'settled/s, each run', 'settled/s, median', 'of off', 'write p99, ms, median'];
+
+export function observabilityRows(r: Pick<BenchResults, 'observability'>): string[][] {
+  const x = r.observability?.result;
+  if (!x) return [];
+  const off = medianOf(x.runs.off).settledPerSecond;
+  return OBSERVABILITY_MODES.map((mode) => {
+    const runs = x.runs[mode];
+    const median = medianOf(runs);
+    return [
+      mode,
+      runs.map((e) => fmt(e.settledPerSecond)).join(', '),
+      fmt(median.settledPerSecond),
+      off ? `${fmt(median.settledPerSecond / off, 2)}×` : '–',
+      fmt(median.p99, 1),
+    ];
   });
 }
