@@ -5,13 +5,14 @@
  * acknowledged event. Beside it, the raw fsync rate of the same folder, so the ratio says how
  * many publishes shared one flush.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { RequestSigner, SIGNATURE_HEADER } from '@posts/bus-client/signing';
 import { freePorts, request } from '@posts/runtime';
-import { cpuSeconds, startService } from './processes';
+import { cpuSeconds, ownCpuSeconds, startService } from './processes';
 import { commentCreated, runPublishers, type PublishedEvent, type PublishFigures } from './publishers';
 import { WARMUP_PUBLISHES } from './sizes';
 
@@ -29,23 +30,8 @@ export interface BusResult extends PublishFigures {
   cpuSeconds: { bus: number; publishers: number };
 }
 
-const FS_TYPES: Record<number, string> = {
-  0xef53: 'ext4',
-  0x01021994: 'tmpfs',
-  0x58465342: 'xfs',
-  0x9123683e: 'btrfs',
-  0x794c7630: 'overlayfs',
-  0x6969: 'nfs',
-};
-
-export function fsType(dir: string): string {
-  try {
-    const type = statfsSync(dir).type;
-    return FS_TYPES[type] ?? `0x${type.toString(16)}`;
-  } catch {
-    return 'unknown';
-  }
-}
+/** The filesystem `dir` is on (ext4, tmpfs, overlay …), as findmnt names it. */
+export const fsType = (dir: string) => spawnSync('findmnt', ['-n', '-o', 'FSTYPE', '-T', dir], { encoding: 'utf8' }).stdout?.trim() || 'unknown';
 
 /** The raw flush rate: one small append and one fdatasync at a time, for `ms`. */
 export function rawFsyncRate(dir: string, ms: number): number {
@@ -108,10 +94,7 @@ export async function runBusBench(o: { workDir: string; events: number; publishe
     const busCpu = cpuSeconds(bus.child.pid);
     const selfCpu = process.cpuUsage();
     const figures = await runPublishers(o.events, o.publishers, publish);
-    const cpu = {
-      bus: Math.round((cpuSeconds(bus.child.pid) - busCpu) * 100) / 100,
-      publishers: Math.round(((u) => u.user + u.system)(process.cpuUsage(selfCpu)) / 1e4) / 100,
-    };
+    const cpu = { bus: Math.round((cpuSeconds(bus.child.pid) - busCpu) * 100) / 100, publishers: ownCpuSeconds(selfCpu) };
     agent.destroy();
     // Killed with no chance to flush anything more: what the file holds is what was on disk (or in the page cache) at the last 201.
     await bus.stop('SIGKILL');

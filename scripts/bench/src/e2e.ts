@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { SERVICE_NAMES, startSystem, type System, type WorkloadName } from '@posts/runtime';
 import type { LoadOptions, LoadResult } from '@posts/runtime/load';
-import { cpuSeconds } from './processes';
+import { cpuSeconds, ownCpuSeconds } from './processes';
 import { WARMUP_COMMENTS } from './sizes';
 
 export interface E2EResult extends LoadResult {
@@ -119,9 +119,8 @@ export async function runE2E(o: {
     const cpu: Record<string, number> = Object.fromEntries(
       Object.entries(pids).map(([n, pid]) => [n, Math.round((cpuSeconds(pid) - cpuBefore[n]) * 100) / 100]),
     );
-    const self = process.cpuUsage(selfBefore);
+    cpu['launcher+ingress'] = ownCpuSeconds(selfBefore);
     if (worker.connected) worker.disconnect();
-    cpu['launcher+ingress'] = Math.round((self.user + self.system) / 1e4) / 100;
     if (!answer.result) throw new Error(answer.error ?? 'no result');
     return {
       ...answer.result,

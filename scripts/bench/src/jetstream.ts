@@ -14,7 +14,7 @@ import { freePorts, until } from '@posts/runtime';
 import { logEvents, timeQuery } from './catch-up';
 import { cpuLine, runE2E, type E2EResult } from './e2e';
 import { installedNatsServer, NATS_PASSWORD, NATS_USER, startNatsServers, type NatsServers, type NatsServerVersion } from './nats-server';
-import { cpuSeconds, memoryMB } from './processes';
+import { cpuSeconds, memoryMB, ownCpuSeconds } from './processes';
 import { runPublishers, type PublishedEvent, type PublishFigures } from './publishers';
 import { attempt, errorText, type Outcome } from './results';
 import { WARMUP_PUBLISHES } from './sizes';
@@ -101,8 +101,7 @@ async function publishOn(
   const self = process.cpuUsage();
   const figures = await runPublishers(events, publishers, async (_p, event) => void (await publish(event)));
   const server = Math.round((serverCpu() - before) * 100) / 100;
-  const used = process.cpuUsage(self);
-  return { ...figures, cpuSeconds: { server, publishers: Math.round((used.user + used.system) / 1e4) / 100 } };
+  return { ...figures, cpuSeconds: { server, publishers: ownCpuSeconds(self) } };
 }
 
 /** raw nats.js as its docs advise: one connection for the process, every publisher's `js.publish` in flight on it. */

@@ -19,6 +19,9 @@ export function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** CPU seconds this process used since `start` (a process.cpuUsage()), to the hundredth. */
+export const ownCpuSeconds = (start: NodeJS.CpuUsage) => ((u) => Math.round((u.user + u.system) / 1e4) / 100)(process.cpuUsage(start));
+
 /** Resident memory now (VmRSS) and at its peak (VmHWM), in MB. */
 export function memoryMB(pid: number | undefined): { rss: number; peak: number } {
   if (pid === undefined) return { rss: NaN, peak: NaN };

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Comment } from '@posts/contracts';
-import { request, SERVICE_NAMES, startSystem } from '@posts/runtime';
+import { request, SERVICE_NAMES, startSystem, until } from '@posts/runtime';
 import { percentile } from '@posts/runtime/load';
 import { blogLog } from './catch-up';
 import { memoryMB } from './processes';
@@ -90,57 +90,30 @@ interface SseFrame {
   event: string;
   data: string;
   text: string;
+  /** performance.now() when its bytes arrived */
   at: number;
 }
 
-/** GET /posts/live held open, its frames parsed as they come. */
-function openLive(
-  port: number,
-): Promise<{ frames: SseFrame[]; waitFor: (match: (f: SseFrame) => boolean, ms: number) => Promise<SseFrame | undefined>; close: () => void }> {
+/** GET /posts/live held open, its frames parsed as they come; `waitFor` answers the first frame that matches, or undefined after `ms`. */
+function openLive(port: number): Promise<{ waitFor: (match: (f: SseFrame) => boolean, ms: number) => Promise<SseFrame | undefined>; close: () => void }> {
   return new Promise((resolve, reject) => {
     const frames: SseFrame[] = [];
-    const waiters = new Set<{ match: (f: SseFrame) => boolean; done: (f: SseFrame | undefined) => void }>();
     const req = http.request({ host: '127.0.0.1', port, path: '/posts/live', headers: { host: 'posts.com', accept: 'text/event-stream' } }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`GET /posts/live answered ${res.statusCode}`));
       let buffer = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         const at = performance.now();
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const text = buffer.slice(0, end + 2);
-          buffer = buffer.slice(end + 2);
-          const field = (name: string) =>
-            text
-              .split('\n')
-              .filter((l) => l.startsWith(`${name}:`))
-              .map((l) => l.slice(name.length + 1).replace(/^ /, ''))
-              .join('\n');
-          const f = { event: field('event') || 'message', data: field('data'), text, at };
-          frames.push(f);
-          for (const w of waiters) if (w.match(f)) w.done(f);
+        const texts = (buffer += chunk).split(/(?<=\n\n)/);
+        buffer = texts[texts.length - 1].endsWith('\n\n') ? '' : texts.pop()!;
+        for (const text of texts) {
+          const field = (name: string) => [...text.matchAll(new RegExp(`^${name}: ?(.*)$`, 'gm'))].map((m) => m[1]).join('\n');
+          frames.push({ event: field('event') || 'message', data: field('data'), text, at });
         }
       });
-      resolve({
-        frames,
-        waitFor: (match, ms) =>
-          new Promise((done) => {
-            const found = frames.find(match);
-            if (found) return done(found);
-            const w = {
-              match,
-              done: (f: SseFrame | undefined) => {
-                clearTimeout(timer);
-                waiters.delete(w);
-                done(f);
-              },
-            };
-            const timer = setTimeout(() => w.done(undefined), ms);
-            waiters.add(w);
-          }),
-        close: () => req.destroy(),
-      });
+      // Polled: the time measured is each frame's arrival, not when the poll sees it.
+      const waitFor = (match: (f: SseFrame) => boolean, ms: number) => until('a frame', () => frames.find(match), ms, 2).catch(() => undefined);
+      resolve({ waitFor, close: () => req.destroy() });
     });
     req.on('error', reject);
     req.end();
