@@ -142,22 +142,10 @@ async function main() {
     (result) => observabilityText({ observability: { result } }).replace(/^/gm, '  '),
   );
 
-  const results: BenchResults = {
-    startedAt: started.toISOString(),
-    durationSeconds: Math.round((performance.now() - t0) / 100) / 10,
-    command: `npm run bench${quick ? ' -- --quick' : ''}`,
-    quick,
-    machine: m,
-    sizes: SIZES,
-    e2e,
-    bus,
-    busSigned,
-    catchUp,
-    jetStream,
-    readPath,
-    observability,
-    figures: [],
-  };
+  const durationSeconds = Math.round((performance.now() - t0) / 100) / 10;
+  const command = `npm run bench${quick ? ' -- --quick' : ''}`;
+  const measured = { e2e, bus, busSigned, catchUp, jetStream, readPath, observability };
+  const results: BenchResults = { startedAt: started.toISOString(), durationSeconds, command, quick, machine: m, sizes: SIZES, ...measured, figures: [] };
   results.figures = figuresOf(results);
 
   const file = path.join(resultsDir, `${results.startedAt.replace(/:/g, '-')}${quick ? '-quick' : ''}.json`);
@@ -171,19 +159,18 @@ async function main() {
 
   const passed = results.figures.filter((f) => f.pass === true).length;
   const judged = results.figures.filter((f) => f.pass !== null).length;
-  say('');
-  say(figuresText(results.figures));
-  say('');
-  say(`End to end against clients:\n${scalingText(e2e)}`);
-  say('');
-  say(`The bus beside JetStream:\n${transportsText(results)}`);
-  say('');
-  say(`The read path against the blog's size:\n${readPathText(results)}`);
-  say('');
-  say(`What watching it costs:\n${observabilityText(results)}`);
-  say('');
-  say(`${passed} of ${judged} goals met in ${results.durationSeconds} s (after the build). Raw results: ${path.relative(ROOT, file)}`);
-  if (!quick) say('Charts and page: docs/benchmarks.svg, docs/read-path.svg, docs/benchmarks.md');
+  say(
+    [
+      '',
+      figuresText(results.figures),
+      `\nEnd to end against clients:\n${scalingText(e2e)}`,
+      `\nThe bus beside JetStream:\n${transportsText(results)}`,
+      `\nThe read path against the blog's size:\n${readPathText(results)}`,
+      `\nWhat watching it costs:\n${observabilityText(results)}`,
+      `\n${passed} of ${judged} goals met in ${results.durationSeconds} s (after the build). Raw results: ${path.relative(ROOT, file)}`,
+      ...(quick ? [] : ['Charts and page: docs/benchmarks.svg, docs/read-path.svg, docs/benchmarks.md']),
+    ].join('\n'),
+  );
 }
 
 main().catch((err) => {

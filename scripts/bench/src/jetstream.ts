@@ -11,7 +11,7 @@ import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { connectBus } from '@posts/bus-client';
 import { freePorts, until } from '@posts/runtime';
-import { logEvents, timeQuery } from './catch-up';
+import { logEvents, timeQuery, type CatchUpResult } from './catch-up';
 import { cpuLine, runE2E, type E2EResult } from './e2e';
 import { installedNatsServer, NATS_PASSWORD, NATS_USER, startNatsServers, type NatsServers, type NatsServerVersion } from './nats-server';
 import { cpuSeconds, memoryMB, ownCpuSeconds } from './processes';
@@ -24,18 +24,12 @@ export interface JetStreamPublishResult extends PublishFigures {
   cpuSeconds: { server: number; publishers: number };
 }
 
-export interface JetStreamCatchUpResult {
-  events: number;
-  posts: number;
-  comments: number;
+/** query catching up from a stream of the catch-up log, as from the bus's file. */
+export interface JetStreamCatchUpResult extends Pick<CatchUpResult, 'events' | 'posts' | 'comments' | 'readySeconds' | 'firstGetPostsMs'> {
   /** The stream's bytes on the server. */
   storeMB: number;
   /** Publishing the log into the stream, pipelined on one connection (not judged). */
   fillSeconds: number;
-  /** query spawn → /readyz 200 */
-  readySeconds: number;
-  /** the first GET /posts after ready */
-  firstGetPostsMs: number;
   rssMB: { server: number; query: number };
 }
 
