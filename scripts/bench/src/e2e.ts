@@ -10,6 +10,7 @@ import path from 'node:path';
 import { SERVICE_NAMES, startSystem, type System, type WorkloadName } from '@posts/runtime';
 import type { LoadOptions, LoadResult } from '@posts/runtime/load';
 import { cpuSeconds, ownCpuSeconds } from './processes';
+import type { Outcome } from './results';
 import { WARMUP_COMMENTS } from './sizes';
 
 export interface E2EResult extends LoadResult {
@@ -80,13 +81,13 @@ export async function runE2E(o: {
   const env = Object.fromEntries(SERVICE_NAMES.map((s) => [s, { LOG_LEVEL: 'warn', ...o.env }]));
   const system = await startSystem({ quiet: true, dataDir, env, nats, onSignal: () => process.exit(130) });
   const startSeconds = (performance.now() - t0) / 1000;
+  const worker = fork(path.join(__dirname, 'load-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
-    const worker = fork(path.join(__dirname, 'load-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const load = (options: LoadOptions) =>
-      new Promise<{ result?: LoadResult; error?: string }>((resolve) => {
+      new Promise<Outcome<LoadResult>>((resolve) => {
         const onExit = (code: number | null) => resolve({ error: `the load process exited with ${code}` });
         worker.once('exit', onExit);
-        worker.once('message', (m: { result?: LoadResult; error?: string }) => {
+        worker.once('message', (m: Outcome<LoadResult>) => {
           worker.off('exit', onExit);
           resolve(m);
         });
@@ -97,30 +98,21 @@ export async function runE2E(o: {
     const settledReads = system.pods('query').length;
     // A freshly started system answers its first second slowly (cold JIT, new connections):
     // warm it up on a post of its own, report that, and judge the run on the warm system.
-    const warm = await load({ url, posts: 1, comments: WARMUP_COMMENTS, clients: o.clients, orangeEvery: 5, settleTimeoutMs: o.settleTimeoutMs, settledReads });
+    const clients = { url, clients: o.clients, orangeEvery: 5, settleTimeoutMs: o.settleTimeoutMs, settledReads };
+    const warm = await load({ ...clients, posts: 1, comments: WARMUP_COMMENTS });
     if (!warm.result) throw new Error(warm.error ?? 'no warm-up result');
     // Read after the warm-up: a process restarted during it is counted as the one that runs now.
     const pids = podPids(system, nats);
     pids.load = worker.pid;
     const cpuBefore = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuSeconds(pid)]));
     const selfBefore = process.cpuUsage();
-    const options: LoadOptions = {
-      url,
-      posts: o.posts,
-      comments: o.comments,
-      clients: o.clients,
-      orangeEvery: 5,
-      settleTimeoutMs: o.settleTimeoutMs,
-      settledReads,
-    };
     const stopAlongside = o.alongside?.(system);
-    const answer = await load(options).finally(() => stopAlongside?.());
+    const answer = await load({ ...clients, posts: o.posts, comments: o.comments }).finally(() => stopAlongside?.());
     // Read the CPU before the worker is let go (its /proc entry goes with it).
     const cpu: Record<string, number> = Object.fromEntries(
       Object.entries(pids).map(([n, pid]) => [n, Math.round((cpuSeconds(pid) - cpuBefore[n]) * 100) / 100]),
     );
     cpu['launcher+ingress'] = ownCpuSeconds(selfBefore);
-    if (worker.connected) worker.disconnect();
     if (!answer.result) throw new Error(answer.error ?? 'no result');
     return {
       ...answer.result,
@@ -132,6 +124,8 @@ export async function runE2E(o: {
       warmup: warm.result,
     };
   } finally {
+    // Let go of the load process, which exits then (also when a run failed).
+    if (worker.connected) worker.disconnect();
     await system.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CommentCreated } from '@posts/contracts';
-import { percentile } from '@posts/runtime/load';
+import { latencySummary } from './format';
 
 /** One event as a service publishes it: the id its contract gives it, the type, the data. */
 export interface PublishedEvent {
@@ -33,8 +33,6 @@ export function commentCreated(i: number, postId: string): PublishedEvent {
   return { id: CommentCreated.idOf(data), type: CommentCreated.type, data };
 }
 
-const r1 = (n: number) => Math.round(n * 10) / 10;
-
 /**
  * `events` publishes from `publishers` concurrent publishers; `publish` sends one event as
  * publisher `p` and answers undefined once it is acknowledged, else why not.
@@ -62,7 +60,6 @@ export async function runPublishers(
   };
   await Promise.all(Array.from({ length: publishers }, (_, p) => publisher(p)));
   const seconds = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
   return {
     events,
     publishers,
@@ -71,6 +68,6 @@ export async function runPublishers(
     errorsByStatus,
     seconds: Math.round(seconds * 100) / 100,
     perSecond: Math.round(accepted / seconds),
-    latencyMs: { p50: r1(percentile(latencies, 50)), p99: r1(percentile(latencies, 99)), max: r1(latencies.at(-1) ?? 0) },
+    latencyMs: latencySummary(latencies),
   };
 }

@@ -11,8 +11,8 @@ import http from 'node:http';
 import path from 'node:path';
 import type { Comment } from '@posts/contracts';
 import { request, SERVICE_NAMES, startSystem, until } from '@posts/runtime';
-import { percentile } from '@posts/runtime/load';
 import { blogLog } from './catch-up';
+import { latencySummary } from './format';
 import { memoryMB } from './processes';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -47,12 +47,6 @@ export interface ReadPathResult {
 
 export type ReadPathResults = Array<{ comments: number; result?: ReadPathResult; error?: string }>;
 
-const round1 = (n: number) => Math.round(n * 10) / 10;
-const stats = (values: number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  return { p50: round1(percentile(s, 50)), p99: round1(percentile(s, 99)), max: round1(s[s.length - 1] ?? NaN) };
-};
-
 /** One request through the ingress as posts.com; status 0 when there is no answer. */
 const call = (port: number, agent: http.Agent | false, method: string, p: string, body?: unknown) =>
   request(agent, new URL(`http://127.0.0.1:${port}`), method, p, body);
@@ -83,7 +77,7 @@ async function measurePage(port: number, requests: number, clients: number): Pro
       }
     }),
   );
-  return { bytes, requests, clients, errors, latencyMs: stats(latencies) };
+  return { bytes, requests, clients, errors, latencyMs: latencySummary(latencies) };
 }
 
 interface SseFrame {
@@ -141,7 +135,7 @@ async function measureLive(port: number, postId: string, updates: number): Promi
       latencies.push(f.at - t);
       frameBytes = Math.max(frameBytes, Buffer.byteLength(f.text));
     }
-    return { updates, missed, latencyMs: stats(latencies), frameBytes };
+    return { updates, missed, latencyMs: latencySummary(latencies), frameBytes };
   } finally {
     live.close();
   }
@@ -176,15 +170,7 @@ async function measureFirstPaint(
       if (paint >= 0) fcp.push(paint);
       await context.close();
     }
-    const median = (v: number[]) =>
-      v.length
-        ? Math.round(
-            percentile(
-              v.sort((a, b) => a - b),
-              50,
-            ),
-          )
-        : undefined;
+    const median = (v: number[]) => (v.length ? Math.round(latencySummary(v).p50) : undefined);
     return { firstPaintMs: median(visible), firstContentfulPaintMs: median(fcp) };
   } finally {
     await browser.close();

@@ -1,4 +1,7 @@
-/** Every table of a run, as a head and rows of cells, for the terminal and for the page: the end-to-end runs against clients, the bus beside JetStream, the read path against the blog's size, what watching it costs. */
+/**
+ * Every table of a run as a head and rows of cells, for the terminal and for the page: the end-to-end runs against
+ * clients, the bus beside JetStream, the read path against the blog's size, what watching it costs.
+ */
 import { cpuByRole, type E2EResult } from './e2e';
 import { fmt } from './format';
 import { medianOf } from './goals';
