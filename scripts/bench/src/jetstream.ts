@@ -10,7 +10,7 @@ import path from 'node:path';
 import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { connectBus } from '@posts/bus-client';
-import { freePorts, until } from '@posts/runtime';
+import { freePorts, sleep } from '@posts/runtime';
 import { logEvents, timeQuery, type CatchUpResult } from './catch-up';
 import { cpuLine, runE2E, type E2EResult } from './e2e';
 import { installedNatsServer, NATS_PASSWORD, NATS_USER, startNatsServers, type NatsServers, type NatsServerVersion } from './nats-server';
@@ -56,28 +56,16 @@ const connectTo = (url: string): Promise<NatsConnection> =>
 
 /** An empty stream EVENTS as the SDK's JetStream transport makes it; retried while a new cluster elects its leader. */
 async function freshStream(nc: NatsConnection, replicas: number): Promise<void> {
-  let last: unknown;
-  await until(
-    `a JetStream stream with ${replicas} replicas`,
-    async () => {
-      try {
-        const jsm = await jetstreamManager(nc, { timeout: 2_000 });
-        await jsm.streams.delete(STREAM).catch(() => undefined);
-        return !!(await jsm.streams.add({
-          name: STREAM,
-          subjects: ['events.>'],
-          storage: StorageType.File,
-          num_replicas: replicas,
-          duplicate_window: 10 * 60e9,
-        }));
-      } catch (err) {
-        last = err;
-        return false;
-      }
-    },
-    30_000,
-    200,
-  ).catch((err: Error) => Promise.reject(new Error(`${err.message}: ${errorText(last)}`, { cause: last })));
+  const config = { name: STREAM, subjects: ['events.>'], storage: StorageType.File, num_replicas: replicas, duplicate_window: 10 * 60e9 };
+  for (const deadline = performance.now() + 30_000; ; await sleep(200)) {
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 2_000 });
+      await jsm.streams.delete(STREAM).catch(() => undefined);
+      return void (await jsm.streams.add(config));
+    } catch (err) {
+      if (performance.now() > deadline) throw new Error(`no JetStream stream with ${replicas} replicas after 30 s: ${errorText(err)}`, { cause: err });
+    }
+  }
 }
 
 /** The bytes the SDK's JetStream transport stores for `event`. */
