@@ -35,19 +35,15 @@ const SIZES = quick ? QUICK : FULL;
 const SETTLE_TIMEOUT_MS = 30_000;
 
 function machine(workDir: string): Machine {
-  let osName = `${os.type()} ${os.release()}`;
-  try {
-    const pretty = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
-    if (pretty) osName = `${pretty} (${os.type()} ${os.release()})`;
-  } catch {
-    // not Linux, or no os-release: the kernel name will do
-  }
+  // The distribution's name where /etc/os-release gives it, beside the kernel's.
+  const pretty = existsSync('/etc/os-release') ? /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] : undefined;
+  const kernel = `${os.type()} ${os.release()}`;
   return {
     cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
     cores: os.cpus().length,
     memoryGB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
-    os: osName,
+    os: pretty ? `${pretty} (${kernel})` : kernel,
     fs: fsType(workDir),
     loadAverageAtStart: Math.round(os.loadavg()[0] * 100) / 100,
   };

@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SERVICE_NAMES, type System } from '@posts/runtime';
 import { runE2E, type E2EResult } from './e2e';
+import { httpGet } from './processes';
 
 export const OBSERVABILITY_MODES = ['off', 'metrics', 'metrics and traces'] as const;
 export type ObservabilityMode = (typeof OBSERVABILITY_MODES)[number];
@@ -32,18 +33,11 @@ function scrapeMetrics(system: System, tally: { scrapes: number; scrapeErrors: n
   const ports = SERVICE_NAMES.flatMap((name) => system.pods(name).map((pod) => pod.ports[METRICS_CONTAINER_PORT])).filter((p) => p !== undefined);
   const scrapeAll = () =>
     Promise.all(
-      ports.map((port) =>
-        fetch(`http://127.0.0.1:${port}/metrics`)
-          .then(async (res) => {
-            await res.arrayBuffer();
-            tally.scrapes++;
-            if (res.status !== 200) tally.scrapeErrors++;
-          })
-          .catch(() => {
-            tally.scrapes++;
-            tally.scrapeErrors++;
-          }),
-      ),
+      ports.map(async (port) => {
+        const { status } = await httpGet(port, '/metrics');
+        tally.scrapes++;
+        if (status !== 200) tally.scrapeErrors++;
+      }),
     );
   let running = scrapeAll();
   const timer = setInterval(() => (running = running.then(scrapeAll)), SCRAPE_EVERY_MS);

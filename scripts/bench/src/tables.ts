@@ -27,16 +27,10 @@ function rows(columns: Column[], figures: Array<[string, (c: NonNullable<Column[
   return figures.map(([name, show], i) => [name, ...columns.map((c) => (c.publish ? show(c.publish) : i === 0 ? c.missing : ''))]);
 }
 
-export function publishHead(r: Results): string[] {
-  return [
-    `${fmt(r.sizes.busEvents)} publishes, ${r.sizes.busPublishers} publishers`,
-    'bus, open',
-    'bus, signed',
-    'JetStream R1',
-    'JetStream R3',
-    'SDK on JetStream R1',
-  ];
-}
+export const publishHead = (r: Results) => [
+  `${fmt(r.sizes.busEvents)} publishes, ${r.sizes.busPublishers} publishers`,
+  ...['bus, open', 'bus, signed', 'JetStream R1', 'JetStream R3', 'SDK on JetStream R1'],
+];
 
 /** Publish throughput and latency of the bus (open and signed), raw JetStream on one and three servers, and the SDK on one. */
 export function publishRows(r: Results): string[][] {
