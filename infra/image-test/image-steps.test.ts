@@ -1,8 +1,9 @@
 /**
- * `npm run test:images`: with no Docker engine here, carries out one service's Dockerfile step by step
- * in a temporary folder (each stage a folder standing for `/`, COPY honouring .dockerignore, COPY
- * --from reading an earlier stage's folder, RUN through sh), starts the final stage's CMD in its
- * WORKDIR and asks it for /healthz. A file the image needs but the Dockerfile leaves out makes this fail. IMAGE_TEST_SERVICES picks the services
+ * `npm run test:images`: with no Docker engine here, carries out the Dockerfile step by step for one
+ * service's build args in a temporary folder (each stage a folder standing for `/`, ARG and ENV as
+ * RUN's environment, COPY honouring .dockerignore, COPY --from reading an earlier stage's folder,
+ * RUN through sh), starts the final stage's CMD in its WORKDIR and asks it for /healthz. A file the
+ * image needs but the Dockerfile leaves out makes this fail. IMAGE_TEST_SERVICES picks the services
  * (posts, a backend with the bus SDK, and client, the Vite build); IMAGE_TEST_CONTEXT another build
  * context (the repository root).
  */
@@ -11,8 +12,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { dockerignore, readStages, ROOT, Stage } from '../test/dockerfile';
-import { WORKSPACES } from '../test/workspaces';
+import { SERVICES as REGISTRY } from '../../scripts/runtime/src/registry';
+import { buildArgs, dockerignore, readStages, ROOT, Stage } from '../test/dockerfile';
+import { dependenciesOf, WORKSPACES } from '../test/workspaces';
 
 const SERVICES = (process.env.IMAGE_TEST_SERVICES || 'posts,client').split(',');
 const CONTEXT = path.resolve(process.env.IMAGE_TEST_CONTEXT || ROOT);
@@ -58,8 +60,10 @@ function build(stages: Stage[], work: string): Built[] {
           state.cwd = path.posix.resolve(state.cwd, step.args[0]);
           fs.mkdirSync(inStage(root, state.cwd), { recursive: true });
           break;
+        case 'ARG':
         case 'ENV':
-          for (const pair of step.args) {
+          // An ARG set by a build arg is in RUN's environment, as Docker gives it; one left unset is not.
+          for (const pair of step.args.filter((a) => a.includes('='))) {
             const [k, ...v] = pair.split('=');
             state.env[k] = v.join('=');
           }
@@ -99,7 +103,6 @@ function build(stages: Stage[], work: string): Built[] {
           break;
         case 'USER':
         case 'EXPOSE':
-        case 'ARG':
         case 'LABEL':
           break;
         default:
@@ -130,7 +133,7 @@ async function healthz(port: number, child: ChildProcess): Promise<number> {
   }
 }
 
-describe.each(SERVICES)('%s/Dockerfile, carried out step by step', (SERVICE) => {
+describe.each(SERVICES)('Dockerfile --build-arg SERVICE=%s, carried out step by step', (SERVICE) => {
   let work: string;
   let stages: Built[];
   let built: Built;
@@ -139,7 +142,9 @@ describe.each(SERVICES)('%s/Dockerfile, carried out step by step', (SERVICE) => 
   beforeAll(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), `image-${SERVICE}-`));
     fs.chmodSync(work, 0o755);
-    stages = build(readStages(path.join(CONTEXT, SERVICE, 'Dockerfile')), work);
+    const entry = REGISTRY.find((s) => s.name === SERVICE);
+    if (!entry) throw new Error(`IMAGE_TEST_SERVICES: ${SERVICE} is not in the registry`);
+    stages = build(readStages(path.join(CONTEXT, 'Dockerfile'), buildArgs(entry)), work);
     built = stages[stages.length - 1];
   });
   afterAll(async () => {
@@ -163,6 +168,17 @@ describe.each(SERVICES)('%s/Dockerfile, carried out step by step', (SERVICE) => 
     expect(fs.existsSync(path.join(app, 'src'))).toBe(false);
     expect(fs.existsSync(inStage(built.root, '/app/node_modules/typescript'))).toBe(false);
     expect(fs.existsSync(inStage(built.root, '/app/node_modules/jest'))).toBe(false);
+  });
+
+  test('the final stage holds the service and the workspaces it depends on, compiled, and no other', () => {
+    const app = inStage(built.root, '/app');
+    const needed = [...dependenciesOf(SERVICE), SERVICE];
+    const compiled = WORKSPACES.filter((w) => fs.existsSync(path.join(app, w.folder, 'dist')));
+    expect(compiled.map((w) => w.folder).sort()).toEqual([...needed].sort());
+    for (const w of WORKSPACES) expect({ folder: w.folder, src: fs.existsSync(path.join(app, w.folder, 'src')) }).toEqual({ folder: w.folder, src: false });
+    // npm linked the same workspaces, and only those, into node_modules.
+    const linked = WORKSPACES.filter((w) => fs.existsSync(path.join(app, 'node_modules', w.name)));
+    expect(linked.map((w) => w.folder).sort()).toEqual([...needed].sort());
   });
 
   test('CMD starts in the WORKDIR and answers 200 on /healthz (bus unreachable)', async () => {

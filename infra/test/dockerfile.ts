@@ -11,7 +11,7 @@ export interface Step {
   args: string[];
   /** `--from=build` → { from: 'build' }. */
   flags: Record<string, string>;
-  /** Everything after the keyword, as written (a RUN's shell command, a CMD's JSON). */
+  /** Everything after the keyword: a RUN's shell command and a CMD's JSON as written, the rest with build args expanded. */
   text: string;
 }
 
@@ -21,21 +21,45 @@ export interface Stage {
   steps: Step[];
 }
 
-export function readStages(file: string): Stage[] {
+/** `$NAME`, `${NAME}` and `${NAME:?message}` in a step, as Docker expands them from the stage's ARG and ENV values. */
+function expand(text: string, vars: Record<string, string | undefined>, file: string): string {
+  return text.replace(/\$\{(\w+)(?::\?([^}]*))?\}|\$(\w+)/g, (_, braced: string, message: string | undefined, bare: string) => {
+    const value = vars[braced ?? bare];
+    if (message !== undefined && !value) throw new Error(`${file}: ${braced}: ${message}`);
+    return value ?? '';
+  });
+}
+
+/** The stages of a Dockerfile built with `--build-arg` values `buildArgs`; an ARG step's one argument becomes `NAME=value` as set. */
+export function readStages(file: string, buildArgs: Record<string, string> = {}): Stage[] {
   const dockerfile = DockerfileParser.parse(fs.readFileSync(file, 'utf8'));
   const stages: Stage[] = [];
+  let vars: Record<string, string | undefined> = {};
   for (const instruction of dockerfile.getInstructions()) {
     const keyword = instruction.getKeyword().toUpperCase();
-    const args = instruction.getArguments().map((a) => a.getValue());
+    const raw = instruction.getArguments().map((a) => a.getValue());
     if (keyword === 'FROM') {
-      stages.push({ image: args[0], name: args[2] ?? null, steps: [] });
+      stages.push({ image: raw[0], name: raw[2] ?? null, steps: [] });
+      vars = {};
       continue;
     }
     if (stages.length === 0) throw new Error(`${file}: ${keyword} before FROM`);
+    // The shell expands a RUN's variables, from the environment Docker gives it; Docker expands the rest.
+    const literal = keyword === 'RUN' || keyword === 'CMD' || keyword === 'ENTRYPOINT';
+    let args = literal ? raw : raw.map((a) => expand(a, vars, file));
+    let text = instruction.getArgumentsContent() ?? '';
+    if (!literal) text = expand(text, vars, file);
+    if (keyword === 'ARG') {
+      const [name, ...fallback] = raw[0].split('=');
+      vars[name] = buildArgs[name] ?? (fallback.length > 0 ? fallback.join('=') : undefined);
+      args = vars[name] === undefined ? [name] : [`${name}=${vars[name]}`];
+      text = args[0];
+    }
+    if (keyword === 'ENV') for (const pair of args) vars[pair.split('=')[0]] = pair.split('=').slice(1).join('=');
     const flags: Record<string, string> = {};
     const withFlags = instruction as unknown as { getFlags?: () => { getName(): string; getValue(): string | null }[] };
     for (const flag of withFlags.getFlags?.() ?? []) flags[flag.getName()] = flag.getValue() ?? '';
-    stages[stages.length - 1].steps.push({ keyword, args, flags, text: instruction.getArgumentsContent() ?? '' });
+    stages[stages.length - 1].steps.push({ keyword, args, flags, text });
   }
   return stages;
 }
@@ -83,3 +107,6 @@ export function dockerignore(file = path.join(ROOT, '.dockerignore')): DockerIgn
     prunes: (relDir) => final.some((rule) => rule.re.test(relDir)),
   };
 }
+
+/** The `--build-arg`s a service's image is built with (`npm run images` and skaffold.yaml pass the same). */
+export const buildArgs = ({ name, port }: { name: string; port: number }): Record<string, string> => ({ SERVICE: name, PORT: String(port) });

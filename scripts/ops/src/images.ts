@@ -1,9 +1,10 @@
 /**
- * `npm run images [-- --push] [--dry-run] [service …]`: builds every service's image from the repository
- * root (so the lockfile applies) as `$IMAGE_PREFIX/<service>:$IMAGE_TAG`; `--push` pushes them too.
+ * `npm run images [-- --push] [--dry-run] [service …]`: builds every service's image from the root
+ * Dockerfile and the repository root (so the lockfile applies) as `$IMAGE_PREFIX/<service>:$IMAGE_TAG`;
+ * `--push` pushes them too.
  */
 import { spawnSync } from 'node:child_process';
-import { ROOT, SERVICE_NAMES } from '@posts/runtime';
+import { ROOT, SERVICE_NAMES, SERVICES } from '@posts/runtime';
 import { DEFAULT_PREFIX, DEFAULT_TAG, imageName } from './image-name';
 
 export interface Plan {
@@ -30,9 +31,15 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Plan {
   };
 }
 
+/** The Dockerfile's build args for a service: its folder and the port it listens on, from the registry. */
+export function buildArgs(service: string): string[] {
+  const port = SERVICES.find((s) => s.name === service)?.port;
+  return ['--build-arg', `SERVICE=${service}`, '--build-arg', `PORT=${port}`];
+}
+
 /** The docker argument lists, in order: every build first, then the pushes. */
 export function commands(plan: Plan): string[][] {
-  const builds = plan.services.map((s) => ['build', '-f', `${s}/Dockerfile`, '-t', imageName(s, plan.prefix, plan.tag), '.']);
+  const builds = plan.services.map((s) => ['build', ...buildArgs(s), '-t', imageName(s, plan.prefix, plan.tag), '.']);
   const pushes = plan.push ? plan.services.map((s) => ['push', imageName(s, plan.prefix, plan.tag)]) : [];
   return [...builds, ...pushes];
 }

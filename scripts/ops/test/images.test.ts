@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SERVICE_NAMES } from '@posts/runtime';
+import { SERVICES } from '@posts/runtime';
 import { imageName } from '../src/image-name';
 import { commands, main, parseArgs } from '../src/images';
 
@@ -23,18 +23,18 @@ function fakeDocker(exitCode = 0): { env: NodeJS.ProcessEnv; calls: () => string
   return { env: { PATH: dir }, calls: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []) };
 }
 
-test('builds all six from the repository root, each with its own Dockerfile, under the default prefix', () => {
+test('builds all six from the repository root with the one Dockerfile, each with its folder and port, under the default prefix', () => {
   const docker = fakeDocker();
   expect(main([], docker.env)).toBe(0);
-  expect(docker.calls()).toEqual(SERVICE_NAMES.map((s) => `build -f ${s}/Dockerfile -t posts-com/${s}:latest .`));
+  expect(docker.calls()).toEqual(SERVICES.map((s) => `build --build-arg SERVICE=${s.name} --build-arg PORT=${s.port} -t posts-com/${s.name}:latest .`));
 });
 
 test('IMAGE_PREFIX, IMAGE_TAG and --push: builds, then pushes every image', () => {
   const docker = fakeDocker();
   expect(main(['--push', 'posts', 'client'], { ...docker.env, IMAGE_PREFIX: 'ghcr.io/me/', IMAGE_TAG: 'v2' })).toBe(0);
   expect(docker.calls()).toEqual([
-    'build -f posts/Dockerfile -t ghcr.io/me/posts:v2 .',
-    'build -f client/Dockerfile -t ghcr.io/me/client:v2 .',
+    'build --build-arg SERVICE=posts --build-arg PORT=4000 -t ghcr.io/me/posts:v2 .',
+    'build --build-arg SERVICE=client --build-arg PORT=3000 -t ghcr.io/me/client:v2 .',
     'push ghcr.io/me/posts:v2',
     'push ghcr.io/me/client:v2',
   ]);
@@ -64,8 +64,10 @@ test('image names are prefix/service:tag', () => {
   expect(imageName('posts')).toBe('posts-com/posts:latest');
   expect(commands(parseArgs([], { IMAGE_PREFIX: 'localhost:5000' }))[0]).toEqual([
     'build',
-    '-f',
-    'event-bus/Dockerfile',
+    '--build-arg',
+    'SERVICE=event-bus',
+    '--build-arg',
+    'PORT=4005',
     '-t',
     'localhost:5000/event-bus:latest',
     '.',
