@@ -7,11 +7,11 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 
 export interface Step {
   keyword: string;
-  /** The arguments without flags, as written. */
+  /** The arguments without flags; in all but RUN, CMD and ENTRYPOINT with `$NAME` expanded as Docker does. */
   args: string[];
   /** `--from=build` → { from: 'build' }. */
   flags: Record<string, string>;
-  /** Everything after the keyword: a RUN's shell command and a CMD's JSON as written, the rest with build args expanded. */
+  /** Everything after the keyword, expanded alike (a RUN's shell command and a CMD's JSON as written). */
   text: string;
 }
 
@@ -21,14 +21,9 @@ export interface Stage {
   steps: Step[];
 }
 
-/** `$NAME`, `${NAME}` and `${NAME:?message}` in a step, as Docker expands them from the stage's ARG and ENV values. */
-function expand(text: string, vars: Record<string, string | undefined>, file: string): string {
-  return text.replace(/\$\{(\w+)(?::\?([^}]*))?\}|\$(\w+)/g, (_, braced: string, message: string | undefined, bare: string) => {
-    const value = vars[braced ?? bare];
-    if (message !== undefined && !value) throw new Error(`${file}: ${braced}: ${message}`);
-    return value ?? '';
-  });
-}
+/** `$NAME` and `${NAME}` in a step, as Docker expands them from the stage's ARG and ENV values. */
+const expand = (text: string, vars: Record<string, string | undefined>): string =>
+  text.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced: string | undefined, bare: string) => vars[braced ?? bare] ?? '');
 
 /** The stages of a Dockerfile built with `--build-arg` values `buildArgs`; an ARG step's one argument becomes `NAME=value` as set. */
 export function readStages(file: string, buildArgs: Record<string, string> = {}): Stage[] {
@@ -46,9 +41,9 @@ export function readStages(file: string, buildArgs: Record<string, string> = {})
     if (stages.length === 0) throw new Error(`${file}: ${keyword} before FROM`);
     // The shell expands a RUN's variables, from the environment Docker gives it; Docker expands the rest.
     const literal = keyword === 'RUN' || keyword === 'CMD' || keyword === 'ENTRYPOINT';
-    let args = literal ? raw : raw.map((a) => expand(a, vars, file));
+    let args = literal ? raw : raw.map((a) => expand(a, vars));
     let text = instruction.getArgumentsContent() ?? '';
-    if (!literal) text = expand(text, vars, file);
+    if (!literal) text = expand(text, vars);
     if (keyword === 'ARG') {
       const [name, ...fallback] = raw[0].split('=');
       vars[name] = buildArgs[name] ?? (fallback.length > 0 ? fallback.join('=') : undefined);
