@@ -1,7 +1,7 @@
 /**
  * The one list of posts.com's services, read from infra/k8s: each Deployment's pod label `app` names a service,
  * and the Service that selects its pods gives its port. The launcher, the images, the doctor and the tests read it.
- * Adding a service is its own folder (with its Dockerfile), its manifest in infra/k8s and a line in infra/k8s/Kustomization.
+ * Adding a service is its own folder (the root Dockerfile builds it), its manifest in infra/k8s and a line in infra/k8s/Kustomization.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
