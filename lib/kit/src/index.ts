@@ -8,4 +8,5 @@ export { health } from './health';
 export { createLogger, requestLogger, type Logger } from './log';
 export { httpMetrics, metric, metricsRegistry, serveMetrics } from './metrics';
 export { runService, serve, type RunOptions, type ServeOptions } from './run';
+export { sseEvents, sseFrame, sseStreams, type SseOptions, type SseReader, type SseStreams } from './sse';
 export { z } from 'zod';

@@ -3,7 +3,7 @@
 // see when a change became visible; the pages that watch get all of it as server-sent events.
 import type { ServerResponse } from 'node:http';
 import type { BusTransport, SubscriptionState } from '@posts/bus-client';
-import type { Logger } from '@posts/kit';
+import { sseEvents, sseFrame, sseStreams, type Logger, type SseReader, type SseStreams } from '@posts/kit';
 import { RecentEvents, summaryOf, type LoggedEvent, type Sighting, type Step } from './recent';
 
 /** A subscriber as the console shows it: by its service's name, never its address. */
@@ -40,25 +40,20 @@ const SNAPSHOT = 50;
 /** Longest a request waits for the console to catch up after it was idle. */
 const WARM_UP_MS = 5_000;
 
+/** Where a page is. */
 interface Watcher {
-  res: ServerResponse;
   /** The seq of the last event it was sent; undefined until it had a snapshot. */
   cursor?: number;
   /** The subscribers' version it was last sent. */
   subscribersVersion: number;
-  blocked: boolean;
-  stalled: boolean;
 }
-
-const frame = (event: string, data: unknown, id?: number) => `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 export class ConsoleView {
   private readonly recent: RecentEvents;
-  private readonly watchers = new Set<Watcher>();
+  private readonly watchers: SseStreams<Watcher>;
   private readonly transport: BusTransport;
   private readonly logger: Logger;
   private readonly pollMs: number;
-  private readonly heartbeatMs: number;
   /** Nobody has looked for this long: the console stops reading, so a blog nobody watches pays nothing for it. */
   private readonly idleMs: number;
   private readonly names: Map<string, string>;
@@ -68,7 +63,6 @@ export class ConsoleView {
   private logId?: string;
   private closed = false;
   private readonly stopped = new AbortController();
-  private heartbeat?: NodeJS.Timeout;
   private running: Promise<unknown> = Promise.resolve();
   /** When a page last asked for something (Date.now()). */
   private lastWanted = -Infinity;
@@ -82,8 +76,8 @@ export class ConsoleView {
     this.logger = options.logger;
     this.recent = new RecentEvents(options.capacity);
     this.pollMs = options.pollMs ?? 300;
-    this.heartbeatMs = options.heartbeatMs ?? 15_000;
     this.idleMs = options.idleMs ?? 60_000;
+    this.watchers = sseStreams<Watcher>({ pump: (watcher) => this.pump(watcher), heartbeatMs: options.heartbeatMs });
     this.names = new Map(Object.entries(options.serviceUrls).flatMap(([name, url]) => (URL.canParse(url) ? [[new URL(url).origin, name]] : [])));
   }
 
@@ -158,33 +152,15 @@ export class ConsoleView {
    * (`subscribers`) and each change the read model shows (`visible`).
    */
   stream(res: ServerResponse, since?: number): void {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform', // no-transform: a compressing proxy would hold events back
-      'x-accel-buffering': 'no', // nginx passes each event on at once
-    });
-    if (this.closed || res.req.method === 'HEAD') return void res.end();
     const resumable = since !== undefined && since >= this.recent.evictedUpTo && since <= this.recent.head;
-    const watcher: Watcher = { res, cursor: resumable ? since : undefined, subscribersVersion: resumable ? -1 : 0, blocked: false, stalled: false };
-    this.watchers.add(watcher);
-    this.heartbeat ??= setInterval(() => this.tick(), this.heartbeatMs).unref();
-    res.on('drain', () => {
-      watcher.blocked = watcher.stalled = false;
-      if (this.watchers.has(watcher)) this.pump(watcher);
-    });
-    res.on('close', () => this.drop(watcher));
-    this.pump(watcher);
+    this.watchers.open(res, { cursor: resumable ? since : undefined, subscribersVersion: resumable ? -1 : 0 });
   }
 
   /** Ends every stream and stops following; resolves once nothing more is read. */
   async close(): Promise<void> {
     this.closed = true;
     this.stopped.abort();
-    for (const watcher of this.watchers) {
-      this.drop(watcher);
-      if (watcher.blocked) watcher.res.destroy();
-      else watcher.res.end();
-    }
+    this.watchers.close();
     await this.running;
   }
 
@@ -194,46 +170,21 @@ export class ConsoleView {
   }
 
   /** Writes what a page has not had yet, until its socket is full (it goes on at 'drain'): the cursor bounds what it waits for. */
-  private pump(watcher: Watcher): void {
-    if (watcher.blocked) return;
-    const write = (text: string) => !(watcher.blocked = !watcher.res.write(text));
+  private pump({ state: watcher, write }: SseReader<Watcher>): void {
     const head = this.recent.head;
     if (watcher.cursor === undefined || watcher.cursor < this.recent.evictedUpTo || watcher.cursor > head) {
       // New, behind what is kept, or ahead of a replaced log: it starts again from a snapshot.
       watcher.cursor = head;
       watcher.subscribersVersion = this.subscribersVersion;
-      if (!write(frame('snapshot', { events: this.recent.newest(SNAPSHOT), subscribers: this.subscriberViews }, head))) return;
+      if (!write(sseFrame('snapshot', { events: this.recent.newest(SNAPSHOT), subscribers: this.subscriberViews }, head))) return;
     }
     if (watcher.subscribersVersion !== this.subscribersVersion) {
       watcher.subscribersVersion = this.subscribersVersion;
-      if (!write(frame('subscribers', this.subscriberViews))) return;
+      if (!write(sseFrame('subscribers', this.subscriberViews))) return;
     }
     for (const event of this.recent.after(watcher.cursor)) {
       watcher.cursor = event.seq;
-      if (!write(frame('log', event, event.seq))) return;
-    }
-  }
-
-  private pumpAll(): void {
-    for (const watcher of this.watchers) this.pump(watcher);
-  }
-
-  private drop(watcher: Watcher): void {
-    this.watchers.delete(watcher);
-    if (this.watchers.size === 0) {
-      clearInterval(this.heartbeat);
-      this.heartbeat = undefined;
-    }
-  }
-
-  private tick(): void {
-    for (const watcher of this.watchers) {
-      // A socket that did not drain for a whole interval: drop it; the page reconnects with its Last-Event-ID.
-      if (watcher.blocked && watcher.stalled) {
-        this.drop(watcher);
-        watcher.res.destroy();
-      } else if (watcher.blocked) watcher.stalled = true;
-      else watcher.blocked = !watcher.res.write(': ping\n\n');
+      if (!write(sseFrame('log', event, event.seq))) return;
     }
   }
 
@@ -275,14 +226,14 @@ export class ConsoleView {
           this.logger.warn('the log was replaced: the console starts again from its beginning');
           this.recent.clear();
           after = undefined;
-          this.pumpAll();
+          this.watchers.pumpAll();
           continue;
         }
         this.logId ??= page.logId;
         this.recent.add(page.events.map(summaryOf));
         after = page.through ?? page.events.at(-1)?.seq ?? after;
         more = page.head !== undefined && page.head > after && page.events.length > 0;
-        if (page.events.length > 0) this.pumpAll();
+        if (page.events.length > 0) this.watchers.pumpAll();
         if (!more) this.warm?.resolve();
         if (failing) this.logger.info('the console reads the log again');
         failing = false;
@@ -306,7 +257,7 @@ export class ConsoleView {
         if (JSON.stringify(views) !== JSON.stringify(this.subscriberViews)) {
           this.subscriberViews = views;
           this.subscribersVersion++;
-          this.pumpAll();
+          this.watchers.pumpAll();
         }
         failing = false;
       } catch (err) {
@@ -331,7 +282,7 @@ export class ConsoleView {
         if (!res.ok || !res.body) throw new Error(`GET /posts/live answered ${res.status}`);
         if (failing) this.logger.info('the console follows the read model again');
         failing = false;
-        for await (const { id, event, data } of framesOf(res.body)) {
+        for await (const { id, event, data } of sseEvents(res.body as unknown as AsyncIterable<Uint8Array>)) {
           if (!this.watched) break; // unwatched: hang up at the next change
           if (id !== undefined) lastId = id;
           if (event === 'post' || event === 'comment' || event === 'comment-status') this.sighted(Number(id), data);
@@ -351,9 +302,9 @@ export class ConsoleView {
     const sighting: Sighting = { subject: change.id, seq, at: new Date().toISOString() };
     if (typeof change.status === 'string') sighting.status = change.status;
     this.recent.sighted(sighting);
-    const text = frame('visible', sighting);
+    const text = sseFrame('visible', sighting);
     // A hint to refresh a path: a page that cannot take it now finds the sighting in the next path it asks for.
-    for (const watcher of this.watchers) if (!watcher.blocked && watcher.cursor !== undefined) watcher.blocked = !watcher.res.write(text);
+    for (const watcher of this.watchers.readers) if (!watcher.blocked && watcher.state.cursor !== undefined) watcher.write(text);
   }
 
   private viewOf(state: SubscriptionState, index: number): SubscriberView {
@@ -388,32 +339,5 @@ function parseJson(text: string): unknown {
     return JSON.parse(text);
   } catch {
     return undefined;
-  }
-}
-
-/** The events of a server-sent event stream, as they come. */
-async function* framesOf(body: ReadableStream<Uint8Array>): AsyncGenerator<{ id?: string; event: string; data: string }> {
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffered.indexOf('\n\n')) >= 0) {
-      const block = buffered.slice(0, end);
-      buffered = buffered.slice(end + 2);
-      let id: string | undefined;
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        const colon = line.indexOf(':');
-        if (colon === 0) continue; // a comment: the heartbeat
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'id') id = value;
-        else if (field === 'event') event = value;
-        else if (field === 'data') data.push(value);
-      }
-      if (data.length > 0) yield { id, event, data: data.join('\n') };
-    }
   }
 }
