@@ -12,6 +12,7 @@ module.exports = (displayName, dir, overrides = {}) => ({
   moduleNameMapper: {
     '^@posts/(kit|contracts|bus-client)$': path.join(__dirname, 'lib/$1/src/index.ts'),
     '^@posts/kit/tracing$': path.join(__dirname, 'lib/kit/src/tracing.ts'),
+    '^@posts/kit/testing$': path.join(__dirname, 'lib/kit/src/testing.ts'),
     '^@posts/bus-client/protocol$': path.join(__dirname, 'lib/bus-client/src/protocol.ts'),
     '^@posts/bus-client/signing$': path.join(__dirname, 'lib/bus-client/src/signing.ts'),
     '^@posts/bus-client/subscription-metrics$': path.join(__dirname, 'lib/bus-client/src/subscription-metrics.ts'),

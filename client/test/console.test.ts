@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connectBus, HttpTransport, type Bus, type BusTransport } from '@posts/bus-client';
-import { startTestBus, until, type TestBus } from 'event-bus/testing';
+import { sleep, until } from '@posts/kit/testing';
+import { startTestBus, type TestBus } from 'event-bus/testing';
 import express from 'express';
 import pino from 'pino';
 import request from 'supertest';
@@ -97,8 +98,8 @@ beforeAll(async () => {
   });
   view.start();
   await view.want();
-  await until(() => view.subscribers !== null && view.subscribers.every((s) => s.name !== 'query' || s.lag === 0), 10_000);
-  await until(() => view.path('req-119') !== undefined, 10_000);
+  await until('query caught up', () => view.subscribers !== null && view.subscribers.every((s) => s.name !== 'query' || s.lag === 0), 10_000);
+  await until('the path of req-119', () => view.path('req-119') !== undefined, 10_000);
 });
 
 afterAll(async () => {
@@ -142,7 +143,7 @@ describe('GET /console/api/events', () => {
 
 describe('GET /console/api/subscribers', () => {
   it('names each subscriber by its service, or by a number, and never shows an address', async () => {
-    await until(() => view.subscribers?.[2]?.state === 'failing', 10_000);
+    await until('the third subscriber failing', () => view.subscribers?.[2]?.state === 'failing', 10_000);
     const res = await request(app()).get('/console/api/subscribers').expect(200);
     expect(res.body.subscribers).toEqual([
       { name: 'query', cursor: 120, lag: 0, retries: 0, state: 'caught up' },
@@ -165,7 +166,7 @@ describe('GET /console/api/subscribers', () => {
 describe('GET /console/api/path', () => {
   it("shows a comment's path, by its id or its request id: each event, then the read model showing what it changed", async () => {
     await publishComment('comment-1', 'req-comment-1', 'rejected');
-    await until(() => view.path('comment-1')?.steps.filter((s) => s.what === 'visible').length === 2, 10_000);
+    await until('comment-1 visible twice', () => view.path('comment-1')?.steps.filter((s) => s.what === 'visible').length === 2, 10_000);
     const byComment = await request(app()).get('/console/api/path?id=comment-1').expect(200);
     expect(byComment.body.steps.map((s: { what: string; status?: string }) => `${s.what} ${s.status}`)).toEqual([
       'CommentCreated pending',
@@ -228,7 +229,7 @@ function openStream(url: string, headers: Record<string, string> = {}) {
   return {
     text: () => text,
     headers: () => response?.headers,
-    until: (check: (text: string) => boolean) => until(() => check(text), 10_000),
+    until: (check: (text: string) => boolean) => until('the stream to say it', () => check(text), 10_000),
     close: () => req.destroy(),
   };
 }
@@ -295,7 +296,6 @@ describe('while nobody looks', () => {
       expect(quiet.path('req-119')).toBeDefined();
 
       // A look, then nothing for longer than idleMs: the reading stops.
-      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
       let seen = -1;
       for (let i = 0; i < 30 && reads !== seen; i++) {
         seen = reads;

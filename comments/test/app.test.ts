@@ -1,7 +1,8 @@
 import pino from 'pino';
 import request from 'supertest';
 import { connectBus, type Bus } from '@posts/bus-client';
-import { startTestBus, until, type TestBus } from 'event-bus/testing';
+import { until } from '@posts/kit/testing';
+import { startTestBus, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';
 import { handlers, react } from '../src/events';
 import { createStore } from '../src/store';
@@ -100,7 +101,7 @@ describe('comments', () => {
     // Delivered twice, as at-least-once delivery may: still one CommentUpdated.
     await request(app).post('/events').send(events);
     await request(app).post('/events').send(events[2]);
-    await until(() => bus.events().some((e) => e.type === 'CommentUpdated'));
+    await until('a CommentUpdated', () => bus.events().some((e) => e.type === 'CommentUpdated'));
     await subscriber.catchUp();
     expect(bus.events().filter((e) => e.type === 'CommentUpdated')).toEqual([expect.objectContaining({ id: `CommentUpdated:${created.id}`, data: verdict })]);
     expect((await request(app).get('/posts/p1/comments')).body).toEqual([verdict]);
@@ -114,7 +115,7 @@ describe('comments', () => {
       { id: 'CommentModerated:c1', type: 'CommentModerated', data: { id: 'c1', postId: 'p1', content: '', status: 'rejected' } },
     ]);
     await subscriber.catchUp();
-    await until(() => bus.events().some((e) => e.id === 'CommentUpdated:c1'));
+    await until('CommentUpdated:c1', () => bus.events().some((e) => e.id === 'CommentUpdated:c1'));
     expect(bus.events().find((e) => e.id === 'CommentUpdated:c1')?.data).toEqual({ id: 'c1', postId: 'p1', content: '', status: 'rejected' });
     await subscriber.stop();
   });
@@ -126,7 +127,7 @@ describe('comments', () => {
     ]);
     const { subscriber } = comments(bus.url);
     await subscriber.start();
-    await until(() => bus.events().some((e) => e.id === 'CommentUpdated:c1'));
+    await until('CommentUpdated:c1', () => bus.events().some((e) => e.id === 'CommentUpdated:c1'));
   });
 
   it('keeps each comment once under duplicate, out-of-order and gapped deliveries', async () => {

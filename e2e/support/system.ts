@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SERVICE_NAMES, startSystem, until, type ServiceName, type StartOptions, type System, type WorkloadName } from '@posts/runtime';
+import { until } from '@posts/kit/testing';
+import { SERVICE_NAMES, startSystem, type ServiceName, type StartOptions, type System, type WorkloadName } from '@posts/runtime';
 
 /** The same variables for every service, as StartOptions.env. */
 export function everyService(vars: NodeJS.ProcessEnv): Record<ServiceName, NodeJS.ProcessEnv> {

@@ -1,6 +1,6 @@
-import { sleep } from '@posts/runtime';
+import { sleep } from '@posts/kit/testing';
 
-export { sleep, until } from '@posts/runtime';
+export { sleep, until } from '@posts/kit/testing';
 
 /** Polls until `done(value)`; on the deadline returns the last value anyway, for the assertion to show. */
 export async function settle<T>(probe: () => Promise<T>, done: (value: T) => boolean, ms = 20_000): Promise<T> {

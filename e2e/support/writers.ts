@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { sleep } from '@posts/runtime';
+import { sleep } from '@posts/kit/testing';
 
 /** An answer as the writers read it: JSON, or `{raw}` when it is not. */
 interface Answer {

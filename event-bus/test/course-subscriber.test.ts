@@ -4,7 +4,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import axios from 'axios';
 import express, { type Express } from 'express';
-import { startTestBus, until, type TestBus } from '../src/testing';
+import { until } from '@posts/kit/testing';
+import { startTestBus, type TestBus } from '../src/testing';
 
 interface Post {
   id: string;
@@ -79,11 +80,11 @@ describe('a subscriber written the course way', () => {
     bus = await startTestBus([service.url]);
     try {
       await axios.post(`${bus.url}/events`, { type: 'PostCreated', data: { id: 'p1', title: 'Hello' } });
-      await until(() => query.posts.p1 !== undefined);
+      await until('post p1', () => query.posts.p1 !== undefined);
       await publishAll((i) => axios.post(`${bus.url}/events`, comment(i)));
       const published = ids(bus.events(), 'CommentCreated');
       // On failure, the assertion below shows the comments the service missed.
-      await until(() => query.posts.p1?.comments.length === 20, 2000).catch(() => undefined);
+      await until('20 comments on p1', () => query.posts.p1?.comments.length === 20, 2000).catch(() => undefined);
       expect(query.posts.p1?.comments.map((c) => c.id)).toEqual(published);
     } finally {
       await service.close();
@@ -102,7 +103,7 @@ describe('a subscriber written the course way', () => {
         return ids(bus.events(), 'CommentCreated').filter((id) => !moderated.has(id));
       };
       // On failure, the assertion below shows the comments left pending.
-      await until(() => unmoderated().length === 0, 2000).catch(() => undefined);
+      await until('every comment moderated', () => unmoderated().length === 0, 2000).catch(() => undefined);
       expect(unmoderated()).toEqual([]);
     } finally {
       await service.close();

@@ -3,7 +3,8 @@
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serveMetrics } from '@posts/kit';
-import { startTestBus, until, type TestBus } from '../src/testing';
+import { until } from '@posts/kit/testing';
+import { startTestBus, type TestBus } from '../src/testing';
 
 const portOf = (server: Server) => (server.address() as AddressInfo).port;
 
@@ -74,7 +75,7 @@ it('moves as events are appended and a subscriber falls behind', async () => {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ id: 'e1', type: 'Tested', data: {} }),
   });
-  await until(() => bus.log.head === 3);
+  await until('3 in the log', () => bus.log.head === 3);
   // Delivered to the one, retried at least twice to the other (the test bus backs off 20 ms, doubling to 200).
   await eventually(async () => (await sample('bus_subscriber_cursor', healthy.url)) === 3 && (await sample('bus_subscriber_retries_total', failing.url))! >= 2);
 

@@ -8,7 +8,8 @@ import { LOG_HEAD_HEADER, LOG_ID_HEADER } from '@posts/bus-client/protocol';
 import { RequestSigner, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, SignatureGuard } from '@posts/bus-client/signing';
 import { createApp } from '../src/app';
 import { EventLog } from '../src/log';
-import { startTestBus, until, type TestBus } from '../src/testing';
+import { until } from '@posts/kit/testing';
+import { startTestBus, type TestBus } from '../src/testing';
 
 const SECRET = '0123456789abcdef'.repeat(4);
 const signer = new RequestSigner(SECRET);
@@ -139,7 +140,7 @@ describe('deliveries', () => {
     bus = await startTestBus([subscriber.url], undefined, 0, { secret: SECRET });
     try {
       await bus.log.append(Array.from({ length: 5 }, (_, i) => ({ id: `e${i + 1}`, type: 'T', data: { i } })));
-      await until(() => subscriber.got.some((d) => lastSeq(d.body) === 5));
+      await until('seq 5 delivered', () => subscriber.got.some((d) => lastSeq(d.body) === 5));
       for (const { headers, body } of subscriber.got) {
         expect(headers.id).toBe('e1');
         expect(Number(headers.head)).toBeGreaterThanOrEqual(lastSeq(body));
@@ -155,7 +156,7 @@ describe('deliveries', () => {
     bus = await startTestBus([subscriber.url]);
     try {
       await bus.log.append([{ id: 'e1', type: 'T', data: {} }]);
-      await until(() => subscriber.got.length === 1);
+      await until('a delivery', () => subscriber.got.length === 1);
       expect(subscriber.got[0].headers).toEqual({ id: 'e1', head: '1', signature: undefined });
     } finally {
       await subscriber.close();

@@ -2,7 +2,8 @@ import pino from 'pino';
 import request from 'supertest';
 import { connectBus, type NewEvent } from '@posts/bus-client';
 import { LONGEST_COMMENT } from '@posts/contracts';
-import { startTestBus, until, type TestBus } from 'event-bus/testing';
+import { until } from '@posts/kit/testing';
+import { startTestBus, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';
 import { handlers, react } from '../src/events';
 import { createModerator } from '../src/moderate';
@@ -38,7 +39,7 @@ describe('moderation service', () => {
     const events = bus.events();
     await request(app).post('/events').send(events);
     await request(app).post('/events').send(events); // again: delivery is at least once
-    await until(() => verdicts(bus).length === 2);
+    await until('two verdicts', () => verdicts(bus).length === 2);
     await subscriber.catchUp();
     await new Promise((r) => setTimeout(r, 50));
     expect(verdicts(bus)).toEqual([
@@ -55,9 +56,9 @@ describe('moderation service', () => {
     ]);
     const { subscriber, store } = moderation(bus.url);
     await subscriber.start();
-    await until(() => verdicts(bus).length === 2);
+    await until('two verdicts', () => verdicts(bus).length === 2);
     expect(verdicts(bus).map((e) => e.id)).toEqual(['CommentModerated:c1', 'CommentModerated:c2']);
-    await until(() => store.owedVerdicts().length === 0);
+    await until('no verdict owed', () => store.owedVerdicts().length === 0);
   });
 
   it('keeps what it owes while the bus is away, and pays when it is back', async () => {
@@ -74,8 +75,8 @@ describe('moderation service', () => {
     expect(store.owedVerdicts().some((c) => c.id === 'c1')).toBe(true);
 
     bus = await startTestBus([], log, port);
-    await until(() => verdicts(bus).length === 1);
-    await until(() => store.owedVerdicts().length === 0);
+    await until('a verdict', () => verdicts(bus).length === 1);
+    await until('no verdict owed', () => store.owedVerdicts().length === 0);
     await subscriber.stop();
   });
 
@@ -97,8 +98,8 @@ describe('moderation service', () => {
     }
     const comments = () => bus.events().filter((e) => e.type === 'CommentCreated');
     await subscriber.catchUp(); // this test bus delivers to no one: moderation pulls
-    await until(() => verdicts(bus).length === comments().length, 10_000);
-    await until(() => store.owedVerdicts().length === 0);
+    await until('a verdict for every comment', () => verdicts(bus).length === comments().length, 10_000);
+    await until('no verdict owed', () => store.owedVerdicts().length === 0);
     const largest = verdicts(bus).find((e) => e.id === `CommentModerated:big-${fits}`);
     expect(largest?.data).toEqual({ id: `big-${fits}`, postId: 'p1', content: '', status: 'rejected' });
     await subscriber.stop();
@@ -109,7 +110,7 @@ describe('moderation service', () => {
     await subscriber.start();
     await connectBus(bus.url).publishAll([created('long', 'y'.repeat(LONGEST_COMMENT + 1)), created('emoji', '🍊'.repeat(LONGEST_COMMENT))]);
     await subscriber.catchUp();
-    await until(() => verdicts(bus).length === 2);
+    await until('two verdicts', () => verdicts(bus).length === 2);
     expect(verdicts(bus).map((e) => e.data)).toEqual([
       { id: 'long', postId: 'p1', content: '', status: 'rejected' },
       { id: 'emoji', postId: 'p1', content: '🍊'.repeat(LONGEST_COMMENT), status: 'approved' }, // characters, not UTF-16 units

@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { connectBus } from '@posts/bus-client';
+import { until } from '@posts/kit/testing';
 import { startTestBus, type TestBus } from 'event-bus/testing';
 import { openStream } from './support';
 
@@ -27,12 +28,6 @@ const status = (url: string) =>
       })
       .on('error', () => resolve(0)),
   );
-
-async function until(what: string, check: () => Promise<boolean>, ms: number): Promise<void> {
-  for (const deadline = Date.now() + ms; !(await check()); await new Promise((r) => setTimeout(r, 100))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
-}
 
 describe('query, the process', () => {
   let bus: TestBus;
