@@ -3,6 +3,7 @@
 // and a read whose server died fails, to be retried, rather than wait for ever.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { until } from '@posts/kit/testing';
 import type { BusEvent, DeliveryTarget } from '../src';
 import { JetStreamTransport, parseNatsUrl } from '../src/jetstream-transport';
 import { startNatsCluster, whyNoNatsServer, type NatsCluster } from './nats-server';
@@ -18,14 +19,6 @@ const RESUME_MS = 20_000;
 
 const items = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ id: `Item:${from + i}`, type: 'Item', data: { n: from + i } }));
 const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Retried as a service retries a publish (the id makes it idempotent) or a read while the cluster elects new leaders. */
 async function soon<T>(attempt: () => Promise<T>): Promise<T> {
@@ -87,14 +80,14 @@ if (cannotRun) {
       const { seqs, target, after } = recorder();
       await follower.append(items(1, 3));
       follower.follow(target, after);
-      await until(() => seqs.length >= 3, 5_000, 'the events before the kill');
+      await until('the events before the kill', () => seqs.length >= 3, 5_000);
 
       const killed = await victim(follower);
       await cluster.kill(cluster.names.indexOf(killed));
       const killedAt = Date.now();
       const publisher = transport(cluster.url(cluster.names.flatMap((name, i) => (name === killed ? [] : [i]))), 2_000);
       await soon(() => publisher.append(items(4, 6)));
-      await until(() => seqs.length >= 6, RESUME_MS - (Date.now() - killedAt), `the events published after ${killed} was killed`);
+      await until(`the events published after ${killed} was killed`, () => seqs.length >= 6, RESUME_MS - (Date.now() - killedAt));
       expect(seqs).toEqual(upTo(6));
       return { follower, killed };
     }

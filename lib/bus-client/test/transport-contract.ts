@@ -1,5 +1,6 @@
 // The cases every BusTransport must pass, whatever carries the events: a transport's own test
 // file calls describeTransport with a harness that starts its kind of log.
+import { until } from '@posts/kit/testing';
 import pino from 'pino';
 import { z } from 'zod';
 import { Bus, on, type BusEvent, type BusTransport, type DeliveryTarget, type EventType } from '../src';
@@ -19,14 +20,6 @@ export interface TransportHarness {
 const logger = pino({ level: 'silent' });
 const Item: EventType<{ n: number }> = { type: 'Item', schema: z.object({ n: z.number() }), idOf: (d) => `Item:${d.n}` };
 const items = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ({ id: `Item:${from + i}`, type: 'Item', data: { n: from + i } }));
-
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** A subscriber recording the `n` of each Item it applies, and a target that forwards deliveries to it once made. */
 function recordingSubscriber() {
@@ -78,7 +71,7 @@ export function describeTransport(name: string, harness: TransportHarness): void
       const bus = new Bus(log.transport, { logger, service: 'tests' });
       await bus.publish(Item, { n: 1 }, { traceparent });
       await bus.publish(Item, { n: 2 });
-      await until(() => applied.length >= 2);
+      await until('two applied', () => applied.length >= 2, 10_000);
       const [traced, untraced] = (await log.transport.read(0, 10)).events;
       expect(traced).toMatchObject({ id: 'Item:1', traceparent, source: 'tests' });
       expect(untraced).toMatchObject({ id: 'Item:2', source: 'tests' });
@@ -110,7 +103,7 @@ export function describeTransport(name: string, harness: TransportHarness): void
       await subscriber.start();
       const bus = new Bus(log.transport, { logger });
       await Promise.all(Array.from({ length: 60 }, (_, i) => bus.publish(Item, { n: i + 1 })));
-      await until(() => seen.length >= 60);
+      await until('60 seen', () => seen.length >= 60, 10_000);
       expect(seen).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
       await subscriber.stop();
     });
@@ -120,7 +113,7 @@ export function describeTransport(name: string, harness: TransportHarness): void
       log = await harness.start(target);
       await subscribeTo(log.transport).start();
       await log.transport.append(items(1, 3));
-      await until(() => seen.length === 3);
+      await until('3 seen', () => seen.length === 3, 10_000);
       const transport = log.transport;
       const settled = async () => {
         for (let tries = 0; ; tries++) {
