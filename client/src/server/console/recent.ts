@@ -1,20 +1,7 @@
 // What the console remembers: the last events of the log, the read model's sightings of their subjects, and the
 // indexes that find a comment's (or a request's) path among them. Bounded: the oldest are forgotten.
 import type { BusEvent } from '@posts/bus-client';
-
-/** An event as the console shows it: who, what and when, and no data but what names its subject. */
-export interface LoggedEvent {
-  seq: number;
-  type: string;
-  at: string;
-  /** The service that published it, where the log says. */
-  source?: string;
-  requestId?: string;
-  /** The post or comment it is about: its data's id. */
-  subject?: string;
-  /** A comment's status, in the events that carry one. */
-  status?: string;
-}
+import type { LoggedEvent, Path, Step } from './shapes';
 
 /** The read model showing a subject: the change's seq (its cause's), what it showed, and when the console saw it. */
 export interface Sighting {
@@ -22,17 +9,6 @@ export interface Sighting {
   seq: number;
   status?: string;
   at: string;
-}
-
-/** One step of a path: an event of the log, or the read model showing the result (`visible`). */
-export interface Step {
-  what: string;
-  seq: number;
-  at: string;
-  source?: string;
-  status?: string;
-  /** Milliseconds since the step before; null for the first. */
-  afterMs: number | null;
 }
 
 const text = (value: unknown, max = 200): string | undefined => (typeof value === 'string' && value.length <= max ? value : undefined);
@@ -114,7 +90,7 @@ export class RecentEvents {
    * showing what it changed, with the time since the step before; and the posts and comments it is about.
    * Undefined when no recent event has that id.
    */
-  path(id: string): { steps: Step[]; subjects: string[] } | undefined {
+  path(id: string): Path | undefined {
     const seqs = this.bySubject.get(id) ?? this.byRequest.get(id);
     if (!seqs) return undefined;
     const events = seqs.map((seq) => this.events[this.indexAfter(seq - 1)]);

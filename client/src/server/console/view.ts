@@ -4,17 +4,8 @@
 import type { ServerResponse } from 'node:http';
 import type { BusTransport, SubscriptionState } from '@posts/bus-client';
 import { sseEvents, sseFrame, sseStreams, type Logger, type SseReader, type SseStreams } from '@posts/kit';
-import { RecentEvents, summaryOf, type LoggedEvent, type Sighting, type Step } from './recent';
-
-/** A subscriber as the console shows it: by its service's name, never its address. */
-export interface SubscriberView {
-  name: string;
-  cursor: number;
-  lag: number;
-  retries: number;
-  state: 'caught up' | 'catching up' | 'failing';
-  lastError?: { message: string; at: string };
-}
+import { RecentEvents, summaryOf, type Sighting } from './recent';
+import type { LoggedEvent, Path, SubscriberView } from './shapes';
 
 export interface ViewOptions {
   transport: BusTransport;
@@ -142,7 +133,7 @@ export class ConsoleView {
     return this.subscriberViews;
   }
 
-  path(id: string): { steps: Step[]; subjects: string[] } | undefined {
+  path(id: string): Path | undefined {
     return this.recent.path(id);
   }
 

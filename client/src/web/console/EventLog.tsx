@@ -1,4 +1,5 @@
 import { clockOf, type LoggedEvent } from './api';
+import { ConsoleTable } from './ConsoleTable';
 
 interface Props {
   events: LoggedEvent[];
@@ -13,30 +14,19 @@ export function EventLog({ events, hasOlder, onOlder, error }: Props) {
     <section aria-labelledby="log-heading">
       <h2 id="log-heading">Event log</h2>
       {events.length === 0 && <p className="muted">No events yet.</p>}
-      <table className="console-table" aria-labelledby="log-heading">
-        <thead>
-          <tr>
-            <th scope="col">seq</th>
-            <th scope="col">type</th>
-            <th scope="col">time</th>
-            <th scope="col">published by</th>
-            <th scope="col">request id</th>
+      <ConsoleTable labelledBy="log-heading" columns={['seq', 'type', 'time', 'published by', 'request id']}>
+        {events.map((event) => (
+          <tr key={event.seq}>
+            <td>{event.seq}</td>
+            <td>{event.type}</td>
+            <td>
+              <time dateTime={event.at}>{clockOf(event.at)}</time>
+            </td>
+            <td>{event.source ?? '—'}</td>
+            <td className="id">{event.requestId ?? '—'}</td>
           </tr>
-        </thead>
-        <tbody>
-          {events.map((event) => (
-            <tr key={event.seq}>
-              <td>{event.seq}</td>
-              <td>{event.type}</td>
-              <td>
-                <time dateTime={event.at}>{clockOf(event.at)}</time>
-              </td>
-              <td>{event.source ?? '—'}</td>
-              <td className="id">{event.requestId ?? '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </ConsoleTable>
       {hasOlder && (
         <div className="more">
           <button type="button" onClick={onOlder}>

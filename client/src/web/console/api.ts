@@ -1,47 +1,15 @@
 /** The console's read-only API (the client's server, /console/api), called with relative URLs only. */
 
-export interface LoggedEvent {
-  seq: number;
-  type: string;
-  at: string;
-  /** The service that published it, where the log says. */
-  source?: string;
-  requestId?: string;
-  /** The post or comment it is about. */
-  subject?: string;
-  status?: string;
-}
+import type { LoggedEvent, Path } from '../../server/console/shapes';
 
-export interface Subscriber {
-  name: string;
-  cursor: number;
-  lag: number;
-  retries: number;
-  state: 'caught up' | 'catching up' | 'failing';
-  lastError?: { message: string; at: string };
-}
-
-export interface Step {
-  /** An event's type, or `visible` for the read model showing the change. */
-  what: string;
-  seq: number;
-  at: string;
-  source?: string;
-  status?: string;
-  afterMs: number | null;
-}
+// The API's JSON, typed once beside the server that sends it.
+export type { LoggedEvent, Path, Step, SubscriberView } from '../../server/console/shapes';
 
 export const LIVE_URL = '/console/api/live';
 
 /** A page of older events, newest first; `next` is the `before` of the page after it (null at the log's start). */
 export async function fetchOlderEvents(before: number, limit = 50): Promise<{ events: LoggedEvent[]; next: number | null }> {
   return (await getJson(`/console/api/events?before=${before}&limit=${limit}`)) as { events: LoggedEvent[]; next: number | null };
-}
-
-/** A path: its steps, and the posts and comments it is about. */
-export interface Path {
-  steps: Step[];
-  subjects: string[];
 }
 
 /** The path of a comment id or a request id; null when no recent event has it. */

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { fetchOlderEvents, LIVE_URL, type LoggedEvent, type Subscriber } from './api';
+import { fetchOlderEvents, LIVE_URL, type LoggedEvent, type SubscriberView } from './api';
 
 /** Events the page holds at most, however long it stays open. */
 const MOST_EVENTS = 500;
@@ -15,7 +15,7 @@ export interface ConsoleState {
   /** Where the next older page starts; null at the log's start. */
   next: number | null;
   /** Null where the log does not say where its subscribers are. */
-  subscribers: Subscriber[] | null;
+  subscribers: SubscriberView[] | null;
   connected: boolean;
   error: string | null;
 }
@@ -32,7 +32,7 @@ export function useConsole() {
   useEffect(() => {
     const source = new EventSource(LIVE_URL);
     source.addEventListener('snapshot', (message) => {
-      const { events, subscribers } = JSON.parse(message.data) as { events: LoggedEvent[]; subscribers: Subscriber[] | null };
+      const { events, subscribers } = JSON.parse(message.data) as { events: LoggedEvent[]; subscribers: SubscriberView[] | null };
       const oldest = events.at(-1)?.seq;
       setState({ events, next: oldest !== undefined && oldest > 1 ? oldest : null, subscribers, connected: true, error: null });
     });
@@ -47,7 +47,7 @@ export function useConsole() {
       setLastChange({ subject: event.subject, requestId: event.requestId });
     });
     source.addEventListener('subscribers', (message) => {
-      const subscribers = JSON.parse(message.data) as Subscriber[] | null;
+      const subscribers = JSON.parse(message.data) as SubscriberView[] | null;
       setState((s) => ({ ...s, subscribers }));
     });
     source.addEventListener('visible', (message) => {
