@@ -3,7 +3,7 @@
 // reachable through the ingress. On the event bus, and on NATS JetStream where the figures per
 // subscriber come from each service's own consumer.
 import { SERVICE_NAMES, type ServiceName, type System } from '@posts/runtime';
-import { parsePrometheus, settle, startTestSystem, valueOf, whyNoJetStream, type ReadModel, type Scrape } from './support';
+import { parsePrometheus, settle, startTestSystem, transportsFor, valueOf, type ReadModel, type Scrape } from './support';
 
 /** The manifests' container port named `metrics`; the launcher gives each pod a loopback port for it. */
 const METRICS_PORT = 9464;
@@ -42,14 +42,7 @@ describe('the Prometheus text reader', () => {
   });
 });
 
-const noJetStream = whyNoJetStream();
-if (noJetStream) console.warn(`the metrics test on JetStream is skipped: ${noJetStream}`);
-const transports: Array<[string, { nats: boolean }]> = [
-  ['the event bus', { nats: false }],
-  ...(noJetStream ? [] : [['NATS JetStream', { nats: true }] as [string, { nats: boolean }]]),
-];
-
-describe.each(transports)('/metrics of every service, on %s', (_transport, { nats }) => {
+describe.each(transportsFor('the metrics test'))('/metrics of every service, on %s', (_transport, { nats }) => {
   jest.setTimeout(120_000);
   let sys: System;
   const ingress = (p: string) => `http://127.0.0.1:${sys.ports.ingress}${p}`;

@@ -7,16 +7,9 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { ROOT, type ServiceName, type System } from '@posts/runtime';
-import { everyService, logsBySource, readBus, restart, sleep, startTestSystem, until, whyNoJetStream, type Comment, type ReadModel } from './support';
+import { everyService, logsBySource, readBus, restart, sleep, startTestSystem, transportsFor, until, type Comment, type ReadModel } from './support';
 
-const noJetStream = whyNoJetStream();
-if (noJetStream) console.warn(`the system test on JetStream is skipped: ${noJetStream}`);
-const transports: Array<[string, { nats: boolean }]> = [
-  ['the event bus', { nats: false }],
-  ...(noJetStream ? [] : [['NATS JetStream', { nats: true }] as [string, { nats: boolean }]]),
-];
-
-describe.each(transports)('the system as npm start runs it, on %s', (_transport, { nats }) => {
+describe.each(transportsFor('the system test'))('the system as npm start runs it, on %s', (_transport, { nats }) => {
   // Restarts take seconds; the projects' config cannot set this.
   jest.setTimeout(60_000);
   let sys: System;
@@ -68,6 +61,14 @@ describe.each(transports)('the system as npm start runs it, on %s', (_transport,
   });
 
   let postId: string;
+
+  /** The system goes on after a restart: a new comment is taken, moderated and read, the ninth. */
+  async function aCommentAfterTheRestart(): Promise<void> {
+    const later = await post(ingress(`/posts/${postId}/comments`), { content: 'after the restart' });
+    expect(later.status).toBe(201);
+    const model = await settled(9);
+    expect(model[postId].comments.at(-1)).toEqual({ id: later.body.id, content: 'after the restart', status: 'approved' });
+  }
 
   it('takes a post and two comments to the read model with their moderated statuses', async () => {
     const created = await post(ingress('/posts/create'), { title: 'Hello, posts.com' });
@@ -174,10 +175,7 @@ describe.each(transports)('the system as npm start runs it, on %s', (_transport,
       expect(await readModel()).toEqual(before);
 
       // And the system goes on: the log continues after the restart.
-      const later = await post(ingress(`/posts/${postId}/comments`), { content: 'after the restart' });
-      expect(later.status).toBe(201);
-      const model = await settled(9);
-      expect(model[postId].comments.at(-1)).toEqual({ id: later.body.id, content: 'after the restart', status: 'approved' });
+      await aCommentAfterTheRestart();
       const events = await readBus<Array<{ seq: number }>>(sys, '/events');
       expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     });
@@ -189,11 +187,7 @@ describe.each(transports)('the system as npm start runs it, on %s', (_transport,
       for (const node of [0, 1, 2]) await restart(sys, 'nats', 'SIGTERM', node);
       await restart(sys, 'query');
       expect(await readModel()).toEqual(before);
-
-      const later = await post(ingress(`/posts/${postId}/comments`), { content: 'after the restart' });
-      expect(later.status).toBe(201);
-      const model = await settled(9);
-      expect(model[postId].comments.at(-1)).toEqual({ id: later.body.id, content: 'after the restart', status: 'approved' });
+      await aCommentAfterTheRestart();
     });
 
   it('stops cleanly on SIGTERM (exit 0) when a request is in flight on a connection its client keeps open', async () => {

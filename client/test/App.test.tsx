@@ -29,6 +29,9 @@ const chattyPost = (count: number): Post => ({
   comments: Array.from({ length: count }, (_, i) => ({ id: `chat-${i + 1}`, content: `Comment ${i + 1}`, status: 'approved' })),
 });
 
+/** A POST as the backend records it, with a fresh idempotency key. */
+const aPost = (url: string, body: unknown) => ({ method: 'POST', url, body, idempotencyKey: expect.stringMatching(/^[0-9a-f]{32}$/) });
+
 let backend: ReturnType<typeof fakeBackend>;
 
 /** Points the page's fetch and EventSource at a fake backend. */
@@ -380,12 +383,7 @@ describe('creating a post', () => {
 
     expect(await screen.findByRole('article', { name: 'Hello world' })).toBeInTheDocument();
     expect(title).toHaveValue('');
-    expect(backend.calls).toContainEqual({
-      method: 'POST',
-      url: '/posts/create',
-      body: { title: 'Hello world' },
-      idempotencyKey: expect.stringMatching(/^[0-9a-f]{32}$/),
-    });
+    expect(backend.calls).toContainEqual(aPost('/posts/create', { title: 'Hello world' }));
 
     await advance(60_000); // the read model still lags: the post must not vanish
     expect(screen.getByRole('article', { name: 'Hello world' })).toBeInTheDocument();
@@ -466,12 +464,7 @@ describe('adding a comment', () => {
 
     expect(await within(post).findByRole('listitem')).toHaveTextContent(PENDING);
     expect(input).toHaveValue('');
-    expect(backend.calls).toContainEqual({
-      method: 'POST',
-      url: '/posts/p2/comments',
-      body: { content: 'First!' },
-      idempotencyKey: expect.stringMatching(/^[0-9a-f]{32}$/),
-    });
+    expect(backend.calls).toContainEqual(aPost('/posts/p2/comments', { content: 'First!' }));
 
     await server(() => backend.moderate('comment-1', 'approved'));
     expect(within(post).getByRole('listitem')).toHaveTextContent('First!');
