@@ -31,12 +31,6 @@ async function sample(name: string, subscriberUrl?: string): Promise<number | un
   return line ? Number(line[1]) : undefined;
 }
 
-/** Polls until `check()` holds, 5 s at most: deliveries and retries run on their own. */
-async function eventually(check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!(await check()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
 beforeAll(async () => {
   healthy = await subscriber(200);
   failing = await subscriber(503);
@@ -77,7 +71,10 @@ it('moves as events are appended and a subscriber falls behind', async () => {
   });
   await until('3 in the log', () => bus.log.head === 3);
   // Delivered to the one, retried at least twice to the other (the test bus backs off 20 ms, doubling to 200).
-  await eventually(async () => (await sample('bus_subscriber_cursor', healthy.url)) === 3 && (await sample('bus_subscriber_retries_total', failing.url))! >= 2);
+  await until(
+    'the one delivered to, the other retried',
+    async () => (await sample('bus_subscriber_cursor', healthy.url)) === 3 && (await sample('bus_subscriber_retries_total', failing.url))! >= 2,
+  );
 
   expect(await sample('bus_events_appended_total')).toBe(3);
   expect(await sample('bus_log_head')).toBe(3);

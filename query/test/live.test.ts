@@ -2,16 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import net from 'node:net';
 import { LONGEST_COMMENT, LONGEST_TITLE } from '@posts/contracts';
+import { until } from '@posts/kit/testing';
 import request from 'supertest';
 import { createLive } from '../src/live';
 import { fedQuery, logger, openStream, serving, type OpenStream } from './support';
-
-/** Waits for `check` to hold, a few ms at a time. */
-async function eventually(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  for (const deadline = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 5))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
-}
 
 const ids = (s: OpenStream) => s.events().map((e) => `${e.event}:${e.id}`);
 
@@ -158,7 +152,7 @@ describe('GET /posts/live', () => {
       expect(s.text()).toContain('\n\n: ping\n\n');
       expect(q.live.clients).toBe(1);
       s.close();
-      await eventually('the client forgotten', () => q.live.clients === 0);
+      await until('the client forgotten', () => q.live.clients === 0);
       q.post('p1'); // nothing left to write to
     });
   });
@@ -172,12 +166,12 @@ describe('GET /posts/live', () => {
       const slow = net.connect(Number(new URL(url).port), '127.0.0.1');
       slow.write('GET /posts/live HTTP/1.1\r\nhost: posts.com\r\n\r\n');
       slow.pause();
-      await eventually('the slow client connected', () => q.live.clients === 2);
+      await until('the slow client connected', () => q.live.clients === 2);
       q.post('p1');
       const content = 'x'.repeat(1000);
       for (let i = 0; i < 16_000; i++) q.comment('p1', `c${i}`, content); // ~18 MB, far more than the sockets hold (~4 MB here)
       await fast.next(16_002);
-      await eventually('the slow client dropped', () => q.live.clients === 1);
+      await until('the slow client dropped', () => q.live.clients === 1);
       let received = 0;
       slow.on('data', (chunk: Buffer) => (received += chunk.length));
       slow.resume();
