@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { until } from '@posts/kit/testing';
-import { startTestBus, type TestBus } from '../src/testing';
+import { startTestBus, until, type TestBus } from '../src/testing';
 
 /**
  * A real HTTP subscriber on loopback that records what it gets and can be told to fail. Like
@@ -47,7 +46,7 @@ describe('delivery to subscribers', () => {
     const b = await subscriber();
     bus = await startTestBus([a.url, b.url]);
     await publish(bus, 20);
-    await until('20 each', () => a.received.length === 20 && b.received.length === 20);
+    await until(() => a.received.length === 20 && b.received.length === 20);
     expect(a.received).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(b.received).toEqual(a.received);
     await Promise.all([a.close(), b.close()]);
@@ -60,10 +59,10 @@ describe('delivery to subscribers', () => {
     const a = await subscriber(() => (down ? (failed++, 503) : 200));
     bus = await startTestBus([a.url], undefined, 0, { backoffBaseMs: 60_000, backoffCapMs: 60_000 });
     await publish(bus, 1);
-    await until('a failed delivery', () => failed === 1);
+    await until(() => failed === 1);
     down = false;
     await publish(bus, 1);
-    await until('2 received', () => a.received.length === 2, 10_000);
+    await until(() => a.received.length === 2, 10_000);
     expect(a.received).toEqual([1, 2]);
     await a.close();
   });
@@ -74,7 +73,7 @@ describe('delivery to subscribers', () => {
     await bus.log.append(Array.from({ length: 1200 }, (_, i) => ({ type: 'T', data: { i } })));
     await bus.close();
     bus = await startTestBus([a.url], bus.log);
-    await until('1200 received', () => a.received.length === 1200);
+    await until(() => a.received.length === 1200);
     // The first event goes alone: a fresh bus does not know yet that the subscriber takes batches.
     expect(a.requests.length).toBeLessThanOrEqual(4);
     expect(a.received).toEqual(Array.from({ length: 1200 }, (_, i) => i + 1));
@@ -90,7 +89,7 @@ describe('delivery to subscribers', () => {
     await bus.close();
     bus = await startTestBus([picky.url], bus.log, 0, { batchBytes: 250_000 });
     try {
-      await until('12 received', () => picky.received.length === 12);
+      await until(() => picky.received.length === 12);
       expect(picky.received).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
       expect(Math.max(...picky.requests.map((r) => r.length))).toBeLessThanOrEqual(2);
     } finally {
@@ -105,7 +104,7 @@ describe('delivery to subscribers', () => {
     await bus.close();
     bus = await startTestBus([a.url], bus.log);
     try {
-      await until('100 received', () => a.received.length === 100);
+      await until(() => a.received.length === 100);
       expect(a.requests).toEqual([[1], Array.from({ length: 99 }, (_, i) => i + 2)]);
     } finally {
       await a.close();
@@ -119,11 +118,11 @@ describe('delivery to subscribers', () => {
     bus = await startTestBus([a.url]);
     try {
       await publish(bus, 1);
-      await until('1 received', () => a.received.length === 1);
+      await until(() => a.received.length === 1);
       acks = false;
       await bus.log.append(Array.from({ length: 10 }, (_, i) => ({ type: 'T', data: { i } })));
       const alone = () => a.requests.filter((r) => r.length === 1).flat();
-      await until('11 alone', () => alone().length === 11, 2000);
+      await until(() => alone().length === 11, 2000);
       expect(a.requests[1]).toEqual(Array.from({ length: 10 }, (_, i) => i + 2));
       expect(alone()).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
       const status = (await (await fetch(`${bus.url}/subscriptions`)).json()) as Array<Record<string, unknown>>;
@@ -142,7 +141,7 @@ describe('delivery to subscribers', () => {
       expect(await batches()).toEqual([false, false]);
       await publish(bus, 3);
       // The first event goes alone, so the SDK subscriber's ack is in before it has all three.
-      await until('3 each', () => sdk.received.length === 3 && course.received.length === 3);
+      await until(() => sdk.received.length === 3 && course.received.length === 3);
       expect(await batches()).toEqual([true, false]);
     } finally {
       await Promise.all([sdk.close(), course.close()]);
@@ -155,14 +154,14 @@ describe('delivery to subscribers', () => {
     const healthy = await subscriber();
     bus = await startTestBus([sick.url, healthy.url]);
     await publish(bus, 10);
-    await until('10 to the healthy one', () => healthy.received.length === 10);
+    await until(() => healthy.received.length === 10);
 
     const status = (await (await fetch(`${bus.url}/subscriptions`)).json()) as Array<Record<string, unknown>>;
     expect(status[0]).toMatchObject({ url: sick.url, cursor: 0, backlog: 10, lastError: 'HTTP 500' });
     expect(status[1]).toMatchObject({ url: healthy.url, cursor: 10, backlog: 0, lastError: null });
 
     failing = false;
-    await until('10 to the sick one', () => sick.received.length === 10);
+    await until(() => sick.received.length === 10);
     expect(sick.received).toEqual(healthy.received);
     await Promise.all([sick.close(), healthy.close()]);
   });
@@ -173,7 +172,7 @@ describe('delivery to subscribers', () => {
     await gone.close();
     bus = await startTestBus([url]);
     await publish(bus, 3);
-    await until('3 in the log', () => bus.log.head === 3);
+    await until(() => bus.log.head === 3);
     await new Promise((r) => setTimeout(r, 100));
     const status = (await (await fetch(`${bus.url}/subscriptions`)).json()) as Array<Record<string, unknown>>;
     expect(status[0].lastError).toMatch(/ECONNREFUSED/);

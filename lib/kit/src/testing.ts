@@ -8,7 +8,7 @@ export async function until<T>(
   what: string,
   check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   timeoutMs = 20_000,
-  everyMs = 25,
+  everyMs = 10,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
