@@ -4,6 +4,8 @@ module.exports = {
     '<rootDir>/lib/kit',
     '<rootDir>/lib/contracts',
     '<rootDir>/lib/bus-client',
+    '<rootDir>/lib/bus-http',
+    '<rootDir>/lib/bus-jetstream',
     '<rootDir>/event-bus',
     '<rootDir>/posts',
     '<rootDir>/comments',

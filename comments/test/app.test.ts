@@ -1,6 +1,7 @@
 import pino from 'pino';
 import request from 'supertest';
 import { connectBus, type Bus } from '@posts/bus-client';
+import '@posts/bus-http';
 import { REFUSED_IN_ANY_TEXT, until } from '@posts/kit/testing';
 import { startTestBus, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';

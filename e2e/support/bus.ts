@@ -1,8 +1,7 @@
 // Talking to the bus as its own processes do: signed with the secret the launcher made for the system.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LOG_HEAD_HEADER, LOG_ID_HEADER } from '@posts/bus-client/protocol';
-import { RequestSigner, SIGNATURE_HEADER } from '@posts/bus-client/signing';
+import { LOG_HEAD_HEADER, LOG_ID_HEADER, RequestSigner, SIGNATURE_HEADER } from '@posts/bus-http';
 import type { System } from '@posts/runtime';
 
 /** The bus secret the launcher made for `system`, kept beside its event log. */

@@ -1,4 +1,4 @@
-import { SignatureGuard } from '@posts/bus-client/signing';
+import { SignatureGuard } from '@posts/bus-http';
 import { createServiceApp, type Logger } from '@posts/kit';
 import type { Express } from 'express';
 import type { Delivery } from './delivery';

@@ -1,7 +1,6 @@
 // One ordered delivery queue per subscriber: a slow or dead subscriber delays only itself.
 import http from 'node:http';
-import { LOG_HEAD_HEADER, LOG_ID_HEADER } from '@posts/bus-client/protocol';
-import { SIGNATURE_HEADER, type RequestSigner } from '@posts/bus-client/signing';
+import { LOG_HEAD_HEADER, LOG_ID_HEADER, SIGNATURE_HEADER, type RequestSigner } from '@posts/bus-http';
 import { backoff, sleep } from '@posts/kit';
 import type { Logger } from 'pino';
 import type { EventLog } from './log';

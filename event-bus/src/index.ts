@@ -1,5 +1,6 @@
 import './tracing';
-import { busSecret, RequestSigner, SignatureGuard } from '@posts/bus-client/signing';
+import { busSecret } from '@posts/bus-client';
+import { RequestSigner, SignatureGuard } from '@posts/bus-http';
 import { createApp } from './app';
 import { Delivery } from './delivery';
 import { EventLog } from './log';

@@ -12,7 +12,7 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 
-export { MAX_EVENT_BYTES } from '@posts/bus-client/protocol';
+export { MAX_EVENT_BYTES } from '@posts/bus-client';
 
 /**
  * Opened with O_DSYNC where the system has it, a write returns once its bytes are on the disk: one call

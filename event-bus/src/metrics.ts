@@ -1,6 +1,6 @@
 // The bus's metrics, read from the log and the deliveries when Prometheus scrapes: nothing is
 // counted on the publish or delivery paths.
-import { subscriptionMetrics } from '@posts/bus-client/subscription-metrics';
+import { subscriptionMetrics } from '@posts/bus-client';
 import { metric } from '@posts/kit';
 import { Counter, Gauge } from 'prom-client';
 import type { Delivery } from './delivery';

@@ -1,5 +1,5 @@
-import { LOG_HEAD_HEADER, LOG_ID_HEADER, MAX_EVENT_BYTES, publishSchema } from '@posts/bus-client/protocol';
-import type { SignatureGuard } from '@posts/bus-client/signing';
+import { MAX_EVENT_BYTES } from '@posts/bus-client';
+import { LOG_HEAD_HEADER, LOG_ID_HEADER, publishSchema, type SignatureGuard } from '@posts/bus-http';
 import { HttpError } from '@posts/kit';
 import express, { type ErrorRequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';

@@ -1,7 +1,7 @@
 // A real bus for tests: the bus's own app and an in-memory log on a free loopback port.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { RequestSigner, SignatureGuard } from '@posts/bus-client/signing';
+import { RequestSigner, SignatureGuard } from '@posts/bus-http';
 import pino from 'pino';
 import { createApp } from './app';
 import { Delivery, type DeliveryOptions } from './delivery';

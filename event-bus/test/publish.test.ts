@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
-import { RequestSigner, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, SignatureGuard } from '@posts/bus-client/signing';
+import { RequestSigner, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, SignatureGuard } from '@posts/bus-http';
 import { createApp } from '../src/app';
 import { EventLog, LogUnavailableError } from '../src/log';
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { JetStreamTransport } from '../../lib/bus-client/src/jetstream-transport';
+import { JetStreamTransport } from '../../lib/bus-jetstream/src/jetstream-transport';
 import { installedNatsServer, startCluster, type LocalCluster } from './k8s-nats-cluster';
 import { BACKENDS, NATS_USERS, expandEnv, named, objects, type EnvVar } from './k8s-nats-set';
 

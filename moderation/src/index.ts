@@ -1,4 +1,7 @@
 import './tracing';
+// The transports EVENT_BUS_URL may name: the event bus (http:) or JetStream (nats:).
+import '@posts/bus-http';
+import '@posts/bus-jetstream';
 import { busConfig, connectBus } from '@posts/bus-client';
 import { createLogger, env, loadConfig, runService, z } from '@posts/kit';
 import { createApp } from './app';
@@ -31,5 +34,6 @@ runService(createApp({ subscriber, logger }), {
   host: config.HOST,
   logger,
   start: () => subscriber.start(),
+  failure: subscriber.failure,
   drain: () => subscriber.stop(),
 });

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import request from 'supertest';
 import { connectBus, type NewEvent } from '@posts/bus-client';
+import '@posts/bus-http';
 import { LONGEST_COMMENT } from '@posts/contracts';
 import { until } from '@posts/kit/testing';
 import { startTestBus, type TestBus } from 'event-bus/testing';

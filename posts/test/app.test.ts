@@ -1,6 +1,7 @@
 import pino from 'pino';
 import request from 'supertest';
 import { connectBus } from '@posts/bus-client';
+import '@posts/bus-http';
 import { REFUSED_IN_ONE_LINE } from '@posts/kit/testing';
 import { startTestBus, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';

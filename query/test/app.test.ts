@@ -1,6 +1,7 @@
 import pino from 'pino';
 import request from 'supertest';
 import { connectBus, type NewEvent } from '@posts/bus-client';
+import '@posts/bus-http';
 import { startTestBus, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';
 import { handlers } from '../src/events';

@@ -1,4 +1,7 @@
 import { busConfig } from '@posts/bus-client';
+// The transports EVENT_BUS_URL may name: the event bus (http:) or JetStream (nats:).
+import '@posts/bus-http';
+import '@posts/bus-jetstream';
 import { env, z } from '@posts/kit';
 
 const bus = busConfig('http://event-bus-srv:4005');

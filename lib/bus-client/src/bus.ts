@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { EventRefusedError } from './errors';
 import type { EventType } from './event-type';
 import { publishDuration } from './metrics';
-import type { NewEvent, PubAck } from './protocol';
+import type { NewEvent, PubAck } from './events';
 import { Subscriber, type SubscriberOptions } from './subscriber';
 import { tracePublish } from './tracing';
 import type { BusTransport } from './transport';
@@ -96,7 +96,7 @@ export class Bus {
   }
 
   subscribe(options: SubscriberOptions): Subscriber {
-    return new Subscriber(this.transport, { pageSize: this.pageSize, ...options });
+    return new Subscriber(this.transport, { pageSize: this.pageSize, name: this.options.service, ...options });
   }
 
   close(): Promise<void> {
@@ -113,7 +113,7 @@ export class Bus {
           (acks) => {
             const stored = performance.now();
             batch.forEach((b, i) => {
-              publishDuration.observe((stored - b.started) / 1000);
+              publishDuration().observe((stored - b.started) / 1000);
               b.resolve(acks[i]);
             });
             this.logPublished(

@@ -1,49 +1,53 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { Bus, type BusOptions } from './bus';
-import { HttpTransport } from './http-transport';
-import { JetStreamTransport } from './jetstream-transport';
-import { busSecret } from './signing';
 import type { BusTransport } from './transport';
 
 /** What a transport is made with besides the URL. */
-interface TransportOptions {
+export interface TransportOptions {
+  /** BUS_SECRET, for a transport that signs. */
   secret?: string;
   logger?: Logger;
+  /** The service's name, for a transport that names what it keeps per service. */
+  service?: string;
 }
 
-/** The transports the SDK has, by the scheme of `EVENT_BUS_URL`. */
-const transports: Record<string, (url: string, options: TransportOptions) => BusTransport> = {
-  'http:': (url, options) => new HttpTransport(url, options),
-  'https:': (url, options) => new HttpTransport(url, options),
-  // Credentials travel in the URL (nats://user:pass@host:4222,…): NATS logins stand in for BUS_SECRET.
-  'nats:': (url, options) => new JetStreamTransport(url, { logger: options.logger, consumerPrefix: serviceOf(options.logger) }),
-};
-
-/** The service's name, which the kit's logger carries (`createLogger(service)`). */
-function serviceOf(logger: Logger | undefined): string | undefined {
-  const service: unknown = logger?.bindings().service;
-  return typeof service === 'string' && /^[A-Za-z0-9_-]{1,40}$/.test(service) ? service : undefined;
+/** A kind of transport, as its package registers it: the URL schemes it speaks, and how one is made. */
+export interface TransportKind {
+  schemes: string[];
+  /** Whether a URL may list several servers, comma-separated (a cluster). */
+  servers: 'one' | 'many';
+  create(url: string, options: TransportOptions): BusTransport;
 }
 
-/** The scheme of a bus URL, `http:` or `nats:`; a cluster's URL lists several servers, comma-separated, all of one scheme. */
-function schemeOf(url: string): string {
+/** The transports this process can reach a log by, by scheme: each transport package registers its own on import. */
+const kinds = new Map<string, TransportKind>();
+
+/** Makes `kind` the transport for its schemes. */
+export function registerTransport(kind: TransportKind): void {
+  for (const scheme of kind.schemes) kinds.set(scheme, kind);
+}
+
+/** The transport a bus URL names; a cluster's URL lists several servers, all of one scheme. */
+function kindOf(url: string): TransportKind | undefined {
   const parts = url.split(',').map((part) => part.trim());
   const schemes = new Set(parts.map((part) => (URL.canParse(part) ? new URL(part).protocol : 'invalid')));
   const [scheme] = schemes;
-  if (schemes.size !== 1) return 'invalid';
-  // One event bus has one address; only a NATS cluster lists its servers.
-  return parts.length === 1 || scheme === 'nats:' ? scheme : 'invalid';
+  const kind = schemes.size === 1 ? kinds.get(scheme) : undefined;
+  return kind && (parts.length === 1 || kind.servers === 'many') ? kind : undefined;
 }
 
-/** `EVENT_BUS_URL` in a service's config: a URL whose scheme names a transport the SDK has. */
+/** `BUS_SECRET` in a config: unset is open mode; set, long enough that it cannot be guessed. */
+export const busSecret = () => z.string().min(32, 'must be at least 32 characters (`openssl rand -hex 32` makes one)').optional();
+
+/** `EVENT_BUS_URL` in a service's config: a URL whose scheme names a transport this process registered. */
 const busUrl = (defaultUrl: string) =>
   z
     .string()
     .trim()
     .default(defaultUrl)
-    .refine((value) => schemeOf(value) in transports, {
-      message: `must be a URL with a scheme the bus SDK speaks (${Object.keys(transports).join(', ')})`,
+    .refine((value) => kindOf(value) !== undefined, {
+      error: () => `must be a URL with a scheme the bus SDK speaks (${[...kinds.keys()].join(', ')})`,
     });
 
 /**
@@ -61,10 +65,17 @@ export interface BusSettings {
   BUS_SECRET?: string;
 }
 
+/** The service's name, which the kit's logger carries (`createLogger(service)`). */
+function serviceOf(logger: Logger | undefined): string | undefined {
+  const service: unknown = logger?.bindings().service;
+  return typeof service === 'string' && /^[A-Za-z0-9_-]{1,40}$/.test(service) ? service : undefined;
+}
+
 /** A bus over the transport that the URL's scheme names; a bare URL (tools, tests) talks unsigned. */
 export function connectBus(settings: BusSettings | string, options: BusOptions = {}): Bus {
   const { EVENT_BUS_URL: url, BUS_SECRET: secret } = typeof settings === 'string' ? { EVENT_BUS_URL: settings } : settings;
-  const transport = transports[schemeOf(url)];
-  if (!transport) throw new Error(`no bus transport for ${url}`);
-  return new Bus(transport(url, { secret, logger: options.logger }), { service: serviceOf(options.logger), ...options });
+  const kind = kindOf(url);
+  if (!kind) throw new Error(`no bus transport for ${url}`);
+  const service = serviceOf(options.logger);
+  return new Bus(kind.create(url, { secret, logger: options.logger, service }), { service, ...options });
 }

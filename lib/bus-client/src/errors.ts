@@ -1,5 +1,6 @@
 // The SDK's errors carry their own answer (status, code, `answerable`), so a service's error
 // handler answers them well without knowing the bus.
+import { HttpError } from '@posts/kit';
 
 /**
  * The bus could not be reached. `maybeStored` is false when no attempt reached it (nothing
@@ -26,32 +27,31 @@ export class BusUnavailableError extends Error {
 /** The bus refused an event (our bug, not the bus's weather): retrying would not help. A 500 to callers. */
 export class EventRefusedError extends Error {}
 
+/** An error the kit's error handler answers with `status` and `code`, whatever service it reaches. */
+const answered = (status: number, code: string) =>
+  class extends HttpError {
+    constructor(message: string) {
+      super(status, code, message);
+    }
+  };
+
 /** A delivery that is not events. */
-export class InvalidDeliveryError extends Error {
-  readonly answerable = true;
-  readonly status = 400;
-  readonly code = 'invalid_event';
-}
+export class InvalidDeliveryError extends answered(400, 'invalid_event') {}
 
 /** A delivery claims seqs the log does not have: nothing of it is applied. */
-export class SeqAheadOfLogError extends Error {
-  readonly answerable = true;
-  readonly status = 409;
-  readonly code = 'seq_ahead_of_log';
-}
+export class SeqAheadOfLogError extends answered(409, 'seq_ahead_of_log') {}
 
 /** A request that does not prove it knows the bus secret: refused before it changes anything. */
-export class UnauthorizedError extends Error {
-  readonly answerable = true;
-  readonly status = 401;
-  readonly code = 'unauthorized';
-}
+export class UnauthorizedError extends answered(401, 'unauthorized') {}
 
-/** Events from another log than the one the state was built from. */
-export class LogReplacedError extends Error {
-  readonly answerable = true;
-  readonly status = 409;
-  readonly code = 'log_replaced';
+/** Events from another log than the one the state was built from: `logs` are the two logs' ids. */
+export class LogReplacedError extends answered(409, 'log_replaced') {
+  constructor(
+    message: string,
+    readonly logs?: { was: string; now: string },
+  ) {
+    super(message);
+  }
 }
 
 /** What went wrong, for a log line: the cause behind a user-facing message where there is one. */

@@ -1,10 +1,12 @@
-// The bus client SDK. Services publish events and apply the log through a Bus; how the log is
-// reached (the transport) is chosen by the URL's scheme, and no service sees it.
+// The bus client SDK's core. Services publish events and apply the log through a Bus; how the log is reached
+// (the transport) is chosen by the URL's scheme among the transport packages the service imports
+// (@posts/bus-http, @posts/bus-jetstream), and no service sees it.
 export { Bus, type BusOptions } from './bus';
-export { busConfig, connectBus, type BusSettings } from './connect';
-export type { EventType } from './event-type';
+export { busConfig, busSecret, connectBus, registerTransport, type BusSettings, type TransportKind, type TransportOptions } from './connect';
 export { BusUnavailableError, describeError, EventRefusedError, InvalidDeliveryError, LogReplacedError, SeqAheadOfLogError, UnauthorizedError } from './errors';
-export { HttpTransport, type HttpTransportOptions } from './http-transport';
-export type { BusEvent, NewEvent, PubAck } from './protocol';
+export { deliverySchema, eventSchema, MAX_EVENT_BYTES, TRACEPARENT, type BusEvent, type NewEvent, type PubAck } from './events';
+export type { EventType } from './event-type';
+export { MemoryTransport } from './memory-transport';
 export { on, Subscriber, type Handler, type SubscriberOptions } from './subscriber';
+export { subscriptionMetrics } from './subscription-metrics';
 export type { BusTransport, DeliveryTarget, LogPage, LogPosition, SubscriptionState } from './transport';

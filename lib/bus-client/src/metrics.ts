@@ -1,8 +1,9 @@
-// The SDK's metrics, on prom-client's default registry (so the kit's /metrics shows them). The
-// subscriber keeps plain numbers on its hot path; they become metrics when Prometheus scrapes.
+// The SDK's metrics, on prom-client's default registry (so the kit's /metrics shows them), registered once per
+// process when the first subscriber or bus is made. Each subscriber is one `subscriber` label: it keeps plain
+// numbers on its hot path, and they become samples when Prometheus scrapes.
 import { metric } from '@posts/kit';
-import { Counter, Gauge, Histogram } from 'prom-client';
-import { subscriptionMetrics } from './subscription-metrics';
+import { Counter, Histogram } from 'prom-client';
+import { subscriberGauge, subscriptionMetrics } from './subscription-metrics';
 import type { BusTransport, SubscriptionState } from './transport';
 
 /** What a subscriber counts as it applies the log. */
@@ -16,94 +17,84 @@ export interface SubscriberFigures {
   reactionsFailed: number;
 }
 
-/** The subscriber the metrics describe: one per service (the last one made, in tests that make several). */
-let watched: { figures: SubscriberFigures; transport: BusTransport } | undefined;
-let own: { at: number; state: Promise<SubscriptionState | undefined> } | undefined;
-
-/** Makes the metrics describe this subscriber; on a log with one subscription per process (JetStream), its own too. */
-export function watchSubscriber(figures: SubscriberFigures, transport: BusTransport): void {
-  watched = { figures, transport };
-  own = undefined;
-  if (transport.ownSubscription) registerOwnSubscription();
+interface Watched {
+  figures: SubscriberFigures;
+  transport: BusTransport;
+  /** Its own subscription, on a log that keeps one per process, as last asked. */
+  own?: { at: number; state: Promise<SubscriptionState | undefined> };
 }
 
-export const publishDuration = metric(
-  'sdk_publish_duration_seconds',
-  () =>
-    new Histogram({
-      name: 'sdk_publish_duration_seconds',
-      help: 'From publish() to the log storing the event.',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    }),
-);
+/** The subscribers the metrics describe, by their label: every one made in this process and not stopped. */
+const watched = new Map<string, Watched>();
 
-metric(
-  'sdk_last_applied_seq',
-  () =>
-    new Gauge({
-      name: 'sdk_last_applied_seq',
-      help: 'The last seq applied to the state.',
-      collect() {
-        if (watched) this.set(watched.figures.lastSeq);
-      },
-    }),
-);
+/** Makes the metrics describe this subscriber under `name` (made unique in the process), until the returned function is called. */
+export function watchSubscriber(name: string, figures: SubscriberFigures, transport: BusTransport): () => void {
+  registerSubscriberMetrics();
+  if (transport.ownSubscription) registerOwnSubscriptions();
+  let label = name;
+  for (let n = 2; watched.has(label); n++) label = `${name}-${n}`;
+  watched.set(label, { figures, transport });
+  return () => watched.delete(label);
+}
 
-metric(
-  'sdk_lag_events',
-  () =>
-    new Gauge({
-      name: 'sdk_lag_events',
-      help: 'Events in the log not applied yet.',
-      async collect() {
-        if (!watched) return;
-        const { lastSeq, logHead } = watched.figures;
-        // A follower is told no head with each message: its consumer knows what is pending.
-        const pending = (await ownSubscription())?.backlog;
-        this.set(pending ?? Math.max(0, logHead - lastSeq));
-      },
-    }),
-);
+/** From publish() to the log storing the event, for every bus in the process. */
+export const publishDuration = () =>
+  metric(
+    'sdk_publish_duration_seconds',
+    () =>
+      new Histogram({
+        name: 'sdk_publish_duration_seconds',
+        help: 'From publish() to the log storing the event.',
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      }),
+  );
 
-metric(
-  'sdk_events_applied_total',
-  () =>
-    new Counter({
-      name: 'sdk_events_applied_total',
-      help: 'Events applied since start, by type.',
-      labelNames: ['type'],
-      collect() {
-        this.reset();
-        for (const [type, count] of watched?.figures.appliedByType ?? []) this.inc({ type }, count);
-      },
-    }),
-);
+/** A gauge with one sample per subscriber, each subscriber's `value` when scraped. */
+const gauge = (name: string, help: string, value: (w: Watched) => number | Promise<number>) =>
+  subscriberGauge(name, help, () => Promise.all([...watched].map(async ([subscriber, w]) => [subscriber, await value(w)] as [string, number])));
 
-metric(
-  'sdk_reactions_failed_total',
-  () =>
-    new Counter({
-      name: 'sdk_reactions_failed_total',
-      help: 'Runs of react that failed, to be retried.',
-      collect() {
-        this.reset();
-        if (watched) this.inc(watched.figures.reactionsFailed);
-      },
-    }),
-);
+/** A counter with one sample per subscriber (and per type, where it counts by type), set from the subscriber's own counts when scraped. */
+function counter(name: string, help: string, counts: (w: Watched) => Array<[count: number, type?: string]>): void {
+  metric(
+    name,
+    () =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['subscriber', 'type'],
+        collect() {
+          this.reset();
+          for (const [subscriber, w] of watched)
+            for (const [count, type] of counts(w)) this.inc(type === undefined ? { subscriber } : { subscriber, type }, count);
+        },
+      }),
+  );
+}
 
-/** This process's own subscription, asked of the log at most once a second (one scrape reads it for several metrics). */
-function ownSubscription(): Promise<SubscriptionState | undefined> {
-  const transport = watched?.transport;
-  if (!transport?.ownSubscription) return Promise.resolve(undefined);
-  if (!own || Date.now() - own.at > 1000) own = { at: Date.now(), state: transport.ownSubscription().catch(() => undefined) };
-  return own.state;
+function registerSubscriberMetrics(): void {
+  gauge('sdk_last_applied_seq', 'The last seq applied to the state.', ({ figures }) => figures.lastSeq);
+  gauge('sdk_lag_events', 'Events in the log not applied yet.', async (w) => {
+    // A follower is told no head with each message: its consumer knows what is pending.
+    const pending = (await ownSubscription(w))?.backlog;
+    return pending ?? Math.max(0, w.figures.logHead - w.figures.lastSeq);
+  });
+  counter('sdk_events_applied_total', 'Events applied since start, by type.', ({ figures }) =>
+    [...figures.appliedByType].map(([type, count]) => [count, type]),
+  );
+  counter('sdk_reactions_failed_total', 'Runs of react that failed, to be retried.', ({ figures }) => [[figures.reactionsFailed]]);
+}
+
+/** A subscriber's own subscription, asked of the log at most once a second (one scrape reads it for several metrics). */
+function ownSubscription(w: Watched): Promise<SubscriptionState | undefined> {
+  if (!w.transport.ownSubscription) return Promise.resolve(undefined);
+  if (!w.own || Date.now() - w.own.at > 1000) w.own = { at: Date.now(), state: w.transport.ownSubscription().catch(() => undefined) };
+  return w.own.state;
 }
 
 /** On JetStream no bus process exports the per-subscriber figures: each service exports its own consumer's. */
-function registerOwnSubscription(): void {
+function registerOwnSubscriptions(): void {
   subscriptionMetrics(async () => {
-    const state = await ownSubscription();
-    return state ? [state] : [];
+    const states = await Promise.all([...watched.values()].map(ownSubscription));
+    return states.filter((state) => state !== undefined);
   });
 }

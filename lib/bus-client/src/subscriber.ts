@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { EventType } from './event-type';
 import { describeError, InvalidDeliveryError, LogReplacedError, SeqAheadOfLogError } from './errors';
 import { watchSubscriber } from './metrics';
-import { deliverySchema, type BusEvent } from './protocol';
+import { deliverySchema, type BusEvent } from './events';
 import { traceProcess } from './tracing';
 import type { BusTransport, DeliveryTarget, LogPosition } from './transport';
 
@@ -29,12 +29,8 @@ export interface SubscriberOptions {
    * after every applied batch, never twice at once; if it throws, it is called again later.
    */
   react?: () => Promise<void>;
-  /**
-   * The log came back as another log (a bus without a log file restarted): the state was built
-   * from a log that is gone. By default the process exits, to be restarted and rebuilt from the
-   * new log, rather than ignore new events whose seqs it has "seen".
-   */
-  onLogReplaced?: () => void;
+  /** Who it is in the metrics: the service's name. */
+  name?: string;
   logger?: Logger;
   /** Events per page when reading the log. */
   pageSize?: number;
@@ -56,6 +52,15 @@ export class Subscriber implements DeliveryTarget {
   readonly appliedByType = new Map<string, number>();
   /** Runs of `react` that threw since start (for metrics). */
   reactionsFailed = 0;
+  /**
+   * Settles with the error this subscriber cannot go on from: the log came back as another log (a bus
+   * without a log file restarted), so the state was built from a log that is gone. Whoever runs the
+   * service decides (the kit's runner exits, to be restarted and rebuilt from the new log) rather
+   * than ignore new events whose seqs it has "seen"; until then every delivery is refused.
+   */
+  readonly failure: Promise<LogReplacedError>;
+  private fail!: (err: LogReplacedError) => void;
+  private readonly unwatch: () => void;
   /** The id of the log the state was built from (its first event's id). */
   private logId: string | undefined;
   private readonly handlers = new Map<string, Handler>();
@@ -71,7 +76,8 @@ export class Subscriber implements DeliveryTarget {
     private readonly options: SubscriberOptions,
   ) {
     for (const handler of options.handlers) this.handlers.set(handler.type, handler);
-    watchSubscriber(this, transport);
+    this.failure = new Promise((resolve) => (this.fail = resolve));
+    this.unwatch = watchSubscriber(options.name ?? 'subscriber', this, transport);
   }
 
   private get logger() {
@@ -98,6 +104,7 @@ export class Subscriber implements DeliveryTarget {
         this.kickReact();
         return;
       } catch (err) {
+        if (err instanceof LogReplacedError) throw err;
         this.logger?.warn({ err: describeError(err), attempt }, 'cannot read the event log yet; retrying');
         await sleep(backoff(attempt, 200, 5_000));
       }
@@ -143,6 +150,7 @@ export class Subscriber implements DeliveryTarget {
   /** Stops reacting and waits for what is under way. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unwatch();
     if (this.reactRetry) clearTimeout(this.reactRetry);
     await this.queue.catch(() => undefined);
     await this.reacting;
@@ -180,14 +188,9 @@ export class Subscriber implements DeliveryTarget {
       return;
     }
     if (logId === this.logId) return;
-    const replaced =
-      this.options.onLogReplaced ??
-      (() => {
-        this.logger?.fatal({ was: this.logId, now: logId }, 'the event log was replaced; exiting to rebuild from the new one');
-        process.exit(1);
-      });
-    replaced();
-    throw new LogReplacedError('These events come from another log than the one this service was built from.');
+    const err = new LogReplacedError('These events come from another log than the one this service was built from.', { was: this.logId, now: logId });
+    this.fail(err);
+    throw err;
   }
 
   /** Applies one event; one pushed live is `traced` (a catch-up replaying the log adds nothing to old traces). */

@@ -1,4 +1,4 @@
-// Subscribers' figures under the bus's metric names, apart from the SDK's own metrics: the bus registers these
+// Subscribers' figures under the bus's metric names, apart from the SDK's own (registered once a subscriber is made): the bus registers these
 // and nothing else of the SDK.
 import { metric } from '@posts/kit';
 import { Counter, Gauge } from 'prom-client';
@@ -10,19 +10,7 @@ import type { SubscriptionState } from './transport';
  */
 export function subscriptionMetrics(states: () => SubscriptionState[] | Promise<SubscriptionState[]>): void {
   const gauge = (name: string, help: string, value: (s: SubscriptionState) => number) =>
-    metric(
-      name,
-      () =>
-        new Gauge({
-          name,
-          help,
-          labelNames: ['subscriber'],
-          async collect() {
-            this.reset(); // a subscriber no longer there goes
-            for (const s of await states()) this.set({ subscriber: s.name }, value(s));
-          },
-        }),
-    );
+    subscriberGauge(name, help, async () => (await states()).map((s) => [s.name, value(s)]));
   gauge('bus_subscriber_cursor', 'The last seq the subscriber acknowledged.', (s) => s.cursor);
   gauge('bus_subscriber_backlog', 'Events in the log after the subscriber cursor.', (s) => s.backlog);
   // -1 rather than no series: a subscriber that never failed still shows on a dashboard.
@@ -39,6 +27,23 @@ export function subscriptionMetrics(states: () => SubscriptionState[] | Promise<
         async collect() {
           this.reset();
           for (const s of await states()) this.inc({ subscriber: s.name }, s.retries);
+        },
+      }),
+  );
+}
+
+/** A gauge with one sample per subscriber, read from `samples` when Prometheus scrapes. */
+export function subscriberGauge(name: string, help: string, samples: () => Promise<Array<[subscriber: string, value: number]>>): void {
+  metric(
+    name,
+    () =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['subscriber'],
+        async collect() {
+          this.reset(); // a subscriber no longer there goes
+          for (const [subscriber, value] of await samples()) this.set({ subscriber }, value);
         },
       }),
   );

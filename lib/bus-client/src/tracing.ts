@@ -2,7 +2,7 @@
 // (PRODUCER) around a publish, `process <type>` (CONSUMER) around applying it, the second a child of the first
 // through the event's `traceparent`. With tracing off no span records, so nothing is described or injected.
 import { context, SpanKind, SpanStatusCode, trace, TraceFlags, ROOT_CONTEXT, type Context, type Span } from '@opentelemetry/api';
-import { TRACEPARENT, type BusEvent, type NewEvent } from './protocol';
+import { TRACEPARENT, type BusEvent, type NewEvent } from './events';
 
 const tracer = trace.getTracer('@posts/bus-client');
 

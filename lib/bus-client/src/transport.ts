@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import type { BusEvent, NewEvent, PubAck } from './protocol';
+import type { BusEvent, NewEvent, PubAck } from './events';
 
 /** Where the log stood when it answered or delivered: its identity and its last seq, where the transport knows them. */
 export interface LogPosition {

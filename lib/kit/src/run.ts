@@ -75,10 +75,16 @@ export interface RunOptions extends ServeOptions {
   name: string;
   /** After listening: what makes it ready (catching up with the log). */
   start?: () => Promise<void>;
+  /** Settles with an error the service cannot go on from (its log was replaced): it exits 1, for the orchestrator to start it afresh. */
+  failure?: Promise<Error>;
 }
 
-/** Serves `app`, then starts; a failure to do either (a port in use) exits 1 with one clear line. */
-export function runService(app: Express, { name, start, ...serveOptions }: RunOptions): void {
+/** Serves `app`, then starts; a failure to do either (a port in use), or a `failure` later, exits 1 with one clear line. */
+export function runService(app: Express, { name, start, failure, ...serveOptions }: RunOptions): void {
+  failure?.then((err) => {
+    serveOptions.logger.fatal({ err }, `${name} cannot go on: ${err.message} Exiting, to be started afresh.`);
+    process.exit(1);
+  });
   serve(app, serveOptions)
     .then(() => start?.())
     .catch((err: unknown) => {

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { RequestSigner, SIGNATURE_HEADER } from '@posts/bus-client/signing';
+import { RequestSigner, SIGNATURE_HEADER } from '@posts/bus-http';
 import { freePorts, request } from '@posts/runtime';
 import { cpuSeconds, ownCpuSeconds, startService } from './processes';
 import { commentCreated, runPublishers, type PublishedEvent, type PublishFigures } from './publishers';

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { connectBus } from '@posts/bus-client';
+import '@posts/bus-jetstream';
 import { freePorts, sleep } from '@posts/runtime';
 import { logEvents, timeQuery, type CatchUpResult } from './catch-up';
 import { cpuLine, runE2E, type E2EResult } from './e2e';

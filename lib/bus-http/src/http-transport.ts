@@ -7,10 +7,10 @@ import axios, { type AxiosInstance } from 'axios';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import { backoff, sleep } from '@posts/kit';
-import { BusUnavailableError, EventRefusedError, InvalidDeliveryError } from './errors';
-import { LOG_HEAD_HEADER, LOG_ID_HEADER, type BusEvent, type NewEvent, type PubAck } from './protocol';
+import { BusUnavailableError, EventRefusedError, InvalidDeliveryError } from '@posts/bus-client';
+import type { BusEvent, BusTransport, DeliveryTarget, LogPage, NewEvent, PubAck, SubscriptionState } from '@posts/bus-client';
+import { LOG_HEAD_HEADER, LOG_ID_HEADER } from './protocol';
 import { RequestSigner, SIGNATURE_HEADER, SignatureGuard } from './signing';
-import type { BusTransport, DeliveryTarget, LogPage, SubscriptionState } from './transport';
 
 /** One entry of the bus's `GET /subscriptions`, as far as the SDK reads it. */
 interface BusSubscription {

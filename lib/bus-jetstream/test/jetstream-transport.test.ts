@@ -2,7 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { JetStreamTransport, pageOf, parseNatsUrl } from '../src/jetstream-transport';
 import { startNatsServer, whyNoNatsServer, type NatsServer } from './nats-server';
-import { describeTransport } from './transport-contract';
+import { describeTransport } from '@posts/bus-client/testing';
 
 const cannotRun = whyNoNatsServer();
 if (cannotRun) console.warn(`JetStream transport tests skipped: ${cannotRun}`);

@@ -16,9 +16,8 @@ import {
 import { randomBytes } from 'node:crypto';
 import { connect, headers as messageHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { BusUnavailableError, EventRefusedError } from './errors';
-import { MAX_EVENT_BYTES, type BusEvent, type NewEvent, type PubAck } from './protocol';
-import type { BusTransport, DeliveryTarget, LogPage, SubscriptionState } from './transport';
+import { BusUnavailableError, EventRefusedError, MAX_EVENT_BYTES } from '@posts/bus-client';
+import type { BusEvent, BusTransport, DeliveryTarget, LogPage, NewEvent, PubAck, SubscriptionState } from '@posts/bus-client';
 
 export interface JetStreamTransportOptions {
   /** The stream that holds the log. */

@@ -1,4 +1,4 @@
-// The wire protocol of posts.com's event bus, shared by the bus and the SDK's HTTP transport.
+// Events as every transport carries them: what a publisher sends, what the log holds, what it answers.
 import { z } from 'zod';
 
 /** An event as the log holds it. `seq` is its position in the log: 1, 2, 3 … */
@@ -34,21 +34,13 @@ export interface PubAck {
   duplicate: boolean;
 }
 
-/** The id of the log (its first event's id), on every read and delivery: a replaced log can be told apart. */
-export const LOG_ID_HEADER = 'x-log-id';
-/** The log's last seq, on every read: a page cut short by its size is not the end. */
-export const LOG_HEAD_HEADER = 'x-log-head';
-
-/** Most bytes of one stored event: every event the bus takes leaves room for the reactions it causes. */
+/** Most bytes of one stored event: every event the log takes leaves room for the reactions it causes. */
 export const MAX_EVENT_BYTES = 64 * 1024;
 
 /** A W3C `traceparent`: version, trace id, parent span id, flags, in lower-case hex. */
 export const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const traceparent = z.string().regex(TRACEPARENT);
 const source = z.string().trim().min(1).max(100);
-
-/** A bus delivery, `POST /events` on the subscriber's server: traced per event, as `process <type>`, not as a request. */
-export const isDelivery = (req: { method?: string; url?: string }) => req.method === 'POST' && req.url === '/events';
 
 export const eventSchema = z.object({
   id: z.string().min(1).max(200),
@@ -64,15 +56,3 @@ export const eventSchema = z.object({
 
 /** What a delivery to a subscriber holds: one event (the course's format) or several. */
 export const deliverySchema = z.union([eventSchema, z.array(eventSchema).max(10_000)]);
-
-export const publicationSchema = z.strictObject({
-  id: z.string().trim().min(1).max(200).optional(),
-  type: z.string().trim().min(1).max(100),
-  data: z.record(z.string(), z.unknown()),
-  requestId: z.string().max(200).optional(),
-  traceparent: traceparent.optional(),
-  source: source.optional(),
-});
-
-/** One event (the course's format) or several, which share one write and one flush. */
-export const publishSchema = z.union([publicationSchema, z.array(publicationSchema).min(1).max(1000)]);

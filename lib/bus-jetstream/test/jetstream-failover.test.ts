@@ -3,8 +3,8 @@
 // and a read whose server died fails, to be retried, rather than wait for ever.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import type { BusEvent, DeliveryTarget } from '@posts/bus-client';
 import { until } from '@posts/kit/testing';
-import type { BusEvent, DeliveryTarget } from '../src';
 import { JetStreamTransport, parseNatsUrl } from '../src/jetstream-transport';
 import { startNatsCluster, whyNoNatsServer, type NatsCluster } from './nats-server';
 

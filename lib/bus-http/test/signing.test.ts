@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { UnauthorizedError } from '../src/errors';
+import { UnauthorizedError } from '@posts/bus-client';
 import { RequestSigner, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS, SignatureGuard, type SignedParts } from '../src/signing';
 
 const SECRET = 'a'.repeat(64);

@@ -6,8 +6,7 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
 import type { IncomingMessage } from 'node:http';
 import express, { type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { UnauthorizedError } from './errors';
+import { UnauthorizedError } from '@posts/bus-client';
 import { LOG_HEAD_HEADER, LOG_ID_HEADER } from './protocol';
 
 /** `t=<ms since the epoch>,v1=<HMAC-SHA256 in hex>` on every publish, read and delivery. */
@@ -20,9 +19,6 @@ export const SIGNATURE_HEADER = 'x-bus-signature';
  * delivery by its seqs, and a read only reads.
  */
 export const SIGNATURE_WINDOW_MS = 30_000;
-
-/** `BUS_SECRET` in a config: unset is open mode; set, long enough that it cannot be guessed. */
-export const busSecret = () => z.string().min(32, 'must be at least 32 characters (`openssl rand -hex 32` makes one)').optional();
 
 /** What a signature covers. */
 export interface SignedParts {

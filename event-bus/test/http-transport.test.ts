@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import express from 'express';
 import pino from 'pino';
 import { z } from 'zod';
+import { Bus, BusUnavailableError, connectBus, EventRefusedError, on, type BusEvent, type DeliveryTarget, type EventType } from '@posts/bus-client';
+import { describeTransport, type TransportHarness } from '@posts/bus-client/testing';
+import { HttpTransport, LOG_HEAD_HEADER, LOG_ID_HEADER, RequestSigner, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS } from '@posts/bus-http';
 import { createServiceApp } from '@posts/kit';
-import { startTestBus, type TestBus } from 'event-bus/testing';
-import { Bus, BusUnavailableError, HttpTransport, on, type BusEvent, type DeliveryTarget, type EventType } from '../src';
-import { LOG_HEAD_HEADER, LOG_ID_HEADER } from '../src/protocol';
-import { RequestSigner, SIGNATURE_HEADER, SIGNATURE_WINDOW_MS } from '../src/signing';
-import { describeTransport, type TransportHarness } from './transport-contract';
+import { startTestBus, type TestBus } from '../src/testing';
 
 const SECRET = randomBytes(32).toString('hex');
+const logger = pino({ level: 'silent' });
 
 async function listen(app: express.Express): Promise<{ url: string; server: Server }> {
   const server = await new Promise<Server>((resolve) => {
@@ -87,8 +87,9 @@ describe('the HTTP transport with a secret', () => {
     const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) });
     const transport = new HttpTransport(bus.url, { secret: SECRET, logger });
     const seen: number[] = [];
-    const replaced = jest.fn();
-    const subscriber = new Bus(transport, { logger }).subscribe({ handlers: [on(Item, (d) => seen.push(d.n))], logger, onLogReplaced: replaced });
+    const subscriber = new Bus(transport, { logger }).subscribe({ handlers: [on(Item, (d) => seen.push(d.n))], logger });
+    let replaced = false;
+    void subscriber.failure.then(() => (replaced = true));
     await subscriber.start();
     const listening = await listen(createServiceApp({ logger, isReady: () => subscriber.ready, internal: [subscriber] }));
     service = listening.server;
@@ -96,7 +97,7 @@ describe('the HTTP transport with a secret', () => {
       const res = await fetch(`${listening.url}/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
       return { status: res.status, body: (await res.json()) as unknown };
     };
-    return { transport, subscriber, seen, replaced, warnings, deliver, logId: bus.log.firstId ?? '' };
+    return { transport, subscriber, seen, replaced: () => replaced, warnings, deliver, logId: bus.log.firstId ?? '' };
   }
 
   /** The headers the bus sends with a delivery, signed as it signs them. */
@@ -121,7 +122,7 @@ describe('the HTTP transport with a secret', () => {
     for (const [what, body, headers] of forgeries) {
       expect([what, await deliver(body, headers)]).toEqual([what, { status: 401, body: { error: { code: 'unauthorized', message: expect.any(String) } } }]);
     }
-    expect([seen, subscriber.lastSeq, replaced.mock.calls.length]).toEqual([[1, 2, 3], 3, 0]);
+    expect([seen, subscriber.lastSeq, replaced()]).toEqual([[1, 2, 3], 3, false]);
     expect(transport.unauthorizedRequests).toBe(forgeries.length);
     // One line each, with where it came from.
     expect(warnings).toEqual(
@@ -177,5 +178,81 @@ describe('the HTTP transport without a secret (open mode)', () => {
       await new Promise((resolve) => server.close(resolve));
       await bus.close();
     }
+  });
+});
+
+// The SDK's Bus over this bus, where what it does depends on the bus's answers: refusals, outages, pages cut by size.
+describe('the bus SDK over HTTP', () => {
+  let bus: TestBus;
+  afterEach(() => bus?.close());
+
+  it('fails only the refused event of a batch, not the others that shared its request', async () => {
+    bus = await startTestBus();
+    const client = connectBus(bus.url, { logger });
+    const outcomes = await Promise.allSettled([
+      // The first two take the two requests in flight; the next four wait and go together.
+      client.publish({ id: 'first', type: 'Item', data: { n: 0 } }),
+      client.publish({ id: 'second', type: 'Item', data: { n: 0 } }),
+      client.publish({ id: 'ok-1', type: 'Item', data: { n: 1 } }),
+      client.publish({ id: 'x'.repeat(500), type: 'Item', data: { n: 2 } }), // an id the bus refuses
+      client.publish({ id: 'ok-2', type: 'Item', data: { n: 3 } }),
+      client.publish({ id: 'ok-3', type: 'Item', data: { n: 4 } }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((outcomes[3] as PromiseRejectedResult).reason).toBeInstanceOf(EventRefusedError);
+    expect(bus.events().map((e) => e.id)).toEqual(['first', 'second', 'ok-1', 'ok-2', 'ok-3']);
+  });
+
+  it('settles a reaction the bus refuses: logged, counted and answered null, not sent again', async () => {
+    bus = await startTestBus();
+    const errors: unknown[] = [];
+    const recording = pino({ level: 'error' }, { write: (line: string) => errors.push(JSON.parse(line)) });
+    const client = connectBus(bus.url, { logger: recording });
+    const Reaction: EventType<{ n: number }> = { ...Item, idOf: (d) => (d.n === 2 ? 'x'.repeat(500) : `ok-${d.n}`) }; // an id the bus refuses
+    const acks = await client.publishReactions(Reaction, [{ data: { n: 1 } }, { data: { n: 2 } }, { data: { n: 3 } }]);
+    expect(acks).toEqual([expect.objectContaining({ id: 'ok-1' }), null, expect.objectContaining({ id: 'ok-3' })]);
+    expect(client.reactionsRefused).toBe(1);
+    expect(errors).toEqual([
+      expect.objectContaining({ msg: 'reaction refused by the bus; not retried', cause: expect.stringMatching(/HTTP 400 invalid_request: 0.id: /) }),
+    ]);
+    expect(bus.events().map((e) => e.id)).toEqual(['ok-1', 'ok-3']);
+  });
+
+  it('leaves reactions owed when the bus is unreachable, to be paid later', async () => {
+    bus = await startTestBus();
+    const url = bus.url;
+    await bus.close();
+    const client = connectBus(url, { logger });
+    await expect(client.publishReactions(Item, [{ data: { n: 1 } }])).rejects.toBeInstanceOf(BusUnavailableError);
+    expect(client.reactionsRefused).toBe(0);
+  });
+
+  it('says the bus is unavailable when it cannot be reached', async () => {
+    bus = await startTestBus();
+    const url = bus.url;
+    await bus.close();
+    await expect(connectBus(url, { logger }).publish({ type: 'Item', data: { n: 1 } })).rejects.toMatchObject({
+      constructor: BusUnavailableError,
+      maybeStored: false, // refused: nothing reached the bus
+    });
+  });
+
+  it('says a publish may have been stored when the bus died after taking it', async () => {
+    // A bus that reads the request and dies before answering.
+    const dying = net.createServer((socket) => socket.once('data', () => socket.destroy()));
+    await new Promise<void>((resolve) => dying.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(dying.address() as AddressInfo).port}`;
+    await expect(connectBus(url, { logger }).publish({ type: 'Item', data: { n: 1 } })).rejects.toMatchObject({ maybeStored: true });
+    await new Promise((resolve) => dying.close(resolve));
+  });
+
+  it('catches up to the head when pages are cut short by their size', async () => {
+    bus = await startTestBus();
+    const big = 'x'.repeat(900_000); // 20 of these make pages the bus caps at 8 MB
+    await bus.log.append(Array.from({ length: 20 }, (_, i) => ({ type: 'Item', data: { n: i + 1, big } })));
+    const seen: number[] = [];
+    const sub = connectBus(bus.url, { logger }).subscribe({ handlers: [on(Item, (d) => seen.push(d.n))], logger });
+    await sub.start();
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 });

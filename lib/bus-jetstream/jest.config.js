@@ -1,0 +1,1 @@
+module.exports = require('../../jest.workspace')('bus-jetstream', __dirname);
