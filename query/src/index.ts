@@ -2,25 +2,14 @@ import './tracing';
 // The transports EVENT_BUS_URL may name: the event bus (http:) or JetStream (nats:).
 import '@posts/bus-http';
 import '@posts/bus-jetstream';
-import { busConfig, connectBus } from '@posts/bus-client';
-import { createLogger, env, loadConfig, runService, z } from '@posts/kit';
+import { connectBus, runSubscribedService, serviceConfig } from '@posts/bus-client';
+import { createLogger, env, loadConfig } from '@posts/kit';
 import { createApp } from './app';
 import { handlers } from './events';
 import { createLive } from './live';
 import { createStore } from './store';
 
-const config = loadConfig(
-  'query',
-  z.object({
-    PORT: env.port(4002),
-    METRICS_PORT: env.metricsPort(),
-    HOST: env.host(),
-    LOG_LEVEL: env.logLevel(),
-    ...busConfig('http://event-bus-srv:4005'),
-    CORS_ORIGINS: env.list([]),
-  }),
-);
-
+const config = loadConfig('query', serviceConfig(4002, { CORS_ORIGINS: env.list([]) }));
 const logger = createLogger('query', config.LOG_LEVEL);
 const live = createLive();
 const store = createStore(live.publish);
@@ -28,14 +17,4 @@ const subscriber = connectBus(config, { logger }).subscribe({ handlers: handlers
 const app = createApp({ subscriber, store, live, logger, corsOrigins: config.CORS_ORIGINS });
 
 // A live stream never goes idle: it is ended as shutdown begins (its client reconnects to another replica with its Last-Event-ID).
-runService(app, {
-  name: 'query',
-  metricsPort: config.METRICS_PORT,
-  port: config.PORT,
-  host: config.HOST,
-  logger,
-  start: () => subscriber.start(),
-  failure: subscriber.failure,
-  onStop: () => live.close(),
-  drain: () => subscriber.stop(),
-});
+runSubscribedService(app, { name: 'query', config, logger, subscriber, onStop: () => live.close() });

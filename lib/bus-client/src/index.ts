@@ -7,6 +7,7 @@ export { BusUnavailableError, describeError, EventRefusedError, InvalidDeliveryE
 export { deliverySchema, eventSchema, MAX_EVENT_BYTES, TRACEPARENT, type BusEvent, type NewEvent, type PubAck } from './events';
 export type { EventType } from './event-type';
 export { MemoryTransport } from './memory-transport';
+export { runSubscribedService, serviceConfig, type SubscribedServiceOptions } from './service';
 export { on, Subscriber, type Handler, type SubscriberOptions } from './subscriber';
 export { subscriptionMetrics } from './subscription-metrics';
 export type { BusTransport, DeliveryTarget, LogPage, LogPosition, SubscriptionState } from './transport';
