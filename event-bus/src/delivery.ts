@@ -61,6 +61,8 @@ export class Delivery {
   private wake: (() => void) | null = null;
   /** Shortens the backoff under way, once: something new waits to be delivered. */
   private nudge: (() => void) | null = null;
+  /** Something new arrived while a delivery was in flight: the backoff after it, should it fail, is cut short. */
+  private nudged = false;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   private readonly target: URL;
   /** The path deliveries are signed for: the subscriber checks the one it was sent. */
@@ -79,7 +81,11 @@ export class Delivery {
   /** Something new is in the log: deliver it if nothing is under way. */
   kick(): void {
     if (this.stopped) return;
-    if (this.busy) return void this.nudge?.();
+    if (this.busy) {
+      if (this.nudge) this.nudge();
+      else this.nudged = true;
+      return;
+    }
     this.busy = true;
     // At rest an event goes out at once; while deliveries run back to back, a short wait turns
     // many small deliveries into one batch, and each costs the bus and the subscriber a request.
@@ -114,6 +120,7 @@ export class Delivery {
         // Inside the try: a failed read of the log is retried like a failed delivery.
         const lines = this.log.linesAfter(this.cursor, this.batches ? (this.options.batchSize ?? 500) : 1, this.options.batchBytes ?? 4 * 1024 * 1024);
         const lastSeq = this.cursor + lines.length;
+        this.nudged = false;
         const answer = await this.post(lines.length === 1 ? lines[0] : `[${lines.join(',')}]`);
         const ack = typeof answer?.ack === 'number' ? answer.ack : undefined;
         this.batches = ack !== undefined;
@@ -198,6 +205,7 @@ export class Delivery {
         clearTimeout(timer);
         timer = setTimeout(done, Math.max(0, started + soon - performance.now()));
       };
+      if (this.nudged) this.nudge();
     }).finally(() => {
       this.wake = null;
       this.nudge = null;

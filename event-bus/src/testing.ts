@@ -46,12 +46,3 @@ export async function startTestBus(subscribers: string[] = [], log = EventLog.in
     },
   };
 }
-
-/** Waits until `check()` holds, polling; throws after `ms`. */
-export async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { startTestBus, until, type TestBus } from '../src/testing';
+import { until } from '@posts/kit/testing';
+import { startTestBus, type TestBus } from '../src/testing';
 
 /**
  * A real HTTP subscriber on loopback that records what it gets and can be told to fail. Like
@@ -46,7 +47,7 @@ describe('delivery to subscribers', () => {
     const b = await subscriber();
     bus = await startTestBus([a.url, b.url]);
     await publish(bus, 20);
-    await until(() => a.received.length === 20 && b.received.length === 20);
+    await until('a.received.length === 20 && b.received.length === 20', () => a.received.length === 20 && b.received.length === 20);
     expect(a.received).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(b.received).toEqual(a.received);
     await Promise.all([a.close(), b.close()]);
@@ -59,12 +60,47 @@ describe('delivery to subscribers', () => {
     const a = await subscriber(() => (down ? (failed++, 503) : 200));
     bus = await startTestBus([a.url], undefined, 0, { backoffBaseMs: 60_000, backoffCapMs: 60_000 });
     await publish(bus, 1);
-    await until(() => failed === 1);
+    await until('failed === 1', () => failed === 1);
     down = false;
     await publish(bus, 1);
-    await until(() => a.received.length === 2, 10_000);
+    await until('a.received.length === 2', () => a.received.length === 2, 10_000);
     expect(a.received).toEqual([1, 2]);
     await a.close();
+  });
+
+  it('cuts the backoff short for an event that arrived while the failing delivery was still in flight', async () => {
+    // The first delivery hangs until the second event is in the log, then fails; the backoff after it is a minute long.
+    let release!: () => void;
+    const second = new Promise<void>((resolve) => (release = resolve));
+    const received: number[] = [];
+    let requests = 0;
+    const app = express();
+    app.post('/events', express.json(), async (req, res) => {
+      if (requests++ === 0) {
+        await second;
+        return void res.status(503).json({});
+      }
+      received.push(req.body.seq);
+      res.json({ ack: req.body.seq });
+    });
+    const server = await new Promise<import('node:http').Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      bus = await startTestBus([`http://127.0.0.1:${(server.address() as AddressInfo).port}/events`], undefined, 0, {
+        backoffBaseMs: 60_000,
+        backoffCapMs: 60_000,
+      });
+      await publish(bus, 1);
+      await until('requests === 1', () => requests === 1);
+      await publish(bus, 1);
+      release();
+      await until('received.length === 2', () => received.length === 2, 10_000);
+      expect(received).toEqual([1, 2]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('sends a subscriber that is behind pages of events, not one request each', async () => {
@@ -73,7 +109,7 @@ describe('delivery to subscribers', () => {
     await bus.log.append(Array.from({ length: 1200 }, (_, i) => ({ type: 'T', data: { i } })));
     await bus.close();
     bus = await startTestBus([a.url], bus.log);
-    await until(() => a.received.length === 1200);
+    await until('a.received.length === 1200', () => a.received.length === 1200);
     // The first event goes alone: a fresh bus does not know yet that the subscriber takes batches.
     expect(a.requests.length).toBeLessThanOrEqual(4);
     expect(a.received).toEqual(Array.from({ length: 1200 }, (_, i) => i + 1));
@@ -89,7 +125,7 @@ describe('delivery to subscribers', () => {
     await bus.close();
     bus = await startTestBus([picky.url], bus.log, 0, { batchBytes: 250_000 });
     try {
-      await until(() => picky.received.length === 12);
+      await until('picky.received.length === 12', () => picky.received.length === 12);
       expect(picky.received).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
       expect(Math.max(...picky.requests.map((r) => r.length))).toBeLessThanOrEqual(2);
     } finally {
@@ -104,7 +140,7 @@ describe('delivery to subscribers', () => {
     await bus.close();
     bus = await startTestBus([a.url], bus.log);
     try {
-      await until(() => a.received.length === 100);
+      await until('a.received.length === 100', () => a.received.length === 100);
       expect(a.requests).toEqual([[1], Array.from({ length: 99 }, (_, i) => i + 2)]);
     } finally {
       await a.close();
@@ -118,11 +154,11 @@ describe('delivery to subscribers', () => {
     bus = await startTestBus([a.url]);
     try {
       await publish(bus, 1);
-      await until(() => a.received.length === 1);
+      await until('a.received.length === 1', () => a.received.length === 1);
       acks = false;
       await bus.log.append(Array.from({ length: 10 }, (_, i) => ({ type: 'T', data: { i } })));
       const alone = () => a.requests.filter((r) => r.length === 1).flat();
-      await until(() => alone().length === 11, 2000);
+      await until('alone().length === 11', () => alone().length === 11, 2000);
       expect(a.requests[1]).toEqual(Array.from({ length: 10 }, (_, i) => i + 2));
       expect(alone()).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
       const status = (await (await fetch(`${bus.url}/subscriptions`)).json()) as Array<Record<string, unknown>>;
@@ -141,7 +177,7 @@ describe('delivery to subscribers', () => {
       expect(await batches()).toEqual([false, false]);
       await publish(bus, 3);
       // The first event goes alone, so the SDK subscriber's ack is in before it has all three.
-      await until(() => sdk.received.length === 3 && course.received.length === 3);
+      await until('sdk.received.length === 3 && course.received.length === 3', () => sdk.received.length === 3 && course.received.length === 3);
       expect(await batches()).toEqual([true, false]);
     } finally {
       await Promise.all([sdk.close(), course.close()]);
@@ -154,14 +190,14 @@ describe('delivery to subscribers', () => {
     const healthy = await subscriber();
     bus = await startTestBus([sick.url, healthy.url]);
     await publish(bus, 10);
-    await until(() => healthy.received.length === 10);
+    await until('healthy.received.length === 10', () => healthy.received.length === 10);
 
     const status = (await (await fetch(`${bus.url}/subscriptions`)).json()) as Array<Record<string, unknown>>;
     expect(status[0]).toMatchObject({ url: sick.url, cursor: 0, backlog: 10, lastError: 'HTTP 500' });
     expect(status[1]).toMatchObject({ url: healthy.url, cursor: 10, backlog: 0, lastError: null });
 
     failing = false;
-    await until(() => sick.received.length === 10);
+    await until('sick.received.length === 10', () => sick.received.length === 10);
     expect(sick.received).toEqual(healthy.received);
     await Promise.all([sick.close(), healthy.close()]);
   });
@@ -172,7 +208,7 @@ describe('delivery to subscribers', () => {
     await gone.close();
     bus = await startTestBus([url]);
     await publish(bus, 3);
-    await until(() => bus.log.head === 3);
+    await until('bus.log.head === 3', () => bus.log.head === 3);
     await new Promise((r) => setTimeout(r, 100));
     const status = (await (await fetch(`${bus.url}/subscriptions`)).json()) as Array<Record<string, unknown>>;
     expect(status[0].lastError).toMatch(/ECONNREFUSED/);
