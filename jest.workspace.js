@@ -13,6 +13,7 @@ module.exports = (displayName, dir, overrides = {}) => ({
     '^@posts/(kit|contracts|bus-client|bus-http|bus-jetstream)$': path.join(__dirname, 'lib/$1/src/index.ts'),
     '^@posts/kit/tracing$': path.join(__dirname, 'lib/kit/src/tracing.ts'),
     '^@posts/kit/testing$': path.join(__dirname, 'lib/kit/src/testing.ts'),
+    '^@posts/bus-http/delivery-route$': path.join(__dirname, 'lib/bus-http/src/delivery-route.ts'),
     '^@posts/bus-client/testing$': path.join(__dirname, 'lib/bus-client/src/testing.ts'),
     '^@posts/contracts/testing$': path.join(__dirname, 'lib/contracts/src/testing.ts'),
     '^event-bus/testing$': path.join(__dirname, 'event-bus/src/testing.ts'),

@@ -7,8 +7,7 @@ export const LOG_ID_HEADER = 'x-log-id';
 /** The log's last seq, on every read: a page cut short by its size is not the end. */
 export const LOG_HEAD_HEADER = 'x-log-head';
 
-/** A bus delivery, `POST /events` on the subscriber's server: traced per event, as `process <type>`, not as a request. */
-export const isDelivery = (req: { method?: string; url?: string }) => req.method === 'POST' && req.url === '/events';
+export { isDelivery } from './delivery-route';
 
 export const publicationSchema = z.strictObject({
   id: z.string().trim().min(1).max(200).optional(),
