@@ -1,13 +1,12 @@
 /**
  * The write budget in infra/k8s: the two write routes are an Ingress of their own with ingress-nginx's
  * rate-limit annotations (they apply to a whole Ingress), the reads and the page one without; ingress-nginx
- * merges the two for posts.com, and the local ingress (`npm start -- --limit`) reads the same budget.
+ * merges the two for posts.com.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
-import { loadRoutes } from '../../scripts/runtime/src/ingress';
 import { SERVICES } from '../../scripts/runtime/src/registry';
 import { ROOT } from './dockerfile';
 
@@ -82,16 +81,4 @@ test.each([
   ['/assets/index.js', 'client-srv'],
 ])('%s still reaches %s through the merged Ingresses', (p, service) => {
   expect(serviceFor(p)).toBe(service);
-});
-
-test('the local ingress reads the same routes, with the budget on the writes only', () => {
-  const table = loadRoutes(K8S);
-  expect(table.hosts.get('posts.com')!.map((r) => [r.path, r.service, r.rateLimit])).toEqual([
-    ['/posts/([^/]+)/comments', 'comments-srv', { ingress: 'ingress-writes', rps: 5, burst: 20 }],
-    ['/console/api/live', 'client-srv', undefined],
-    ['/posts/create', 'posts-srv', { ingress: 'ingress-writes', rps: 5, burst: 20 }],
-    ['/posts/live', 'query-srv', undefined],
-    ['/posts', 'query-srv', undefined],
-    ['/', 'client-srv', undefined],
-  ]);
 });

@@ -2,8 +2,8 @@
  * The local ingress: routes like ingress-nginx with `use-regex`, from the same YAML the cluster applies,
  * so local and cluster routing cannot drift apart; and, as ingress-nginx in front of a Service, only to the
  * endpoints whose readiness probe (from the same YAML) passes, round robin, passing a request that could not
- * connect on to the next endpoint. With `limit`, it also keeps each Ingress's `limit-rps` budget. Each Ingress's
- * `proxy-read-timeout` and `proxy-buffering: "off"` apply to its routes: the live stream's are long-lived.
+ * connect on to the next endpoint. Each Ingress's `proxy-read-timeout` and `proxy-buffering: "off"` apply to its
+ * routes: the live stream's are long-lived.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -19,33 +19,20 @@ export interface Route {
   servicePort: number;
   /** The workspace that serves it: the Service's `selector.app`. */
   workspace: string;
-  /** Its Ingress's budget, kept only when the ingress runs with `limit`. */
-  rateLimit?: RateLimit;
   /** Its Ingress's `proxy-read-timeout` (the longest wait between two reads from the backend), in ms; else the ingress's own. */
   readTimeoutMs?: number;
   /** Its Ingress's `proxy-buffering: "off"`: a response is streamed as it comes, headers first (server-sent events). */
   unbuffered?: boolean;
 }
 
-/** ingress-nginx's `limit-rps` on an Ingress: each client address gets `rps` requests a second, in bursts of up to `burst`. */
-export interface RateLimit {
-  /** The Ingress's name: ingress-nginx keeps one zone per Ingress, so its paths share a client's budget. */
-  ingress: string;
-  rps: number;
-  /** `rps` × `limit-burst-multiplier` (5 when not given, as in ingress-nginx). */
-  burst: number;
-}
-
-/** A container's `readinessProbe` (httpGet), as the kubelet runs it. */
+/** A container's `readinessProbe` (httpGet), as the kubelet runs it with `successThreshold` 1. */
 export interface ReadinessProbe {
   path: string;
   /** The container port it asks (`httpGet.port`, a port's name resolved to its number). */
   port: number;
   periodMs: number;
   timeoutMs: number;
-  /** Consecutive passes that make a not-ready process ready. */
-  successThreshold: number;
-  /** Consecutive failures that make a ready process not ready. */
+  /** Consecutive failures that make a ready process not ready; one pass makes it ready. */
   failureThreshold: number;
 }
 
@@ -87,32 +74,17 @@ function readinessProbe(workload: Doc): ReadinessProbe | undefined {
     port,
     periodMs: Number(probe.periodSeconds ?? 10) * 1000,
     timeoutMs: Number(probe.timeoutSeconds ?? 1) * 1000,
-    successThreshold: Number(probe.successThreshold ?? 1),
     failureThreshold: Number(probe.failureThreshold ?? 3),
   };
-}
-
-/** An Ingress's `limit-rps` and `limit-burst-multiplier`, or undefined without a `limit-rps`. */
-function rateLimitOf(ingress: string, annotations: Record<string, unknown>): RateLimit | undefined {
-  const rps = annotations['nginx.ingress.kubernetes.io/limit-rps'];
-  if (rps === undefined) return undefined;
-  const multiplier = annotations['nginx.ingress.kubernetes.io/limit-burst-multiplier'] ?? 5;
-  const limit = { ingress, rps: Number(rps), burst: Number(rps) * Number(multiplier) };
-  if (!(Number.isInteger(limit.rps) && limit.rps > 0 && Number.isInteger(limit.burst) && limit.burst > 0)) {
-    throw new Error(`Ingress ${ingress}: limit-rps and limit-burst-multiplier must be positive whole numbers`);
-  }
-  return limit;
 }
 
 /** An Ingress's `proxy-read-timeout` (whole seconds, as ingress-nginx takes it) and `proxy-buffering`. */
 function streamingOf(ingress: string, annotations: Record<string, unknown>): Pick<Route, 'readTimeoutMs' | 'unbuffered'> {
   const timeout = annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'];
-  const buffering = annotations['nginx.ingress.kubernetes.io/proxy-buffering'];
   if (timeout !== undefined && !/^[1-9][0-9]*$/.test(String(timeout))) throw new Error(`Ingress ${ingress}: proxy-read-timeout must be whole seconds`);
-  if (buffering !== undefined && buffering !== 'on' && buffering !== 'off') throw new Error(`Ingress ${ingress}: proxy-buffering must be "on" or "off"`);
   return {
     ...(timeout !== undefined && { readTimeoutMs: Number(timeout) * 1000 }),
-    ...(buffering === 'off' && { unbuffered: true }),
+    ...(annotations['nginx.ingress.kubernetes.io/proxy-buffering'] === 'off' && { unbuffered: true }),
   };
 }
 
@@ -141,7 +113,6 @@ export function routesOf(docs: Doc[], k8sDir: string, aliases: string[] = LOCAL_
     }
     const size = annotations['nginx.ingress.kubernetes.io/proxy-body-size'];
     if (size !== undefined) table.bodyLimit = parseSize(String(size));
-    const rateLimit = rateLimitOf(ingress.metadata?.name, annotations);
     const streaming = streamingOf(ingress.metadata?.name, annotations);
     for (const rule of ingress.spec?.rules ?? []) {
       const host = String(rule.host ?? '').toLowerCase();
@@ -152,7 +123,7 @@ export function routesOf(docs: Doc[], k8sDir: string, aliases: string[] = LOCAL_
         const service = services.get(name);
         if (!service) throw new Error(`Ingress backend ${name} has no Service in ${k8sDir}`);
         if (!service.ports.includes(port)) throw new Error(`Service ${name} has no port ${port}`);
-        routes.push({ path: p.path, regex: new RegExp(`^${p.path}`, 'i'), service: name, servicePort: port, workspace: service.app, rateLimit, ...streaming });
+        routes.push({ path: p.path, regex: new RegExp(`^${p.path}`, 'i'), service: name, servicePort: port, workspace: service.app, ...streaming });
       }
       table.hosts.set(host, routes.sort(byNginxOrder));
     }
@@ -188,10 +159,11 @@ export interface Endpoint {
   instance: number;
 }
 
+/** A process's readiness as its probes found it; a new instance starts not ready, with none. */
 interface ProbeState {
   instance: number;
   ready: boolean;
-  successes: number;
+  /** Failed probes in a row. */
   failures: number;
   probing?: Promise<void>;
 }
@@ -238,16 +210,10 @@ export class Endpoints {
     this.timers.splice(0).forEach(clearInterval);
   }
 
-  /** True when this process passed its probe (or its workspace has none), as an endpoint Kubernetes lists as ready. */
-  private isReady(workspace: string, endpoint: Endpoint): boolean {
-    if (!this.probes.has(workspace)) return true;
-    const state = this.states.get(`${workspace}:${endpoint.port}`);
-    return state?.instance === endpoint.instance && state.ready;
-  }
-
-  /** The workspace's running processes (`running`, when the caller has them already) that are ready, in their fixed order. */
+  /** The workspace's running processes (`running`, when the caller has them already) that passed their probe, in their fixed order. */
   ready(workspace: string, running: Endpoint[] = this.running(workspace)): Endpoint[] {
-    return running.filter((endpoint) => this.isReady(workspace, endpoint));
+    if (!this.probes.has(workspace)) return running;
+    return running.filter((endpoint) => this.stateOf(workspace, endpoint).ready);
   }
 
   /** Probes each of the workspace's running processes once (joining a probe already under way); counts as any periodic probe. */
@@ -259,62 +225,22 @@ export class Endpoints {
         const state = this.stateOf(workspace, endpoint);
         state.probing ??= httpProbe(endpoint.port, probe).then((passed) => {
           state.probing = undefined;
-          countResult(state, passed, probe);
+          // As the kubelet: one pass makes it ready, `failureThreshold` failures in a row make it not ready.
+          state.failures = passed ? 0 : state.failures + 1;
+          state.ready = passed || (state.ready && state.failures < probe.failureThreshold);
         });
         return state.probing;
       }),
     );
   }
 
-  /** The process's probe results so far; a new instance starts not ready, with none. */
   private stateOf(workspace: string, endpoint: Endpoint): ProbeState {
     const key = `${workspace}:${endpoint.port}`;
     const known = this.states.get(key);
     if (known?.instance === endpoint.instance) return known;
-    const fresh: ProbeState = { instance: endpoint.instance, ready: false, successes: 0, failures: 0 };
+    const fresh: ProbeState = { instance: endpoint.instance, ready: false, failures: 0 };
     this.states.set(key, fresh);
     return fresh;
-  }
-}
-
-/** As the kubelet: readiness flips only after `successThreshold` passes or `failureThreshold` failures in a row. */
-function countResult(state: ProbeState, passed: boolean, probe: ReadinessProbe): void {
-  if (passed) {
-    state.failures = 0;
-    state.successes++;
-    if (state.successes >= probe.successThreshold) state.ready = true;
-  } else {
-    state.successes = 0;
-    state.failures++;
-    if (state.failures >= probe.failureThreshold) state.ready = false;
-  }
-}
-
-/**
- * One token bucket per client address for one RateLimit: `burst` tokens at first, refilled at `rps` a second,
- * one taken per request. As nginx's limit_req with `burst` and `nodelay`, which ingress-nginx writes: no queue.
- */
-export class TokenBuckets {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-
-  constructor(
-    readonly limit: RateLimit,
-    /** Milliseconds; injectable so tests need no waiting. */
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** Takes a token for `client`: 0 when it had one, else the whole seconds until it will (for `Retry-After`). */
-  take(client: string): number {
-    const now = this.now();
-    const bucket = this.buckets.get(client) ?? { tokens: this.limit.burst, at: now };
-    bucket.tokens = Math.min(this.limit.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.limit.rps);
-    bucket.at = now;
-    this.buckets.set(client, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil((1 - bucket.tokens) / this.limit.rps);
   }
 }
 
@@ -326,14 +252,10 @@ export interface IngressOptions {
   timeoutMs?: number;
   /** How long connecting to an endpoint may take before the next one is tried, as ingress-nginx's proxy-connect-timeout (default 5 s). */
   connectTimeoutMs?: number;
-  /** Keep each Ingress's `limit-rps` budget, answering 429 past it. Off by default, and then no request pays for it. */
-  limit?: boolean;
-  /** The budget's clock in milliseconds (default Date.now). */
-  now?: () => number;
 }
 
 // Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1).
-const HOP_BY_HOP = new Set([
+const HOP_BY_HOP = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -343,19 +265,17 @@ const HOP_BY_HOP = new Set([
   'upgrade',
   'proxy-authorization',
   'proxy-authenticate',
-]);
+];
 
+/** `headers` without the hop-by-hop ones (and those their `Connection` names), but for `keep`. */
 function forwardHeaders(headers: http.IncomingHttpHeaders, keep: string[] = []): http.OutgoingHttpHeaders {
-  const named = String(headers.connection ?? '')
-    .toLowerCase()
-    .split(',')
-    .map((s) => s.trim());
-  const out: http.OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined || ((HOP_BY_HOP.has(k) || named.includes(k)) && !keep.includes(k))) continue;
-    out[k] = v;
-  }
-  return out;
+  const hop = [
+    ...HOP_BY_HOP,
+    ...String(headers.connection ?? '')
+      .toLowerCase()
+      .split(/\s*,\s*/),
+  ].filter((h) => !keep.includes(h));
+  return Object.fromEntries(Object.entries(headers).filter(([k, v]) => v !== undefined && !hop.includes(k)));
 }
 
 function requestHeaders(req: http.IncomingMessage, keep?: string[]): http.OutgoingHttpHeaders {
@@ -372,13 +292,13 @@ function requestHeaders(req: http.IncomingMessage, keep?: string[]): http.Outgoi
   return headers;
 }
 
-function sendError(res: http.ServerResponse, status: number, code: string, message: string, headers: http.OutgoingHttpHeaders = {}): void {
+function sendError(res: http.ServerResponse, status: number, code: string, message: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = JSON.stringify({ error: { code, message } });
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -396,14 +316,6 @@ export function createIngress(options: IngressOptions): http.Server {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 4000 });
   // A stream holds its upstream connection while it is open: on the capped agent, 512 of them would queue every other request.
   const streamAgent = new http.Agent({ keepAlive: false });
-  const buckets = new Map<RateLimit, TokenBuckets>();
-  /** Seconds before the client may use `route` again by its Ingress's budget; 0 when it may now. */
-  const retryAfter = (route: Route, req: http.IncomingMessage): number => {
-    if (!route.rateLimit) return 0;
-    let perClient = buckets.get(route.rateLimit);
-    if (!perClient) buckets.set(route.rateLimit, (perClient = new TokenBuckets(route.rateLimit, options.now)));
-    return perClient.take(req.socket.remoteAddress ?? '');
-  };
 
   // Round robin over a Service's ready endpoints, ingress-nginx's default load-balance: each workspace's turn.
   const turns = new Map<string, number>();
@@ -418,12 +330,6 @@ export function createIngress(options: IngressOptions): http.Server {
   const server = http.createServer((req, res) => {
     const route = matchRoute(table, req.headers.host, req.url ?? '/');
     if (!route) return sendError(res, 404, 'not_found', `no route for ${hostName(req.headers.host) || '(no host)'}${req.url}`);
-    const wait = options.limit ? retryAfter(route, req) : 0;
-    if (wait > 0) {
-      const { rps, burst } = route.rateLimit!;
-      const message = `Too many requests from your address: try again in ${wait} s (the budget is ${rps} a second, in bursts of ${burst}).`;
-      return sendError(res, 429, 'rate_limited', message, { 'retry-after': String(wait) });
-    }
     const running = endpoints.running(route.workspace);
     if (running.length === 0) return sendError(res, 503, 'unavailable', `${route.workspace} is not running (restarting?)`);
     const ready = endpoints.ready(route.workspace, running);
@@ -497,7 +403,6 @@ export function createIngress(options: IngressOptions): http.Server {
     socket.on('error', () => socket.destroy());
     const route = matchRoute(table, req.headers.host, req.url ?? '/');
     if (!route) return socketError(socket, 404, 'Not Found');
-    if (options.limit && retryAfter(route, req) > 0) return socketError(socket, 429, 'Too Many Requests');
     const ready = endpoints.ready(route.workspace);
     if (ready.length === 0) return socketError(socket, 503, 'Service Unavailable');
     const upReq = http.request({

@@ -39,8 +39,6 @@ export interface StartOptions {
   quiet?: boolean;
   /** nodemon + ts-node for the services and Vite's dev server for the client. */
   dev?: boolean;
-  /** The ingress keeps each Ingress's `limit-rps` budget (429 past it), as ingress-nginx; off by default. */
-  limit?: boolean;
   /** How long start-up may take (default 60 s, 180 s in dev mode). */
   readyTimeoutMs?: number;
   /** SIGTERM → SIGKILL grace when stopping (default 5 s). */
@@ -233,7 +231,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     (replicas.get(w as WorkloadName) ?? []).filter((r) => r.supervisor.running()).map((r) => ({ port: r.port, instance: r.supervisor.restarts() })),
   );
   // The ingress comes first: a taken port fails before any process exists.
-  const ingress = createIngress({ table, endpoints, limit: options.limit });
+  const ingress = createIngress({ table, endpoints });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     ingress.once('error', (err: NodeJS.ErrnoException) =>

@@ -1,6 +1,5 @@
 /**
  * `npm start` / `npm run dev` / `npm run clean:data`: the whole blog on one port (PORT, default 8080).
- * `npm start -- --limit` keeps the cluster's write budget (the Ingress's limit-rps); off by default, so load tests run unlimited.
  * `npm start -- --nats` runs it on NATS JetStream as infra/k8s-nats does (three nats-server nodes), without the event bus.
  */
 import { rmSync } from 'node:fs';
@@ -19,10 +18,9 @@ async function main(): Promise<void> {
     console.log(`removed ${logs.join(' and ')}: the next start begins with an empty blog`);
     return;
   }
-  const unknown = args.filter((a) => a !== '--dev' && a !== '--limit' && a !== '--nats');
-  if (unknown.length > 0) throw new Error(`unknown argument ${unknown.join(' ')} (use --dev, --limit, --nats or --clean-data)`);
+  const unknown = args.filter((a) => a !== '--dev' && a !== '--nats');
+  if (unknown.length > 0) throw new Error(`unknown argument ${unknown.join(' ')} (use --dev, --nats or --clean-data)`);
 
-  const limit = args.includes('--limit');
   const nats = args.includes('--nats');
   const port = Number(process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${process.env.PORT}`);
@@ -30,15 +28,13 @@ async function main(): Promise<void> {
     port,
     dataDir,
     dev: args.includes('--dev'),
-    limit,
     nats,
     // A Ctrl-C is the normal way to stop: exit cleanly once everything is down.
     onSignal: () => process.exit(0),
   });
-  const budget = limit ? "\n  --limit: writes keep the cluster's budget (infra/k8s/ingress-srv.yaml) and get 429 past it" : '';
   const jetStream = nats ? `\n  --nats: the log is in NATS JetStream, on ${system.pods('nats').length} nats-server nodes (infra/k8s-nats)` : '';
   console.log(
-    `\nposts.com is running at ${system.url}\n  try: curl -H 'Host: posts.com' localhost:${system.ports.ingress}/posts   (Ctrl-C stops it)${budget}${jetStream}\n`,
+    `\nposts.com is running at ${system.url}\n  try: curl -H 'Host: posts.com' localhost:${system.ports.ingress}/posts   (Ctrl-C stops it)${jetStream}\n`,
   );
 }
 
