@@ -48,13 +48,8 @@ export function configFrom(env: NodeJS.ProcessEnv, argv: string[] = []): Config 
   };
 }
 
-interface Run {
-  missing: boolean;
-  ok: boolean;
-  out: string;
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Run {
+/** A command's outcome: `missing` when it is not on PATH, `out` its output (stdout then stderr). */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): { missing: boolean; ok: boolean; out: string } {
   const r = spawnSync(cmd, args, { env, encoding: 'utf8', timeout: 20_000 });
   const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() || (r.error?.message ?? '');
@@ -69,21 +64,41 @@ const INGRESS_INSTALL: Record<string, string> = {
   other: 'kubectl apply -f https://raw.githubusercontent.com/kubernetes/ingress-nginx/main/deploy/static/provider/cloud/deploy.yaml',
 };
 
-function clusterKind(context: string): 'kind' | 'minikube' | 'other' {
-  if (context.startsWith('kind-')) return 'kind';
-  if (context === 'minikube') return 'minikube';
-  return 'other';
-}
+const clusterKind = (context: string): 'kind' | 'minikube' | 'other' => (context.startsWith('kind-') ? 'kind' : context === 'minikube' ? 'minikube' : 'other');
+
+const check = (name: string, status: Status, detail: string, fix?: string): Check => ({ name, status, detail, fix });
 
 /** The checks after `from` that cannot run without it, each skipped with the reason. */
 const CLUSTER_CHECKS = ['cluster', 'ingress controller', 'posts.com applied', 'bus secret'];
-const skipped = (from: string, why: string): Check[] =>
-  CLUSTER_CHECKS.slice(CLUSTER_CHECKS.indexOf(from)).map((name) => ({ name, status: 'skip', detail: why }));
+const skipped = (from: string, why: string): Check[] => CLUSTER_CHECKS.slice(CLUSTER_CHECKS.indexOf(from)).map((name) => check(name, 'skip', why));
 
-/** An object the cluster must have: ok when `kubectl get <args>` finds it, else the failure with its fix. */
-function found(c: Config, args: string[], ok: Omit<Check, 'status'>, missing: Omit<Check, 'status' | 'name'>): Check {
-  return run(c.kubectl, ['get', ...args, '-o', 'name'], c.env).ok ? { ...ok, status: 'ok' } : { name: ok.name, ...missing, status: 'fail' };
-}
+const CREATE_SECRET = 'kubectl create secret generic bus-secret --from-literal=BUS_SECRET="$(openssl rand -hex 32)"';
+
+/** What the cluster must hold, each found by `kubectl get <get> -o name`; the bus secret is checked further by busSecretCheck. */
+const CLUSTER_OBJECTS: Array<{ name: string; get: string[]; ok: string; missing: string; fix: (context: string) => string }> = [
+  {
+    name: 'ingress controller',
+    get: ['ingressclass', 'nginx'],
+    ok: 'ingress class nginx installed',
+    missing: 'no ingress class nginx: no ingress-nginx controller in this cluster',
+    fix: (context) =>
+      `Install it: \`${INGRESS_INSTALL[clusterKind(context)]}\`, then wait: \`kubectl wait -n ingress-nginx --for=condition=ready pod -l app.kubernetes.io/component=controller --timeout=120s\`.`,
+  },
+  {
+    name: 'posts.com applied',
+    get: ['ingress', 'ingress-srv'],
+    ok: 'ingress ingress-srv exists',
+    missing: 'no ingress ingress-srv in the current namespace',
+    fix: () => 'Deploy: `kubectl apply -f infra/k8s`, then `kubectl get pods` until all six are Running and READY 1/1.',
+  },
+  {
+    name: 'bus secret',
+    get: ['secret', 'bus-secret'],
+    ok: 'Secret bus-secret exists',
+    missing: 'no Secret bus-secret: the bus and the services that talk to it cannot start (CreateContainerConfigError)',
+    fix: () => `Create it once per cluster: \`${CREATE_SECRET}\`, then \`kubectl rollout restart deployment -l app.kubernetes.io/part-of=posts-com\`.`,
+  },
+];
 
 /** kubectl present, its context reachable, the nginx ingress class installed, the app applied. */
 function clusterChecks(c: Config): { checks: Check[]; context: string } {
@@ -91,80 +106,42 @@ function clusterChecks(c: Config): { checks: Check[]; context: string } {
   if (version.missing || !version.ok) {
     const why = version.missing ? `${c.kubectl} not found on PATH` : `${c.kubectl} does not run: ${firstLine(version.out)}`;
     const fix = 'Install kubectl: Docker Desktop ships it once Kubernetes is enabled (Settings → Kubernetes); otherwise see kubernetes.io/docs/tasks/tools.';
-    return { context: '', checks: [{ name: 'kubectl', status: 'fail', detail: why, fix }, ...skipped('cluster', 'needs kubectl')] };
+    return { context: '', checks: [check('kubectl', 'fail', why, fix), ...skipped('cluster', 'needs kubectl')] };
   }
-  const checks: Check[] = [{ name: 'kubectl', status: 'ok', detail: firstLine(version.out) }];
-
+  const checks: Check[] = [check('kubectl', 'ok', firstLine(version.out))];
   const current = run(c.kubectl, ['config', 'current-context'], c.env);
   if (!current.ok || current.out === '') {
-    checks.push({
-      name: 'cluster',
-      status: 'fail',
-      detail: 'kubectl has no current context',
-      fix: 'Start a cluster: enable Kubernetes in Docker Desktop, or `kind create cluster --config <file with port 80 mapped>`, or `minikube start`; then `kubectl config use-context <name>`.',
-    });
-    return { context: '', checks: [...checks, ...skipped('ingress controller', 'needs a cluster')] };
+    const fix =
+      'Start a cluster: enable Kubernetes in Docker Desktop, or `kind create cluster --config <file with port 80 mapped>`, or `minikube start`; then `kubectl config use-context <name>`.';
+    return {
+      context: '',
+      checks: [...checks, check('cluster', 'fail', 'kubectl has no current context', fix), ...skipped('ingress controller', 'needs a cluster')],
+    };
   }
   const context = firstLine(current.out);
   const ready = run(c.kubectl, ['get', '--raw', '/readyz', '--request-timeout=5s'], c.env);
   if (!ready.ok) {
-    checks.push({
-      name: 'cluster',
-      status: 'fail',
-      detail: `context ${context} does not answer: ${firstLine(ready.out)}`,
-      fix: `Start that cluster (Docker Desktop running with Kubernetes enabled; \`kind get clusters\`; \`minikube start\`), or switch: \`kubectl config get-contexts\`, \`kubectl config use-context docker-desktop\`.`,
-    });
+    const fix = `Start that cluster (Docker Desktop running with Kubernetes enabled; \`kind get clusters\`; \`minikube start\`), or switch: \`kubectl config get-contexts\`, \`kubectl config use-context docker-desktop\`.`;
+    checks.push(check('cluster', 'fail', `context ${context} does not answer: ${firstLine(ready.out)}`, fix));
     return { context, checks: [...checks, ...skipped('ingress controller', 'needs a reachable cluster')] };
   }
-  checks.push({ name: 'cluster', status: 'ok', detail: `context ${context} answers` });
-  checks.push(
-    found(
-      c,
-      ['ingressclass', 'nginx'],
-      { name: 'ingress controller', detail: 'ingress class nginx installed' },
-      {
-        detail: 'no ingress class nginx: no ingress-nginx controller in this cluster',
-        fix: `Install it: \`${INGRESS_INSTALL[clusterKind(context)]}\`, then wait: \`kubectl wait -n ingress-nginx --for=condition=ready pod -l app.kubernetes.io/component=controller --timeout=120s\`.`,
-      },
-    ),
-    found(
-      c,
-      ['ingress', 'ingress-srv'],
-      { name: 'posts.com applied', detail: 'ingress ingress-srv exists' },
-      {
-        detail: 'no ingress ingress-srv in the current namespace',
-        fix: 'Deploy: `kubectl apply -f infra/k8s`, then `kubectl get pods` until all six are Running and READY 1/1.',
-      },
-    ),
-    busSecretCheck(c),
-  );
+  checks.push(check('cluster', 'ok', `context ${context} answers`));
+  for (const o of CLUSTER_OBJECTS) {
+    const found = run(c.kubectl, ['get', ...o.get, '-o', 'name'], c.env).ok;
+    checks.push(!found ? check(o.name, 'fail', o.missing, o.fix(context)) : o.name === 'bus secret' ? busSecretCheck(c) : check(o.name, 'ok', o.ok));
+  }
   return { checks, context };
 }
 
-const CREATE_SECRET = 'kubectl create secret generic bus-secret --from-literal=BUS_SECRET="$(openssl rand -hex 32)"';
-
-/** The Secret the bus and its clients sign with, and every Deployment that talks to the bus taking it: without, the bus runs open. */
+/** With the Secret there, every Deployment that talks to the bus must take it: without, the bus runs open. */
 function busSecretCheck(c: Config): Check {
   const name = 'bus secret';
-  if (!run(c.kubectl, ['get', 'secret', 'bus-secret', '-o', 'name'], c.env).ok) {
-    return {
-      name,
-      status: 'fail',
-      detail: 'no Secret bus-secret: the bus and the services that talk to it cannot start (CreateContainerConfigError)',
-      fix: `Create it once per cluster: \`${CREATE_SECRET}\`, then \`kubectl rollout restart deployment -l app.kubernetes.io/part-of=posts-com\`.`,
-    };
-  }
   const listed = run(c.kubectl, ['get', 'deployments', '-l', 'app.kubernetes.io/part-of=posts-com', '-o', 'json'], c.env);
   let deployments: DeploymentJson[];
   try {
     deployments = (JSON.parse(listed.out) as { items: DeploymentJson[] }).items;
   } catch {
-    return {
-      name,
-      status: 'fail',
-      detail: `cannot list the Deployments: ${firstLine(listed.out)}`,
-      fix: 'Check `kubectl get deployments` works in this context.',
-    };
+    return check(name, 'fail', `cannot list the Deployments: ${firstLine(listed.out)}`, 'Check `kubectl get deployments` works in this context.');
   }
   const open = deployments.filter((d) => {
     const env = d.spec?.template?.spec?.containers?.[0]?.env ?? [];
@@ -173,18 +150,10 @@ function busSecretCheck(c: Config): Check {
     return talksToTheBus && !(ref?.name === 'bus-secret' && ref.key === 'BUS_SECRET');
   });
   if (open.length > 0) {
-    return {
-      name,
-      status: 'fail',
-      detail: `open mode: no BUS_SECRET from the Secret bus-secret in ${open.map((d) => d.metadata.name).join(', ')}, so anyone in the cluster network can publish, read and forge deliveries`,
-      fix: 'Apply the manifests as they are in infra/k8s (each takes BUS_SECRET from the Secret): `kubectl apply -f infra/k8s`.',
-    };
+    const detail = `open mode: no BUS_SECRET from the Secret bus-secret in ${open.map((d) => d.metadata.name).join(', ')}, so anyone in the cluster network can publish, read and forge deliveries`;
+    return check(name, 'fail', detail, 'Apply the manifests as they are in infra/k8s (each takes BUS_SECRET from the Secret): `kubectl apply -f infra/k8s`.');
   }
-  return {
-    name,
-    status: 'ok',
-    detail: `Secret bus-secret exists; ${deployments.length ? 'every Deployment that talks to the bus takes it' : 'no Deployment applied yet'}`,
-  };
+  return check(name, 'ok', `Secret bus-secret exists; ${deployments.length ? 'every Deployment that talks to the bus takes it' : 'no Deployment applied yet'}`);
 }
 
 /** What the bus secret check reads of a Deployment. */
@@ -197,36 +166,24 @@ interface DeploymentJson {
 function imageCheck(c: Config, context: string): Check {
   const name = 'images';
   const info = run(c.docker, ['info', '--format', '{{.ServerVersion}}'], c.env);
-  if (info.missing) return { name, status: 'skip', detail: `${c.docker} not found on PATH, so the local images cannot be listed` };
-  if (!info.ok)
-    return {
+  if (info.missing) return check(name, 'skip', `${c.docker} not found on PATH, so the local images cannot be listed`);
+  if (!info.ok) {
+    return check(
       name,
-      status: 'fail',
-      detail: `the Docker engine does not answer: ${firstLine(info.out)}`,
-      fix: 'Start Docker Desktop (or your Docker engine) and run `npm run doctor` again.',
-    };
+      'fail',
+      `the Docker engine does not answer: ${firstLine(info.out)}`,
+      'Start Docker Desktop (or your Docker engine) and run `npm run doctor` again.',
+    );
+  }
   const images = SERVICE_NAMES.map((s) => imageName(s, c.imagePrefix, c.imageTag));
   const missing = images.filter((image) => !run(c.docker, ['image', 'inspect', '--format', '{{.Id}}', image], c.env).ok);
-  const kind = clusterKind(context);
-  const load =
-    kind === 'kind'
-      ? ` Then load them into kind: \`kind load docker-image ${images.join(' ')}\`.`
-      : kind === 'minikube'
-        ? ` Then load them into minikube: \`minikube image load ${images.join(' ')}\`.`
-        : '';
+  const loader = { kind: 'kind load docker-image', minikube: 'minikube image load', other: '' }[clusterKind(context)];
+  const load = loader && ` Then load them into ${loader.split(' ')[0]}: \`${loader} ${images.join(' ')}\`.`;
   if (missing.length > 0) {
-    return {
-      name,
-      status: 'fail',
-      detail: `missing from the local Docker engine: ${missing.join(', ')}`,
-      fix: `Build them: \`npm run images\` (IMAGE_PREFIX and IMAGE_TAG must match the manifests).${load}`,
-    };
+    const fix = `Build them: \`npm run images\` (IMAGE_PREFIX and IMAGE_TAG must match the manifests).${load}`;
+    return check(name, 'fail', `missing from the local Docker engine: ${missing.join(', ')}`, fix);
   }
-  return {
-    name,
-    status: 'ok',
-    detail: `all six present (${images[0].replace(/\/[^/]*$/, '/*')})${load ? '; kind/minikube need them loaded after each build' : ''}`,
-  };
+  return check(name, 'ok', `all six present (${images[0].replace(/\/[^/]*$/, '/*')})${load ? '; kind/minikube need them loaded after each build' : ''}`);
 }
 
 function isThisMachine(address: string): boolean {
@@ -245,26 +202,21 @@ function hostsCheck(c: Config, context: string): Check {
   try {
     text = fs.readFileSync(c.hostsFile, 'utf8');
   } catch (err) {
-    return { name, status: 'fail', detail: `cannot read ${c.hostsFile}: ${(err as Error).message}`, fix: `Create it with the line \`${line}\`.` };
+    return check(name, 'fail', `cannot read ${c.hostsFile}: ${(err as Error).message}`, `Create it with the line \`${line}\`.`);
   }
-  const addresses = text
+  const address = text
     .split(/\r?\n/)
     .map((l) => l.replace(/#.*/, '').trim().split(/\s+/))
-    .filter((fields) => fields.length > 1 && fields.slice(1).some((h) => h.toLowerCase() === c.host.toLowerCase()))
-    .map((fields) => fields[0]);
-  if (addresses.length === 0) {
-    return { name, status: 'fail', detail: `${c.host} is not in ${c.hostsFile}`, fix: `Add the line \`${line}\`${minikube}: ${how}.` };
+    .find((fields) => fields.length > 1 && fields.slice(1).some((h) => h.toLowerCase() === c.host.toLowerCase()))?.[0];
+  if (address === undefined) return check(name, 'fail', `${c.host} is not in ${c.hostsFile}`, `Add the line \`${line}\`${minikube}: ${how}.`);
+  if (!isThisMachine(address)) {
+    const fix = `Right only if ${address} is your cluster's ingress address${minikube}; for Docker Desktop and kind the line is \`${line}\`.`;
+    return check(name, 'warn', `${c.host} points at ${address}, not at this machine`, fix);
   }
-  if (!isThisMachine(addresses[0])) {
-    return {
-      name,
-      status: 'warn',
-      detail: `${c.host} points at ${addresses[0]}, not at this machine`,
-      fix: `Right only if ${addresses[0]} is your cluster's ingress address${minikube}; for Docker Desktop and kind the line is \`${line}\`.`,
-    };
-  }
-  return { name, status: 'ok', detail: `${c.host} → ${addresses[0]}` };
+  return check(name, 'ok', `${c.host} → ${address}`);
 }
+
+const ELSEWHERE = 'See the README troubleshooting section.';
 
 /** GET the public read model through the ingress. */
 async function urlCheck(c: Config): Promise<Check> {
@@ -281,48 +233,40 @@ async function urlCheck(c: Config): Promise<Check> {
         'Nothing listens on port 80: the ingress controller is not installed or not exposed. Docker Desktop: `kubectl get svc -n ingress-nginx` should show EXTERNAL-IP localhost (if it stays <pending>, another program holds port 80). kind: create the cluster with port 80 mapped (README). minikube: run `minikube tunnel`.',
       TimeoutError: 'No answer within 8 s: a firewall, a stopped `minikube tunnel`, or an address in the hosts file that is not the cluster.',
     };
-    return { name, status: 'fail', detail: `GET ${c.url} failed: ${code}`, fix: fix[code] ?? 'See the README troubleshooting section.' };
+    return check(name, 'fail', `GET ${c.url} failed: ${code}`, fix[code] ?? ELSEWHERE);
   }
   const server = res.headers.get('server') ?? '';
   const body = await res.text();
+  const got = `GET ${c.url} → ${res.status}`;
   if (res.status === 200) {
-    try {
-      JSON.parse(body);
-      return { name, status: 'ok', detail: `GET ${c.url} → 200` };
-    } catch {
-      return {
-        name,
-        status: 'fail',
-        detail: `GET ${c.url} → 200 but not JSON (server: ${server || 'unknown'})`,
-        fix: 'Another program answers on port 80 (a local web server, IIS, a proxy): stop it or move it, so the ingress controller gets the port.',
-      };
-    }
+    if (isJson(body)) return check(name, 'ok', got);
+    const fix = 'Another program answers on port 80 (a local web server, IIS, a proxy): stop it or move it, so the ingress controller gets the port.';
+    return check(name, 'fail', `${got} but not JSON (server: ${server || 'unknown'})`, fix);
   }
   if (!/nginx/i.test(server)) {
-    return {
-      name,
-      status: 'fail',
-      detail: `GET ${c.url} → ${res.status} from ${server || 'an unknown server'}, not the ingress controller`,
-      fix: 'Another program holds port 80 (a local web server, IIS, AirPlay receiver, a proxy): stop it; `sudo lsof -i :80` (macOS/Linux) or `netstat -ano | findstr :80` (Windows) shows which.',
-    };
+    const fix =
+      'Another program holds port 80 (a local web server, IIS, AirPlay receiver, a proxy): stop it; `sudo lsof -i :80` (macOS/Linux) or `netstat -ano | findstr :80` (Windows) shows which.';
+    return check(name, 'fail', `${got} from ${server || 'an unknown server'}, not the ingress controller`, fix);
   }
   if (res.status === 404) {
-    return {
-      name,
-      status: 'fail',
-      detail: `GET ${c.url} → 404 from the ingress controller: no rule matched`,
-      fix: `Apply the Ingress (\`kubectl apply -f infra/k8s\`) and check \`kubectl get ingress ingress-srv\`: CLASS nginx and HOSTS ${c.host}. A regex path refused by the admission webhook shows up in the apply output.`,
-    };
+    const fix = `Apply the Ingress (\`kubectl apply -f infra/k8s\`) and check \`kubectl get ingress ingress-srv\`: CLASS nginx and HOSTS ${c.host}. A regex path refused by the admission webhook shows up in the apply output.`;
+    return check(name, 'fail', `${got} from the ingress controller: no rule matched`, fix);
   }
   if (res.status >= 500) {
-    return {
-      name,
-      status: 'fail',
-      detail: `GET ${c.url} → ${res.status}: the ingress reached no ready pod`,
-      fix: 'Check `kubectl get pods` (all six READY 1/1); for one that is not, `kubectl describe pod <name>` (ErrImageNeverPull/ErrImagePull: build or load the images) and `kubectl logs deploy/query-depl`.',
-    };
+    const fix =
+      'Check `kubectl get pods` (all six READY 1/1); for one that is not, `kubectl describe pod <name>` (ErrImageNeverPull/ErrImagePull: build or load the images) and `kubectl logs deploy/query-depl`.';
+    return check(name, 'fail', `${got}: the ingress reached no ready pod`, fix);
   }
-  return { name, status: 'fail', detail: `GET ${c.url} → ${res.status}`, fix: 'See the README troubleshooting section.' };
+  return check(name, 'fail', got, ELSEWHERE);
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The nats-server `npm start -- --nats` runs: only that needs it, so its absence is a warning. */
@@ -331,23 +275,20 @@ function natsServerCheck(c: Config): Check {
   const found = run(c.natsServer, ['--version'], c.env);
   const version = /v(\d+)\.(\d+)\.(\d+)/.exec(found.out);
   if (found.missing || !found.ok || !version) {
-    return {
+    const detail = found.missing ? 'not installed' : `\`${c.natsServer} --version\` failed: ${firstLine(found.out)}`;
+    return check(
       name,
-      status: 'warn',
-      detail: found.missing ? 'not installed' : `\`${c.natsServer} --version\` failed: ${firstLine(found.out)}`,
-      fix: 'Only `npm start -- --nats` needs it: `sudo apt-get install nats-server` (Debian, Ubuntu) or `brew install nats-server`.',
-    };
+      'warn',
+      detail,
+      'Only `npm start -- --nats` needs it: `sudo apt-get install nats-server` (Debian, Ubuntu) or `brew install nats-server`.',
+    );
   }
   const [major, minor] = version.slice(1).map(Number);
   if (major < 2 || (major === 2 && minor < 10)) {
-    return {
-      name,
-      status: 'warn',
-      detail: `${version[0]} predates sync_interval (2.10): \`npm start -- --nats\` leaves it out, so a node fsyncs on its own schedule, not before each acknowledgement`,
-      fix: 'Fine for trying it out; for the durability the cluster has, use nats-server 2.12 or later.',
-    };
+    const detail = `${version[0]} predates sync_interval (2.10): \`npm start -- --nats\` leaves it out, so a node fsyncs on its own schedule, not before each acknowledgement`;
+    return check(name, 'warn', detail, 'Fine for trying it out; for the durability the cluster has, use nats-server 2.12 or later.');
   }
-  return { name, status: 'ok', detail: version[0] };
+  return check(name, 'ok', version[0]);
 }
 
 export async function doctor(c: Config): Promise<Check[]> {
