@@ -250,8 +250,6 @@ export interface IngressOptions {
   endpoints: Endpoints;
   /** Upstream response timeout, as nginx's proxy_read_timeout (default 60 s); a route's Ingress may set its own. */
   timeoutMs?: number;
-  /** How long connecting to an endpoint may take before the next one is tried, as ingress-nginx's proxy-connect-timeout (default 5 s). */
-  connectTimeoutMs?: number;
 }
 
 // Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1).
@@ -311,7 +309,6 @@ function socketError(socket: Duplex, status: number, reason: string): void {
 export function createIngress(options: IngressOptions): http.Server {
   const { table, endpoints } = options;
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   // Idle upstream connections close after 4 s, before Node's default 5 s server keep-alive can race a reuse.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 4000 });
   // A stream holds its upstream connection while it is open: on the capped agent, 512 of them would queue every other request.
@@ -368,15 +365,8 @@ export function createIngress(options: IngressOptions): http.Server {
         // The body is read only once connected, so a request that could not connect still has it for the next endpoint.
         if (!bodyless) req.pipe(upReq);
       };
-      upReq.on('socket', (socket) => {
-        if (!socket.connecting) return send(); // a kept-alive connection
-        const connectTimer = setTimeout(() => upReq.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })), connectTimeoutMs);
-        socket.once('connect', () => {
-          clearTimeout(connectTimer);
-          send();
-        });
-        socket.once('close', () => clearTimeout(connectTimer));
-      });
+      // A new connection sends once connected; a kept-alive one at once.
+      upReq.on('socket', (socket) => (socket.connecting ? socket.once('connect', send) : send()));
       upReq.on('response', (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, forwardHeaders(upRes.headers));
         // Every chunk is passed on as it comes (nothing here holds a body back); unbuffered, the headers go at once too.
