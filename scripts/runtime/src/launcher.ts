@@ -21,8 +21,6 @@ import { sleep } from './wait';
 export interface StartOptions {
   /** The ingress port; 0 (the default) picks a free one. */
   port?: number;
-  /** Where the ingress listens (default 127.0.0.1). */
-  host?: string;
   /** Repository root (default: this checkout). */
   root?: string;
   /** Where the event log lives (default $DATA_DIR, else <root>/.data). */
@@ -41,8 +39,6 @@ export interface StartOptions {
   dev?: boolean;
   /** How long start-up may take (default 60 s, 180 s in dev mode). */
   readyTimeoutMs?: number;
-  /** SIGTERM → SIGKILL grace when stopping (default 5 s). */
-  stopGraceMs?: number;
   backoff?: Backoff;
   /** Called after a SIGINT/SIGTERM/SIGHUP to this process stopped everything; default: die of the same signal. */
   onSignal?: (signal: NodeJS.Signals) => void;
@@ -99,7 +95,6 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   const nats = options.nats ?? false;
   const dataDir = path.resolve(options.dataDir ?? process.env.DATA_DIR ?? path.join(root, '.data'));
   const readyTimeoutMs = options.readyTimeoutMs ?? (dev ? 180_000 : 60_000);
-  const graceMs = options.stopGraceMs ?? 5000;
 
   const natsVersion = nats ? installedNatsServer() : undefined;
   if (nats && !natsVersion) throw new Error(`--nats runs NATS JetStream with nats-server, which is not installed: ${NATS_INSTALL}`);
@@ -150,7 +145,8 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   const recent: string[] = [];
   const width = Math.max(...[...pods.values()].flat().map((p) => p.name.length), 'launcher'.length) + 2;
   const sink = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
-  const logAs = (source: string) => (line: string) => {
+  const logAs = (source: string, hidden?: RegExp) => (line: string) => {
+    if (hidden?.test(line)) return;
     const prefixed = `[${source}]`.padEnd(width) + ' ' + line;
     recent.push(prefixed);
     if (recent.length > 300) recent.shift();
@@ -158,13 +154,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   };
   const say = logAs('launcher');
   // nats-server has no log level of its own: under LOG_LEVEL=warn (or quieter) its [INF] lines are left out, as the services leave theirs.
-  const natsInfoHidden = ['warn', 'error', 'fatal', 'silent'].includes(process.env.LOG_LEVEL ?? 'info');
-  const natsLogAs = (node: string) => {
-    const log = logAs(node);
-    return (line: string) => {
-      if (!(natsInfoHidden && / \[INF\] /.test(line))) log(line);
-    };
-  };
+  const natsHidden = ['warn', 'error', 'fatal', 'silent'].includes(process.env.LOG_LEVEL ?? 'info') ? / \[INF\] / : undefined;
 
   const natsSet = nats ? natsSetOf(docs) : undefined;
   const leftOut = new Set<string>();
@@ -173,7 +163,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     if (name === 'nats') {
       const node = natsNode(pod, natsSet!, cluster, dataDir, natsVersion!);
       node.leftOut.forEach((option) => leftOut.add(option));
-      return { spec: { ...node.spec, guard: true }, log: natsLogAs(pod.name) };
+      return { spec: { ...node.spec, guard: true }, log: logAs(pod.name, natsHidden) };
     }
     const manifestEnv = k8s.podEnvironment(workload, pod.name, cluster);
     // Local only: loopback, a port of its own, the caller's log level.
@@ -232,12 +222,11 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   );
   // The ingress comes first: a taken port fails before any process exists.
   const ingress = createIngress({ table, endpoints });
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     ingress.once('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'EADDRINUSE' ? new Error(`port ${options.port} is in use; choose another with PORT=…`) : err),
     );
-    ingress.listen(options.port ?? 0, host, () => resolve());
+    ingress.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const ports = { ingress: (ingress.address() as AddressInfo).port } as Ports;
   for (const s of serviceNames) ports[s] = mainPort(pods.get(s)![0]);
@@ -261,8 +250,8 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
       ingress.close();
       ingress.closeAllConnections();
       // The reverse of the start order: the log last, so the others can finish talking to it.
-      await Promise.all(all.filter((r) => r.app !== logHolder).map((r) => r.supervisor.stop(graceMs)));
-      await Promise.all(replicasOf(logHolder).map((r) => r.supervisor.stop(graceMs)));
+      await Promise.all(all.filter((r) => r.app !== logHolder).map((r) => r.supervisor.stop()));
+      await Promise.all(replicasOf(logHolder).map((r) => r.supervisor.stop()));
       signals.forEach((s) => process.removeListener(s, onSignal));
       process.removeListener('exit', killAll);
       say('stopped');
@@ -301,13 +290,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     throw err;
   }
 
-  const listed = names.map(
-    (n) =>
-      `${n} ${pods
-        .get(n)!
-        .map((p) => `:${mainPort(p)}`)
-        .join(' ')}`,
-  );
+  const listed = names.map((n) => [n, ...pods.get(n)!.map((p) => `:${mainPort(p)}`)].join(' '));
   say(`ready: ingress :${ports.ingress}, ${listed.join(', ')}; data in ${dataDir}`);
   return {
     url: `http://localhost:${ports.ingress}`,
@@ -317,7 +300,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     stop,
     kill: (name, signal, replica) => replicasOf(name, replica).forEach((r) => r.supervisor.kill(signal)),
     stopService: async (name, replica) => {
-      await Promise.all(replicasOf(name, replica).map((r) => r.supervisor.stop(graceMs)));
+      await Promise.all(replicasOf(name, replica).map((r) => r.supervisor.stop()));
     },
     startService: (name, replica) => replicasOf(name, replica).forEach((r) => r.supervisor.start()),
     restarts: (name, replica) => replicasOf(name, replica).reduce((sum, r) => sum + r.supervisor.restarts(), 0),
