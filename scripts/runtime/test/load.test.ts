@@ -178,6 +178,6 @@ test('audit: lost, duplicated, wrong status, pending; with a scope, stray and re
     ['c', { postId: 'p2', status: 'rejected' }],
     ['d', { postId: 'p2', status: 'approved' }],
   ]);
-  expect(audit(model, expected)).toEqual({ lost: 1, duplicated: 1, wrongStatus: 1, stillPending: 2 });
+  expect(audit(model, expected, { postIds: [], refused: [] })).toEqual({ lost: 1, duplicated: 1, wrongStatus: 1, stillPending: 2, refusedStored: 0, stray: 0 });
   expect(audit(model, expected, { postIds: ['p1', 'p2'], refused: [{ postId: 'p1', content: 'refused one' }] })).toMatchObject({ refusedStored: 1, stray: 1 });
 });
