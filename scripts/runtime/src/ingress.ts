@@ -267,12 +267,7 @@ const HOP_BY_HOP = [
 
 /** `headers` without the hop-by-hop ones (and those their `Connection` names), but for `keep`. */
 function forwardHeaders(headers: http.IncomingHttpHeaders, keep: string[] = []): http.OutgoingHttpHeaders {
-  const hop = [
-    ...HOP_BY_HOP,
-    ...String(headers.connection ?? '')
-      .toLowerCase()
-      .split(/\s*,\s*/),
-  ].filter((h) => !keep.includes(h));
+  const hop = [...HOP_BY_HOP, ...(headers.connection?.toLowerCase().split(/\s*,\s*/) ?? [])].filter((h) => !keep.includes(h));
   return Object.fromEntries(Object.entries(headers).filter(([k, v]) => v !== undefined && !hop.includes(k)));
 }
 
