@@ -46,7 +46,7 @@ export interface RouteTable {
 }
 
 /** Hosts that reach the Ingress's first host locally, so `http://localhost:8080` just works. */
-export const LOCAL_ALIASES = ['localhost', '127.0.0.1', '::1'];
+const LOCAL_ALIASES = ['localhost', '127.0.0.1', '::1'];
 
 /** Size as nginx writes it (`1m`, `512k`, `100`); `0` means no limit, as in nginx. */
 export function parseSize(size: string): number | undefined {
@@ -94,12 +94,12 @@ function byNginxOrder(a: Route, b: Route): number {
 }
 
 /** Builds the routing table from every Ingress, Service and Deployment in `k8sDir` (multi-document files; other kinds ignored). */
-export function loadRoutes(k8sDir: string, aliases: string[] = LOCAL_ALIASES): RouteTable {
-  return routesOf(readManifests(k8sDir), k8sDir, aliases);
+export function loadRoutes(k8sDir: string): RouteTable {
+  return routesOf(readManifests(k8sDir), k8sDir);
 }
 
 /** The routing table of the Ingresses, Services and Deployments among `docs`, read from `k8sDir` (named in errors). */
-export function routesOf(docs: Doc[], k8sDir: string, aliases: string[] = LOCAL_ALIASES): RouteTable {
+export function routesOf(docs: Doc[], k8sDir: string): RouteTable {
   const services = servicesOf(docs);
   const table: RouteTable = { hosts: new Map(), probes: new Map() };
   for (const [app, workload] of workloadsOf(docs)) {
@@ -130,7 +130,7 @@ export function routesOf(docs: Doc[], k8sDir: string, aliases: string[] = LOCAL_
   }
   const first = table.hosts.keys().next().value;
   if (first === undefined) throw new Error(`no Ingress rules in ${k8sDir}`);
-  for (const alias of aliases) if (!table.hosts.has(alias)) table.hosts.set(alias, table.hosts.get(first)!);
+  for (const alias of LOCAL_ALIASES) if (!table.hosts.has(alias)) table.hosts.set(alias, table.hosts.get(first)!);
   return table;
 }
 
