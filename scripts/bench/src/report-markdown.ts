@@ -16,9 +16,9 @@ export function profileSection(existing: string | undefined): string {
   return a >= 0 && b > a ? existing.slice(a + PROFILE_START.length, b) : '\n';
 }
 
-function mdTable(head: string[], rows: string[][], right: number[] = []): string {
-  const sep = head.map((_, i) => (right.includes(i) ? '---:' : '---'));
-  return [head, sep, ...rows].map((r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`).join('\n');
+function mdTable(t: tables.Table): string {
+  const sep = t.head.map((_, i) => (tables.isRight(t, i) ? '---:' : '---'));
+  return [t.head, sep, ...t.rows].map((r) => `| ${r.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`).join('\n');
 }
 
 /** What the JetStream columns ran on, and what their PubAck promised. */
@@ -48,11 +48,7 @@ worst stall, so the judged p99 is over ${fmt(shown?.page.requests ?? 0)}.
 
 ![The read path's figures against the blog's size: first page size and latency, first paint, a new comment's live update and its bytes, RSS of comments and query, each with its goal](read-path.svg)
 
-${mdTable(
-  tables.readPathHead(r),
-  tables.readPathRows(r),
-  r.readPath.map((_, i) => i + 1),
-)}
+${mdTable(tables.readPathTable(r))}
 ${notes.length ? `\n${notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
 }
 
@@ -67,7 +63,7 @@ The ${r.sizes.judgedClients}-client load of *Load against clients*, ${fmt(x.roun
 every 5 s (${fmt(x.scrapes)} scrapes, ${fmt(x.scrapeErrors)} not answered 200), and traces on as well
 (\`OTEL_EXPORTER_OTLP_ENDPOINT\` at a receiver on loopback that counted ${fmt(x.spans)} spans and kept none).
 
-${mdTable(tables.OBSERVABILITY_HEAD, tables.observabilityRows(r), [2, 3, 4])}
+${mdTable(tables.observabilityTable(r))}
 `;
 }
 
@@ -85,7 +81,7 @@ export function benchmarksMd(r: BenchResults, existing: string | undefined): str
       : [];
   const cpuTable = (e: E2EResult | undefined, on: string) =>
     e
-      ? `\nCPU seconds per process during the ${r.sizes.judgedClients}-client run ${on} (first comment to settled; % of one core over that time):\n\n${mdTable(['process', 'CPU s', 'of one core'], cpuRows(e), [1, 2])}\n`
+      ? `\nCPU seconds per process during the ${r.sizes.judgedClients}-client run ${on} (first comment to settled; % of one core over that time):\n\n${mdTable({ head: ['process', 'CPU s', 'of one core'], rows: cpuRows(e) })}\n`
       : '';
   return `# Benchmarks
 
@@ -99,32 +95,22 @@ npm ci && npm run bench
 
 ## The figures
 
-${mdTable(
-  ['', 'figure', 'measured', 'goal', ''],
-  r.figures.map((f, i) => [
-    i > 0 && r.figures[i - 1].group === f.group ? '' : `**${f.group}**`,
-    f.name,
-    f.value,
-    f.goal,
-    f.pass === null ? '' : f.pass ? 'PASS' : '**MISS**',
-  ]),
-  [2],
-)}
+${mdTable(tables.figuresTable(r.figures, (s) => `**${s}**`))}
 
 ## The bus against JetStream
 
 The same publishers and events on each transport, in the same run (see *How it measures* below).
 ${jetStreamSetup(r)}
 
-${mdTable(tables.publishHead(r), tables.publishRows(r), [1, 2, 3, 4, 5])}
+${mdTable(tables.publishTable(r))}
 
-${mdTable(tables.catchUpHead(r), tables.catchUpRows(r), [1, 2])}
+${mdTable(tables.catchUpTable(r))}
 
 End to end, the ${r.sizes.judgedClients}-client run of *Load against clients* below beside the same load on JetStream as
 \`npm start -- --nats\` runs it (\`infra/k8s-nats\`: three nats-server nodes, the stream at R3, two processes of each
 backend, no event bus), through the same local ingress, on the same ${m.cores} cores. The ratio is JetStream's figure ÷ the bus's.
 
-${mdTable(tables.e2eHead(r), tables.e2eRows(r), [1, 2, 3])}
+${mdTable(tables.e2eTable(r))}
 
 ## The read path against the blog's size
 ${readPathSection(r)}
@@ -134,7 +120,7 @@ ${observabilitySection(r)}
 
 ![Write latency p50/p90/p99 and settled throughput against concurrent clients](benchmarks.svg)
 
-${mdTable(tables.SCALING_HEAD, tables.scalingRows(r.e2e), [1, 2, 3, 4, 5, 6, 7, 8, 9])}
+${mdTable(tables.scalingTable(r.e2e))}
 
 Each run: ${fmt(r.sizes.posts)} posts, then ${fmt(r.sizes.comments)} comments (every fifth containing "orange") from N
 concurrent keep-alive clients, then \`GET /posts\` polled every 20 ms until every accepted comment is there once with

@@ -1,63 +1,36 @@
-/** A run for the terminal: the figures beside their goals, the end-to-end runs against clients, the bus beside JetStream. */
+/** A run for the terminal: each table as aligned columns. */
 import type { BenchResults, Figure } from './results';
-import {
-  catchUpHead,
-  catchUpRows,
-  e2eHead,
-  e2eRows,
-  OBSERVABILITY_HEAD,
-  observabilityRows,
-  publishHead,
-  publishRows,
-  readPathHead,
-  readPathNotes,
-  readPathRows,
-  SCALING_HEAD,
-  scalingRows,
-} from './tables';
+import * as tables from './tables';
 
-/** Rows as aligned columns, right-aligned where `right(column)` says (figures), left-aligned elsewhere (names). */
-function aligned(rows: string[][], right: (column: number) => boolean = (i) => i > 0): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+/** A table as aligned columns: figures right-aligned, names left-aligned. */
+function textOf(t: tables.Table): string {
+  const rows = [t.head, ...t.rows];
+  const widths = t.head.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows
     .map((r) =>
       r
-        .map((c, i) => (right(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+        .map((c, i) => (tables.isRight(t, i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
         .join('  ')
         .trimEnd(),
     )
     .join('\n');
 }
 
-/** The figures as an aligned plain-text table, each group named once. */
-export function figuresText(figures: Figure[]): string {
-  const rows = figures.map((f, i) => [
-    i > 0 && figures[i - 1].group === f.group ? '' : f.group,
-    f.name,
-    f.value,
-    f.goal,
-    f.pass === null ? '' : f.pass ? 'PASS' : 'MISS',
-  ]);
-  return aligned([['', 'figure', 'measured', 'goal', ''], ...rows], (i) => i === 2);
-}
+export const figuresText = (figures: Figure[]) => textOf(tables.figuresTable(figures));
 
-/** The end-to-end runs as an aligned plain-text table. */
-export const scalingText = (e2e: BenchResults['e2e']) => aligned([SCALING_HEAD, ...scalingRows(e2e)], () => true);
+export const scalingText = (e2e: BenchResults['e2e']) => textOf(tables.scalingTable(e2e));
 
 /** The bus and JetStream side by side: publishes, catch-up, then end to end through the ingress. */
-export function transportsText(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>): string {
-  return [aligned([publishHead(r), ...publishRows(r)]), aligned([catchUpHead(r), ...catchUpRows(r)]), aligned([e2eHead(r), ...e2eRows(r)])].join('\n\n');
-}
+export const transportsText = (r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>) =>
+  [tables.publishTable(r), tables.catchUpTable(r), tables.e2eTable(r)].map(textOf).join('\n\n');
 
 /** The read path, a column per blog size; why a size failed underneath. */
-export function readPathText(r: Pick<BenchResults, 'readPath'>): string {
-  if (!r.readPath?.length) return 'not run';
-  return [aligned([readPathHead(r), ...readPathRows(r)]), ...readPathNotes(r)].join('\n');
-}
+export const readPathText = (r: Pick<BenchResults, 'readPath'>) =>
+  r.readPath?.length ? [textOf(tables.readPathTable(r)), ...tables.readPathNotes(r)].join('\n') : 'not run';
 
 /** Metrics and traces off and on, a row per mode; why it failed instead. */
 export function observabilityText(r: Pick<BenchResults, 'observability'>): string {
   if (!r.observability) return 'not run';
   if (!r.observability.result) return `failed: ${r.observability.error ?? 'no result'}`;
-  return aligned([OBSERVABILITY_HEAD, ...observabilityRows(r)]);
+  return textOf(tables.observabilityTable(r));
 }

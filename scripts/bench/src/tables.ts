@@ -1,6 +1,6 @@
 /**
- * Every table of a run as a head and rows of cells, for the terminal and for the page: the end-to-end runs against
- * clients, the bus beside JetStream, the read path against the blog's size, what watching it costs.
+ * Every table of a run, for the terminal and for the page: the figures beside their goals, the end-to-end runs
+ * against clients, the bus beside JetStream, the read path against the blog's size, what watching it costs.
  */
 import { cpuByRole, type E2EResult } from './e2e';
 import { fmt } from './format';
@@ -8,48 +8,71 @@ import { medianOf } from './goals';
 import { OBSERVABILITY_MODES } from './observability';
 import type { PublishFigures } from './publishers';
 import type { ReadPathResult } from './read-path';
-import type { BenchResults } from './results';
+import type { BenchResults, Figure } from './results';
 
-/** One column: what it measured, or why it has nothing. */
-interface Column {
-  publish?: PublishFigures & { serverCpu: number; publishersCpu: number };
-  missing: string;
-  onDisk: string;
+/** A head and rows of cells; the columns `right` names are right-aligned (default: every one but the first). */
+export interface Table {
+  head: string[];
+  rows: string[][];
+  right?: number[];
 }
 
-type Results = Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>;
+/** Whether column `i` of `t` is right-aligned. */
+export const isRight = (t: Table, i: number) => (t.right ? t.right.includes(i) : i > 0);
+
+/** What one column measured, or why it has nothing. */
+interface Column<T> {
+  value?: T;
+  missing: string;
+}
+
+/** A row per figure, a column per part; a column without a value says why in its first row and is empty below. */
+function byColumn<T>(columns: Array<Column<T>>, figures: Array<[string, (x: T) => string]>): string[][] {
+  return figures.map(([name, show], i) => [name, ...columns.map((c) => (c.value !== undefined ? show(c.value) : i === 0 ? c.missing : ''))]);
+}
 
 /** The first line of why a part has no figures. */
 const why = (error: string | undefined, notRun?: string) => (notRun ? `not run: ${notRun}` : `failed: ${(error ?? '').split('\n')[0]}`);
 
-/** One row per figure; a column without figures says why in its first row and is empty below. */
-function rows(columns: Column[], figures: Array<[string, (c: NonNullable<Column['publish']>) => string]>): string[][] {
-  return figures.map(([name, show], i) => [name, ...columns.map((c) => (c.publish ? show(c.publish) : i === 0 ? c.missing : ''))]);
+/** The figures beside their goals, each group named once; `strong` marks a group and a miss (bold on the page). */
+export function figuresTable(figures: Figure[], strong = (s: string) => s): Table {
+  const rows = figures.map((f, i) => [
+    i > 0 && figures[i - 1].group === f.group ? '' : strong(f.group),
+    f.name,
+    f.value,
+    f.goal,
+    f.pass === null ? '' : f.pass ? 'PASS' : strong('MISS'),
+  ]);
+  return { head: ['', 'figure', 'measured', 'goal', ''], rows, right: [2] };
 }
 
-export const publishHead = (r: Results) => [
-  `${fmt(r.sizes.busEvents)} publishes, ${r.sizes.busPublishers} publishers`,
-  ...['bus, open', 'bus, signed', 'JetStream R1', 'JetStream R3', 'SDK on JetStream R1'],
-];
+type Results = Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>;
 
 /** Publish throughput and latency of the bus (open and signed), raw JetStream on one and three servers, and the SDK on one. */
-export function publishRows(r: Results): string[][] {
+export function publishTable(r: Results): Table {
+  type Publish = PublishFigures & { serverCpu: number; publishersCpu: number; onDisk: string };
   const js = r.jetStream;
-  const bus = (b: Results['bus']): Column => ({
-    publish: b.result && { ...b.result, serverCpu: b.result.cpuSeconds.bus, publishersCpu: b.result.cpuSeconds.publishers },
+  const bus = (b: Results['bus']): Column<Publish> => ({
+    value: b.result && { ...b.result, serverCpu: b.result.cpuSeconds.bus, publishersCpu: b.result.cpuSeconds.publishers, onDisk: 'yes: O_DSYNC, group commit' },
     missing: why(b.error),
-    onDisk: 'yes: O_DSYNC, group commit',
   });
   // nats-server older than 2.10 cannot fsync each write (no sync_interval); it fsyncs every 2 minutes.
   const fsync = js.server?.syncAlways ? 'yes: fsync each write' : 'no: fsync every 2 min';
-  const jet = (p: BenchResults['jetStream']['r1'], onDisk: string): Column => ({
-    publish: p.result && { ...p.result, serverCpu: p.result.cpuSeconds.server, publishersCpu: p.result.cpuSeconds.publishers },
+  const jet = (p: BenchResults['jetStream']['r1'], onDisk: string): Column<Publish> => ({
+    value: p.result && { ...p.result, serverCpu: p.result.cpuSeconds.server, publishersCpu: p.result.cpuSeconds.publishers, onDisk },
     missing: why(p.error, js.notRun),
-    onDisk,
   });
   const columns = [bus(r.bus), bus(r.busSigned), jet(js.r1, fsync), jet(js.r3, `${fsync}; on 2 of 3 servers`), jet(js.sdk, fsync)];
-  return [
-    ...rows(columns, [
+  return {
+    head: [
+      `${fmt(r.sizes.busEvents)} publishes, ${r.sizes.busPublishers} publishers`,
+      'bus, open',
+      'bus, signed',
+      'JetStream R1',
+      'JetStream R3',
+      'SDK on JetStream R1',
+    ],
+    rows: byColumn(columns, [
       ['events/s', (p) => fmt(p.perSecond)],
       ['latency p50, ms', (p) => fmt(p.latencyMs.p50, 1)],
       ['latency p99, ms', (p) => fmt(p.latencyMs.p99, 1)],
@@ -57,142 +80,115 @@ export function publishRows(r: Results): string[][] {
       ['errors', (p) => fmt(p.errors)],
       ['server CPU, s (wall s)', (p) => `${fmt(p.serverCpu, 2)} (${fmt(p.seconds, 2)})`],
       ['publishers CPU, s', (p) => fmt(p.publishersCpu, 2)],
+      ['flushed to disk before the acknowledgement', (p) => p.onDisk],
     ]),
-    ['flushed to disk before the acknowledgement', ...columns.map((c) => (c.publish ? c.onDisk : ''))],
-  ];
-}
-
-export function catchUpHead(r: Results): string[] {
-  return [`catch-up, ${fmt(r.sizes.catchUpEvents)} events`, 'bus', 'JetStream R1'];
+  };
 }
 
 /** query catching up from the bus's log file and from a JetStream stream of the same events. */
-export function catchUpRows(r: Results): string[][] {
+export function catchUpTable(r: Results): Table {
+  type CatchUp = { readySeconds: number; firstGetPostsMs: number; queryMB: number; logHolderMB: number; diskMB: number };
   const bus = r.catchUp.result;
   const js = r.jetStream.catchUp.result;
-  const cell = (value: number | undefined, digits: number, missing: string, first: boolean) =>
-    value === undefined ? (first ? missing : '') : fmt(value, digits);
-  const busMissing = why(r.catchUp.error);
-  const jsMissing = why(r.jetStream.catchUp.error, r.jetStream.notRun);
-  const row = (name: string, digits: number, fromBus: number | undefined, fromJs: number | undefined, first = false) => [
-    name,
-    cell(fromBus, digits, busMissing, first),
-    cell(fromJs, digits, jsMissing, first),
+  const columns: Array<Column<CatchUp>> = [
+    { value: bus && { ...bus, queryMB: bus.rssMB.query, logHolderMB: bus.rssMB.bus, diskMB: bus.logMB }, missing: why(r.catchUp.error) },
+    {
+      value: js && { ...js, queryMB: js.rssMB.query, logHolderMB: js.rssMB.server, diskMB: js.storeMB },
+      missing: why(r.jetStream.catchUp.error, r.jetStream.notRun),
+    },
   ];
-  return [
-    row('query ready after start, s', 2, bus?.readySeconds, js?.readySeconds, true),
-    row('first GET /posts, ms', 0, bus?.firstGetPostsMs, js?.firstGetPostsMs),
-    row('query RSS, MB', 1, bus?.rssMB.query, js?.rssMB.query),
-    row('bus / nats-server RSS, MB', 1, bus?.rssMB.bus, js?.rssMB.server),
-    row('log on disk, MB', 1, bus?.logMB, js?.storeMB),
-  ];
+  return {
+    head: [`catch-up, ${fmt(r.sizes.catchUpEvents)} events`, 'bus', 'JetStream R1'],
+    rows: byColumn(columns, [
+      ['query ready after start, s', (c) => fmt(c.readySeconds, 2)],
+      ['first GET /posts, ms', (c) => fmt(c.firstGetPostsMs)],
+      ['query RSS, MB', (c) => fmt(c.queryMB, 1)],
+      ['bus / nats-server RSS, MB', (c) => fmt(c.logHolderMB, 1)],
+      ['log on disk, MB', (c) => fmt(c.diskMB, 1)],
+    ]),
+  };
 }
 
-export function e2eHead(r: Results): string[] {
-  return [`end to end, ${r.sizes.judgedClients} clients, through the ingress`, 'bus', 'JetStream R3, two per backend', 'JetStream / bus'];
+/** An end-to-end run's figures: name, value, decimals, and whether a ratio of two runs says something. */
+const E2E_FIGURES: Array<[string, (e: E2EResult) => number, number, boolean]> = [
+  ['settled comments/s', (e) => e.settledPerSecond, 0, true],
+  ['write latency p50, ms', (e) => e.latencyMs.p50, 1, true],
+  ['write latency p90, ms', (e) => e.latencyMs.p90, 1, true],
+  ['write latency p99, ms', (e) => e.latencyMs.p99, 1, true],
+  ['write latency max, ms', (e) => e.latencyMs.max, 1, true],
+  ['write s', (e) => e.writeSeconds, 2, true],
+  ['settled after the last write, s', (e) => e.settleSeconds, 2, false],
+  ['errors', (e) => e.errors, 0, false],
+  ['lost', (e) => e.lost, 0, false],
+  ['duplicated', (e) => e.duplicated, 0, false],
+  ['wrong or still pending status', (e) => e.wrongStatus + e.stillPending, 0, false],
+  ['warm-up write latency p99, ms', (e) => e.warmup.latencyMs.p99, 1, true],
+  ['start to ready, s', (e) => e.startSeconds, 2, true],
+  ['processes: services, and the bus or NATS nodes', (e) => cpuByRole(e).processes, 0, false],
+  ['CPU s, the services (every replica)', (e) => cpuByRole(e).services, 2, true],
+  ['CPU s, event bus / NATS nodes', (e) => cpuByRole(e).log, 2, true],
+  ['CPU s, load clients', (e) => cpuByRole(e).load, 2, false],
+  ['CPU s, launcher and ingress', (e) => cpuByRole(e).launcher, 2, false],
+  ['CPU s, all processes', (e) => Object.values(e.cpuSeconds).reduce((sum, s) => sum + s, 0), 2, true],
+];
+
+const e2eRows = (columns: Array<Column<E2EResult>>) =>
+  byColumn(
+    columns,
+    E2E_FIGURES.map(([name, of, digits]) => [name, (e) => fmt(of(e), digits)]),
+  );
+
+/** The end-to-end runs, a column per client count (a failed one says why). */
+export function scalingTable(e2e: BenchResults['e2e']): Table {
+  const columns = e2e.map(({ result, error }) => ({ value: result, missing: why(error) }));
+  return { head: ['end to end, through the ingress', ...e2e.map((e) => `${e.clients} clients`)], rows: e2eRows(columns) };
 }
 
 /** The judged end-to-end run on the bus beside the same run on JetStream R3 with two processes of each backend; the ratio where it says something. */
-export function e2eRows(r: Results): string[][] {
+export function e2eTable(r: Results): Table {
   const judged = r.e2e.find((e) => e.clients === r.sizes.judgedClients);
   const js = r.jetStream;
-  const sides: Array<{ run?: E2EResult; missing: string }> = [
-    { run: judged?.result, missing: judged ? why(judged.error) : `not run: no ${r.sizes.judgedClients}-client run` },
-    { run: js.e2e?.result, missing: js.e2e ? why(js.e2e.error, js.notRun) : js.notRun ? why(undefined, js.notRun) : 'not run' },
-  ];
-  const cpuTotal = (e: E2EResult) => Object.values(e.cpuSeconds).reduce((sum, s) => sum + s, 0);
-  const figures: Array<[string, (e: E2EResult) => number, number, boolean]> = [
-    ['settled comments/s', (e) => e.settledPerSecond, 0, true],
-    ['write latency p50, ms', (e) => e.latencyMs.p50, 1, true],
-    ['write latency p90, ms', (e) => e.latencyMs.p90, 1, true],
-    ['write latency p99, ms', (e) => e.latencyMs.p99, 1, true],
-    ['write latency max, ms', (e) => e.latencyMs.max, 1, true],
-    ['write s', (e) => e.writeSeconds, 2, true],
-    ['settled after the last write, s', (e) => e.settleSeconds, 2, false],
-    ['errors', (e) => e.errors, 0, false],
-    ['lost', (e) => e.lost, 0, false],
-    ['duplicated', (e) => e.duplicated, 0, false],
-    ['wrong or still pending status', (e) => e.wrongStatus + e.stillPending, 0, false],
-    ['warm-up write latency p99, ms', (e) => e.warmup.latencyMs.p99, 1, true],
-    ['start to ready, s', (e) => e.startSeconds, 2, true],
-    ['processes: services, and the bus or NATS nodes', (e) => cpuByRole(e).processes, 0, false],
-    ['CPU s, the services (every replica)', (e) => cpuByRole(e).services, 2, true],
-    ['CPU s, event bus / NATS nodes', (e) => cpuByRole(e).log, 2, true],
-    ['CPU s, load clients', (e) => cpuByRole(e).load, 2, false],
-    ['CPU s, launcher and ingress', (e) => cpuByRole(e).launcher, 2, false],
-    ['CPU s, all processes', cpuTotal, 2, true],
-  ];
-  return figures.map(([name, of, digits, compared], i) => {
-    const [bus, jet] = sides.map((side) => (side.run ? of(side.run) : undefined));
-    const cell = (value: number | undefined, missing: string) => (value === undefined ? (i === 0 ? missing : '') : fmt(value, digits));
-    const ratio = compared && bus !== undefined && jet !== undefined && bus !== 0 ? `${fmt(jet / bus, 2)}×` : '';
-    return [name, cell(bus, sides[0].missing), cell(jet, sides[1].missing), ratio];
+  const [bus, jet] = [judged?.result, js.e2e?.result];
+  const rows = e2eRows([
+    { value: bus, missing: judged ? why(judged.error) : `not run: no ${r.sizes.judgedClients}-client run` },
+    { value: jet, missing: js.e2e ? why(js.e2e.error, js.notRun) : js.notRun ? why(undefined, js.notRun) : 'not run' },
+  ]);
+  rows.forEach((row, i) => {
+    const [, of, , compared] = E2E_FIGURES[i];
+    row.push(compared && bus && jet && of(bus) !== 0 ? `${fmt(of(jet) / of(bus), 2)}×` : '');
   });
+  return { head: [`end to end, ${r.sizes.judgedClients} clients, through the ingress`, 'bus', 'JetStream R3, two per backend', 'JetStream / bus'], rows };
 }
 
-export const SCALING_HEAD = [
-  'clients',
-  'p50 ms',
-  'p90 ms',
-  'p99 ms (goal ≤ 100)',
-  'max ms',
-  'settled/s (goal ≥ 400)',
-  'write s',
-  'settle s (goal ≤ 1)',
-  'errors',
-  'lost',
-];
-
-/** One row per end-to-end run (a failed one says why), under SCALING_HEAD. */
-export function scalingRows(e2e: BenchResults['e2e']): string[][] {
-  return e2e.map(({ clients, result: r, error }) =>
-    r
-      ? [
-          String(clients),
-          fmt(r.latencyMs.p50, 1),
-          fmt(r.latencyMs.p90, 1),
-          fmt(r.latencyMs.p99, 1),
-          fmt(r.latencyMs.max, 1),
-          fmt(r.settledPerSecond),
-          fmt(r.writeSeconds, 2),
-          fmt(r.settleSeconds, 2),
-          fmt(r.errors),
-          fmt(r.lost),
-        ]
-      : [String(clients), `failed: ${(error ?? '').split('\n')[0]}`, '', '', '', '', '', '', '', ''],
-  );
-}
-
-type ReadPathRun = Pick<BenchResults, 'readPath'>;
-
-export function readPathHead(r: ReadPathRun): string[] {
-  return ['figure', ...(r.readPath ?? []).map((s) => `${fmt(s.comments)} comments`)];
-}
-
-const ROWS: Array<[string, (x: ReadPathResult) => string]> = [
-  ['first page (GET /posts/page), KB', (x) => fmt(x.page.bytes / 1024, 1)],
-  ['first page latency p50, ms', (x) => fmt(x.page.latencyMs.p50, 1)],
-  ['first page latency p99, ms', (x) => fmt(x.page.latencyMs.p99, 1)],
-  ['first page errors', (x) => `${fmt(x.page.errors)} of ${fmt(x.page.requests)}`],
-  ['first page p99 right after start (warm-up), ms', (x) => (x.pageWarmup ? fmt(x.pageWarmup.latencyMs.p99, 1) : '–')],
-  ['live update p50, ms', (x) => fmt(x.live.latencyMs.p50, 1)],
-  ['live update p99, ms', (x) => fmt(x.live.latencyMs.p99, 1)],
-  ['live updates missed', (x) => `${fmt(x.live.missed)} of ${fmt(x.live.updates)}`],
-  ['live update event, bytes', (x) => fmt(x.live.frameBytes)],
-  ['comments RSS, MB', (x) => fmt(x.rssMB.comments, 1)],
-  ['query RSS, MB', (x) => fmt(x.rssMB.query, 1)],
-  ['first paint (first post visible), ms', (x) => (x.firstPaintNotRun ? 'not run' : x.firstPaintMs === undefined ? '–' : fmt(x.firstPaintMs))],
-  ['first-contentful-paint, ms', (x) => (x.firstPaintNotRun || x.firstContentfulPaintMs === undefined ? '–' : fmt(x.firstContentfulPaintMs))],
-  ['system start on the log, s', (x) => fmt(x.startSeconds, 2)],
-];
-
-export function readPathRows(r: ReadPathRun): string[][] {
+/** The read path, a column per blog size. */
+export function readPathTable(r: Pick<BenchResults, 'readPath'>): Table {
   const sizes = r.readPath ?? [];
-  return ROWS.map(([name, cell]) => [name, ...sizes.map((s) => (s.result ? cell(s.result) : 'failed'))]);
+  return {
+    head: ['figure', ...sizes.map((s) => `${fmt(s.comments)} comments`)],
+    rows: byColumn<ReadPathResult>(
+      sizes.map((s) => ({ value: s.result, missing: 'failed' })),
+      [
+        ['first page (GET /posts/page), KB', (x) => fmt(x.page.bytes / 1024, 1)],
+        ['first page latency p50, ms', (x) => fmt(x.page.latencyMs.p50, 1)],
+        ['first page latency p99, ms', (x) => fmt(x.page.latencyMs.p99, 1)],
+        ['first page errors', (x) => `${fmt(x.page.errors)} of ${fmt(x.page.requests)}`],
+        ['first page p99 right after start (warm-up), ms', (x) => (x.pageWarmup ? fmt(x.pageWarmup.latencyMs.p99, 1) : '–')],
+        ['live update p50, ms', (x) => fmt(x.live.latencyMs.p50, 1)],
+        ['live update p99, ms', (x) => fmt(x.live.latencyMs.p99, 1)],
+        ['live updates missed', (x) => `${fmt(x.live.missed)} of ${fmt(x.live.updates)}`],
+        ['live update event, bytes', (x) => fmt(x.live.frameBytes)],
+        ['comments RSS, MB', (x) => fmt(x.rssMB.comments, 1)],
+        ['query RSS, MB', (x) => fmt(x.rssMB.query, 1)],
+        ['first paint (first post visible), ms', (x) => (x.firstPaintNotRun ? 'not run' : x.firstPaintMs === undefined ? '–' : fmt(x.firstPaintMs))],
+        ['first-contentful-paint, ms', (x) => (x.firstPaintNotRun || x.firstContentfulPaintMs === undefined ? '–' : fmt(x.firstContentfulPaintMs))],
+        ['system start on the log, s', (x) => fmt(x.startSeconds, 2)],
+      ],
+    ),
+  };
 }
 
 /** Why a size failed, or why first paint did not run: one line each, for under the table. */
-export function readPathNotes(r: ReadPathRun): string[] {
+export function readPathNotes(r: Pick<BenchResults, 'readPath'>): string[] {
   return (r.readPath ?? []).flatMap((s) => {
     const at = `${fmt(s.comments)} comments`;
     if (s.error) return [`${at}: failed: ${s.error}`];
@@ -201,21 +197,17 @@ export function readPathNotes(r: ReadPathRun): string[] {
   });
 }
 
-export const OBSERVABILITY_HEAD = ['mode', 'settled/s, each run', 'settled/s, median', 'of off', 'write p99, ms, median'];
-
-export function observabilityRows(r: Pick<BenchResults, 'observability'>): string[][] {
+/** Metrics and traces off and on, a row per mode. */
+export function observabilityTable(r: Pick<BenchResults, 'observability'>): Table {
+  const table: Table = { head: ['mode', 'settled/s, each run', 'settled/s, median', 'of off', 'write p99, ms, median'], rows: [], right: [2, 3, 4] };
   const x = r.observability?.result;
-  if (!x) return [];
+  if (!x) return table;
   const off = medianOf(x.runs.off).settledPerSecond;
-  return OBSERVABILITY_MODES.map((mode) => {
+  table.rows = OBSERVABILITY_MODES.map((mode) => {
     const runs = x.runs[mode];
     const median = medianOf(runs);
-    return [
-      mode,
-      runs.map((e) => fmt(e.settledPerSecond)).join(', '),
-      fmt(median.settledPerSecond),
-      off ? `${fmt(median.settledPerSecond / off, 2)}×` : '–',
-      fmt(median.p99, 1),
-    ];
+    const ofOff = off ? `${fmt(median.settledPerSecond / off, 2)}×` : '–';
+    return [mode, runs.map((e) => fmt(e.settledPerSecond)).join(', '), fmt(median.settledPerSecond), ofOff, fmt(median.p99, 1)];
   });
+  return table;
 }

@@ -9,12 +9,15 @@ const judged = () => {
   return { ...r, figures: figuresOf(r) };
 };
 
-test('the terminal tables: one line per figure and per run, a failed run with its first line', () => {
+test('the terminal tables: one line per figure, a column per run, a failed run with its first line', () => {
   const r = judged();
   const figures = figuresText(r.figures).split('\n');
   expect(figures).toHaveLength(r.figures.length + 1);
   expect(figures.find((l) => l.includes('publish throughput'))).toMatch(/4,000\s+≥ 5,000\s+MISS$/);
-  expect(scalingText(r.e2e).split('\n').at(-1)).toMatch(/^\s*100\s+failed: not ready after 60s: query\s*$/);
+  const scaling = scalingText(r.e2e).split('\n');
+  expect(scaling[0]).toMatch(/^end to end, through the ingress\s+10 clients\s+50 clients\s+100 clients$/);
+  expect(scaling[1]).toMatch(/^settled comments\/s\s+1,002\s+1,743\s+failed: not ready after 60s: query$/);
+  expect(scaling).toContainEqual(expect.stringMatching(/^write latency p99, ms\s+24\.0\s+59\.2$/));
 });
 
 test('the page: the verdict, every figure, and the profile section of the current page kept as it is', () => {
