@@ -18,7 +18,7 @@ import path from 'node:path';
 import { ROOT } from '@posts/runtime';
 import { fsType, runBusBench } from './bus';
 import { runCatchUpBench } from './catch-up';
-import { cpuLine, runE2E } from './e2e';
+import { runE2E } from './e2e';
 import { figuresOf } from './goals';
 import { runJetStreamBench } from './jetstream';
 import { runObservability } from './observability';
@@ -51,10 +51,11 @@ function machine(workDir: string): Machine {
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
-/** `run` as a part of the bench: its outcome, and `done`'s line for the terminal or why it failed. */
-async function part<T>(run: () => Promise<T>, done: (result: T) => string): Promise<Outcome<T>> {
+/** `run` as a part of the bench, announced as `what`: its outcome; why it failed is said at once, its figures in the tables at the end. */
+async function part<T>(what: string, run: () => Promise<T>): Promise<Outcome<T>> {
+  say(`${what} …`);
   const outcome = await attempt(run);
-  say(outcome.result !== undefined ? done(outcome.result) : `  failed: ${outcome.error}`);
+  if (outcome.error !== undefined) say(`  failed: ${outcome.error}`);
   return outcome;
 }
 
@@ -75,31 +76,20 @@ async function main() {
 
   const e2e: BenchResults['e2e'] = [];
   for (const clients of SIZES.clients) {
-    say(`end to end: ${SIZES.posts} posts, ${SIZES.comments} comments from ${clients} clients …`);
-    const run = await part(
-      () => runE2E({ ...sized, clients }),
-      (r) =>
-        `  p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.settledPerSecond} settled/s, settled ${r.settleSeconds} s after the last write, ${r.errors} errors, ${r.lost} lost\n  CPU s: ${cpuLine(r)}`,
-    );
+    const run = await part(`end to end: ${SIZES.posts} posts, ${SIZES.comments} comments from ${clients} clients`, () => runE2E({ ...sized, clients }));
     e2e.push({ clients, ...run });
   }
 
-  const runBus = (mode: string, secret: string | undefined) => {
-    say(`bus, ${mode}: ${SIZES.busEvents} publishes from ${SIZES.busPublishers} publishers, log on disk …`);
-    return part(
-      () => runBusBench({ workDir, events: SIZES.busEvents, publishers: SIZES.busPublishers, fsyncProbeMs: 2000, secret }),
-      (b) =>
-        `  ${b.perSecond} events/s in ${b.seconds} s, p99 ${b.latencyMs.p99} ms (bus CPU ${b.cpuSeconds.bus} s, publishers ${b.cpuSeconds.publishers} s); raw fsync ${b.rawFsyncPerSecond}/s; ratio ${b.ratio}`,
+  const runBus = (mode: string, secret: string | undefined) =>
+    part(`bus, ${mode}: ${SIZES.busEvents} publishes from ${SIZES.busPublishers} publishers, log on disk`, () =>
+      runBusBench({ workDir, events: SIZES.busEvents, publishers: SIZES.busPublishers, fsyncProbeMs: 2000, secret }),
     );
-  };
   const bus = await runBus('open mode', undefined);
   // A secret as `npm start` makes one: 32 random bytes, hex.
   const busSigned = await runBus('signed', randomBytes(32).toString('hex'));
 
-  say(`catch-up: query against a log of ${SIZES.catchUpEvents} events …`);
-  const catchUp = await part(
-    () => runCatchUpBench({ workDir, events: SIZES.catchUpEvents, readyTimeoutMs: 60_000 }),
-    (c) => `  ready in ${c.readySeconds} s; RSS bus ${c.rssMB.bus} MB, query ${c.rssMB.query} MB`,
+  const catchUp = await part(`catch-up: query against a log of ${SIZES.catchUpEvents} events`, () =>
+    runCatchUpBench({ workDir, events: SIZES.catchUpEvents, readyTimeoutMs: 60_000 }),
   );
 
   say(
@@ -111,7 +101,6 @@ async function main() {
     publishers: SIZES.busPublishers,
     catchUpEvents: SIZES.catchUpEvents,
     readyTimeoutMs: 60_000,
-    say,
     // The judged client count, with the bus's end-to-end sizes (and the same warm-up).
     e2e: { ...sized, clients: SIZES.judgedClients },
   });
@@ -119,23 +108,17 @@ async function main() {
 
   const readPath: ReadPathResults = [];
   for (const comments of SIZES.readPathComments) {
-    say(`read path: a blog of ${comments} comments over ${SIZES.readPathPosts} posts, through the ingress …`);
     // 10 clients keep 10 reads in flight, so one stall delays 10 at once: 500 reads would make the p99 the worst stall.
     const reads = { pageRequests: 5000, pageWarmupRequests: 500, pageClients: 10, liveUpdates: 20, navigations: 3, readyTimeoutMs: 180_000 };
-    const run = await part(
-      () => runReadPath({ workDir, comments, posts: SIZES.readPathPosts, ...reads }),
-      ({ page: p, live, rssMB, startSeconds, ...paint }) =>
-        `  first page ${p.bytes} B, p50 ${p.latencyMs.p50} ms, p99 ${p.latencyMs.p99} ms, ${p.errors} errors; live p50 ${live.latencyMs.p50} ms, p99 ${live.latencyMs.p99} ms, ${live.missed} missed, event ${live.frameBytes} B\n` +
-        `  RSS comments ${rssMB.comments} MB, query ${rssMB.query} MB; first paint ${paint.firstPaintNotRun ? `not run (${paint.firstPaintNotRun})` : `${paint.firstPaintMs} ms (FCP ${paint.firstContentfulPaintMs ?? '–'} ms)`}; started in ${startSeconds} s`,
+    const run = await part(`read path: a blog of ${comments} comments over ${SIZES.readPathPosts} posts, through the ingress`, () =>
+      runReadPath({ workDir, comments, posts: SIZES.readPathPosts, ...reads }),
     );
     readPath.push({ comments, ...run });
   }
 
   const rounds = SIZES.observabilityRounds ?? 1;
-  say(`watching it: ${SIZES.judgedClients} clients with metrics off, on, and on with traces, ${rounds} rounds taking turns …`);
-  const observability = await part(
-    () => runObservability({ ...sized, clients: SIZES.judgedClients, rounds }),
-    (result) => observabilityText({ observability: { result } }).replace(/^/gm, '  '),
+  const observability = await part(`watching it: ${SIZES.judgedClients} clients with metrics off, on, and on with traces, ${rounds} rounds taking turns`, () =>
+    runObservability({ ...sized, clients: SIZES.judgedClients, rounds }),
   );
 
   const durationSeconds = Math.round((performance.now() - t0) / 100) / 10;

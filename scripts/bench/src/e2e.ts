@@ -30,12 +30,6 @@ export interface E2EResult extends LoadResult {
   warmup: LoadResult;
 }
 
-/** CPU seconds per process of a run, on one line for the terminal. */
-export const cpuLine = (r: E2EResult) =>
-  `${Object.entries(r.cpuSeconds)
-    .map(([n, c]) => `${n} ${c}`)
-    .join(', ')} over ${Math.round((r.writeSeconds + r.settleSeconds) * 100) / 100} s`;
-
 /**
  * A run's CPU seconds by what spent them: the services' processes (every replica), what held the log (the
  * event bus, or the NATS nodes), the load clients, and the launcher with its ingress; and how many

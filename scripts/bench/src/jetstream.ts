@@ -13,7 +13,7 @@ import { connectBus } from '@posts/bus-client';
 import '@posts/bus-jetstream';
 import { freePorts, sleep } from '@posts/runtime';
 import { logEvents, timeQuery, type CatchUpResult } from './catch-up';
-import { cpuLine, runE2E, type E2EResult } from './e2e';
+import { runE2E, type E2EResult } from './e2e';
 import { installedNatsServer, NATS_PASSWORD, NATS_USER, startNatsServers, type NatsServers, type NatsServerVersion } from './nats-server';
 import { cpuSeconds, memoryMB, ownCpuSeconds } from './processes';
 import { runPublishers, type PublishedEvent, type PublishFigures } from './publishers';
@@ -144,15 +144,10 @@ async function onServers<T>(dir: string, count: number, syncAlways: boolean, run
   }
 }
 
-const show = (p: Outcome<JetStreamPublishResult>) =>
-  p.result
-    ? `${p.result.perSecond} events/s, p99 ${p.result.latencyMs.p99} ms, ${p.result.errors} errors (server CPU ${p.result.cpuSeconds.server} s, publishers ${p.result.cpuSeconds.publishers} s)`
-    : `failed: ${p.error}`;
-
 /**
  * Every JetStream part, each on a fresh stream: on one server a warm-up, raw publishes, the SDK's publishes and the
  * catch-up; then on three servers raw publishes; then, given `e2e`, the end-to-end run on `npm start -- --nats`'s
- * cluster. A part that fails says why.
+ * cluster. A part that fails says why in its result.
  */
 export async function runJetStreamBench(o: {
   workDir: string;
@@ -160,7 +155,6 @@ export async function runJetStreamBench(o: {
   publishers: number;
   catchUpEvents: number;
   readyTimeoutMs: number;
-  say: (line: string) => void;
   /** The end-to-end run on JetStream R3, with the sizes of the bus's (left out when not given). */
   e2e?: { clients: number; posts: number; comments: number; settleTimeoutMs: number };
 }): Promise<JetStreamResults> {
@@ -178,24 +172,13 @@ export async function runJetStreamBench(o: {
         }
         await freshStream(admin, 1);
         results.r1 = await attempt(() => publishRaw(servers, o.events, o.publishers));
-        o.say(`  R1, raw js.publish: ${show(results.r1)}`);
         await freshStream(admin, 1);
         results.sdk = await attempt(() => publishSdk(servers, o.events, o.publishers));
-        o.say(`  R1, SDK publish:    ${show(results.sdk)}`);
         results.catchUp = await attempt(() => catchUpFromStream(servers, admin, o.catchUpEvents, o.readyTimeoutMs));
-        const c = results.catchUp.result;
-        o.say(
-          c
-            ? `  catch-up of ${o.catchUpEvents} events (stream filled in ${c.fillSeconds} s): query ready in ${c.readySeconds} s; RSS nats-server ${c.rssMB.server} MB, query ${c.rssMB.query} MB`
-            : `  catch-up failed: ${results.catchUp.error}`,
-        );
       }),
     );
-    if (one.error) {
-      // What had not run by then failed with it.
-      for (const part of [results.r1, results.sdk, results.catchUp]) if (!part.result && !part.error) part.error = one.error;
-      o.say(`  one server: failed: ${one.error}`);
-    }
+    // What had not run by then failed with it.
+    if (one.error) for (const part of [results.r1, results.sdk, results.catchUp]) if (!part.result && !part.error) part.error = one.error;
 
     results.r3 = await attempt(() =>
       onServers(path.join(dir, 'r3'), 3, server.syncAlways, async (servers, admin) => {
@@ -203,20 +186,9 @@ export async function runJetStreamBench(o: {
         return publishRaw(servers, o.events, o.publishers);
       }),
     );
-    o.say(`  R3, raw js.publish: ${show(results.r3)}`);
-
-    if (o.e2e) {
-      const e = o.e2e;
-      // After the bench's own servers are gone: the launcher starts the three nodes of infra/k8s-nats itself.
-      o.say(`  end to end on JetStream R3, two processes per backend: ${e.posts} posts, ${e.comments} comments from ${e.clients} clients …`);
-      results.e2e = await attempt(() => runE2E({ workDir: o.workDir, ...e, nats: true }));
-      const r = results.e2e.result;
-      o.say(
-        r
-          ? `    p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.settledPerSecond} settled/s, settled ${r.settleSeconds} s after the last write, ${r.errors} errors, ${r.lost} lost (started in ${r.startSeconds} s)\n    CPU s: ${cpuLine(r)}`
-          : `    failed: ${results.e2e.error}`,
-      );
-    }
+    // After the bench's own servers are gone: the launcher starts the three nodes of infra/k8s-nats itself.
+    const e2e = o.e2e;
+    if (e2e) results.e2e = await attempt(() => runE2E({ workDir: o.workDir, ...e2e, nats: true }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
