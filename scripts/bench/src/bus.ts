@@ -12,7 +12,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { RequestSigner, SIGNATURE_HEADER } from '@posts/bus-http';
 import { freePorts, request } from '@posts/runtime';
-import { cpuSeconds, ownCpuSeconds, startService } from './processes';
+import { cpuSeconds, kill, ownCpuSeconds, startService } from './processes';
 import { commentCreated, runPublishers, type PublishedEvent, type PublishFigures } from './publishers';
 import { WARMUP_PUBLISHES } from './sizes';
 
@@ -91,13 +91,13 @@ export async function runBusBench(o: { workDir: string; events: number; publishe
     }
     // Untimed first, as before each JetStream run: the timed run does not pay for a cold bus.
     await runPublishers(WARMUP_PUBLISHES, o.publishers, publish);
-    const busCpu = cpuSeconds(bus.child.pid);
+    const busCpu = cpuSeconds(bus.pid());
     const selfCpu = process.cpuUsage();
     const figures = await runPublishers(o.events, o.publishers, publish);
-    const cpu = { bus: Math.round((cpuSeconds(bus.child.pid) - busCpu) * 100) / 100, publishers: ownCpuSeconds(selfCpu) };
+    const cpu = { bus: Math.round((cpuSeconds(bus.pid()) - busCpu) * 100) / 100, publishers: ownCpuSeconds(selfCpu) };
     agent.destroy();
     // Killed with no chance to flush anything more: what the file holds is what was on disk (or in the page cache) at the last 201.
-    await bus.stop('SIGKILL');
+    await kill(bus);
 
     const onDisk = new Set<string>();
     let outOfOrder = 0;
@@ -122,7 +122,7 @@ export async function runBusBench(o: { workDir: string; events: number; publishe
       cpuSeconds: cpu,
     };
   } finally {
-    await bus.stop('SIGKILL');
+    await kill(bus);
     rmSync(dir, { recursive: true, force: true });
   }
 }

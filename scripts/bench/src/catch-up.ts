@@ -87,7 +87,7 @@ export async function timeQuery<T>(port: number, busUrl: string, readyTimeoutMs:
       readySeconds,
       firstGetPostsMs,
       getPostsMB: Math.round(Buffer.byteLength(page.body) / 104857.6) / 10,
-      memory: memoryMB(query.child.pid),
+      memory: memoryMB(query.pid()),
       more: more(),
     };
   } finally {
@@ -105,7 +105,7 @@ export async function runCatchUpBench(o: { workDir: string; events: number; read
   const bus = await startService('event-bus', busPort, { EVENT_LOG_PATH: logPath, SUBSCRIBERS: `http://127.0.0.1:${queryPort}/events` }, o.readyTimeoutMs);
   try {
     const busReadySeconds = Math.round((performance.now() - t) / 10) / 100;
-    const q = await timeQuery(queryPort, `http://127.0.0.1:${busPort}`, o.readyTimeoutMs, () => memoryMB(bus.child.pid));
+    const q = await timeQuery(queryPort, `http://127.0.0.1:${busPort}`, o.readyTimeoutMs, () => memoryMB(bus.pid()));
     return {
       events: o.events,
       posts,

@@ -3,10 +3,10 @@
  * in the bench's data folder, a user and password as infra/k8s-nats has. Where the server knows `sync_interval` (2.10
  * and later), every write is fsynced before its PubAck, as that nats.conf asks.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePorts, installedNatsServer as installed, until } from '@posts/runtime';
+import { freePorts, installedNatsServer as installed } from '@posts/runtime';
+import { kill, startProcess } from './processes';
 
 export const NATS_USER = 'posts';
 export const NATS_PASSWORD = 'bench-password';
@@ -56,37 +56,24 @@ export interface NatsServers {
 export async function startNatsServers(dir: string, count: number, syncAlways: boolean): Promise<NatsServers> {
   const clientPorts = await freePorts(count);
   const routePorts = count > 1 ? await freePorts(count) : [];
-  const children: ChildProcess[] = [];
+  const started = await Promise.allSettled(
+    clientPorts.map((_, index) => {
+      const storeDir = path.join(dir, `nats-${index}`);
+      mkdirSync(storeDir, { recursive: true });
+      const conf = path.join(storeDir, 'nats.conf');
+      writeFileSync(conf, natsConf({ index, clientPorts, routePorts, storeDir, syncAlways }));
+      // Under the guard, as the launcher runs it: nats-server cannot notice by itself that the bench is gone.
+      const spec = { name: `nats-server ${index}`, command: 'nats-server', args: ['-c', conf], cwd: storeDir, env: { PATH: process.env.PATH }, guard: true };
+      return startProcess(spec, (output) => /Server is ready/.test(output), 15_000);
+    }),
+  );
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   // SIGKILL: nothing here needs a clean stop, and the stores are removed with the folder.
-  const stop = async () => {
-    const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
-    await Promise.all(running.map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGKILL'))));
-  };
-  try {
-    await Promise.all(
-      clientPorts.map(async (_, index) => {
-        const storeDir = path.join(dir, `nats-${index}`);
-        mkdirSync(storeDir, { recursive: true });
-        const conf = path.join(storeDir, 'nats.conf');
-        writeFileSync(conf, natsConf({ index, clientPorts, routePorts, storeDir, syncAlways }));
-        const child = spawn('nats-server', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-        children.push(child);
-        let output = '';
-        child.stderr!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
-        await until(
-          `nats-server ${index}`,
-          () => {
-            if (child.exitCode !== null) throw new Error(`nats-server ${index} did not start:\n${output}`);
-            return /Server is ready/.test(output);
-          },
-          15_000,
-          20,
-        ).catch((err: Error) => Promise.reject(new Error(`${err.message}:\n${output}`)));
-      }),
-    );
-  } catch (err) {
+  const stop = async () => void (await Promise.all(servers.map(kill)));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
     await stop();
-    throw err;
+    throw failed.reason;
   }
-  return { url: clientPorts.map((port) => `nats://${NATS_USER}:${NATS_PASSWORD}@127.0.0.1:${port}`).join(','), pids: children.map((c) => c.pid!), stop };
+  return { url: clientPorts.map((port) => `nats://${NATS_USER}:${NATS_PASSWORD}@127.0.0.1:${port}`).join(','), pids: servers.map((s) => s.pid()!), stop };
 }

@@ -1,11 +1,10 @@
 /**
- * What the bench knows about processes: it starts a built service alone, waits for its HTTP answers and reads
- * /proc for CPU and memory. Nothing here looks inside a service.
+ * What the bench knows about processes: it starts a built service alone (or nats-server) under the runtime's Supervisor,
+ * waits for its answers and reads /proc for CPU and memory. Nothing here looks inside a service.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { nodeOptionsOf, request, ROOT, until, type ServiceName } from '@posts/runtime';
+import { nodeOptionsOf, request, ROOT, Supervisor, until, type ProcessSpec, type ServiceName } from '@posts/runtime';
 
 /** User + system CPU seconds a process used so far (0 once it is gone); USER_HZ is 100 on Linux. */
 export function cpuSeconds(pid: number | undefined): number {
@@ -30,53 +29,50 @@ export function memoryMB(pid: number | undefined): { rss: number; peak: number }
   return { rss: mb('VmRSS'), peak: mb('VmHWM') };
 }
 
-export interface Service {
-  child: ChildProcess;
-  port: number;
-  /** SIGTERM (or the given signal), SIGKILL after 5 s, and wait for the exit. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
+/**
+ * `spec` kept by the runtime's Supervisor (its process group signalled together, gone with this process), once
+ * `ready(output)` says so; its last output in the error when it does not get there.
+ */
+export async function startProcess(spec: ProcessSpec, ready: (output: string) => boolean | Promise<boolean>, timeoutMs: number): Promise<Supervisor> {
+  let output = '';
+  const supervisor = new Supervisor(spec, (line) => (output = (output + line + '\n').slice(-4000)));
+  supervisor.start();
+  try {
+    await until(
+      `${spec.name} to be ready`,
+      async () => {
+        if (!supervisor.running()) throw new Error(`${spec.name} exited`);
+        return supervisor.pid() !== undefined && (await ready(output));
+      },
+      timeoutMs,
+      10,
+    );
+    return supervisor;
+  } catch (err) {
+    await kill(supervisor);
+    throw new Error(`${(err as Error).message}:\n${output}`, { cause: err });
+  }
+}
+
+/** SIGKILL, with no chance to flush anything more, and no restart; resolves once the process is gone. */
+export async function kill(supervisor: Supervisor): Promise<void> {
+  supervisor.killNow();
+  await supervisor.stop();
 }
 
 /** A built service alone (`node <name>/dist/index.js`) with its manifest's Node flags and `env`, once its /readyz answers 200. */
-export async function startService(name: ServiceName, port: number, env: Record<string, string>, readyTimeoutMs = 30_000): Promise<Service> {
+export function startService(name: ServiceName, port: number, env: Record<string, string>, readyTimeoutMs = 30_000): Promise<Supervisor> {
   const nodeOptions = nodeOptionsOf(name);
-  const child = spawn(process.execPath, ['dist/index.js'], {
-    cwd: path.join(ROOT, name),
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let tail = '';
-  const keep = (chunk: Buffer) => (tail = (tail + chunk.toString('utf8')).slice(-4000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const gone = () => child.exitCode !== null || child.signalCode !== null;
-  const service: Service = {
-    child,
-    port,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (gone()) return;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+  const serviceEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    ...env,
   };
-  try {
-    await until(
-      `${name} on /readyz`,
-      async () => {
-        if (gone()) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode})`);
-        return (await httpGet(port, '/readyz', 2000)).status === 200;
-      },
-      readyTimeoutMs,
-      10,
-    );
-  } catch (err) {
-    await service.stop('SIGKILL');
-    throw new Error(`${(err as Error).message}:\n${tail}`, { cause: err });
-  }
-  return service;
+  const spec = { name, command: process.execPath, args: ['dist/index.js'], cwd: path.join(ROOT, name), env: serviceEnv };
+  return startProcess(spec, async () => (await httpGet(port, '/readyz', 2000)).status === 200, readyTimeoutMs);
 }
 
 /** One GET straight to a service on loopback; status 0 when there is no answer. */

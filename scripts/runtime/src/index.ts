@@ -3,7 +3,7 @@ export { SERVICE_NAMES, SERVICES, type ServiceEntry, type ServiceName } from './
 export { startSystem, type Ports, type StartOptions, type System, type WorkloadName } from './launcher';
 export { nodeOptionsOf, type LocalPod } from './manifests';
 export { installedNatsServer, NATS_INSTALL } from './nats';
-export { DEFAULT_BACKOFF, type Backoff } from './supervisor';
+export { DEFAULT_BACKOFF, Supervisor, type Backoff, type ProcessSpec } from './supervisor';
 export { ROOT } from './root';
 export { freePorts } from './ports';
 export { request, type Answer } from './http';
