@@ -42,7 +42,6 @@ export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'c
   add(b, 'errors', bus?.errors, zero);
   add(b, 'acknowledged but not in the file after SIGKILL', bus ? bus.missingOnDisk + bus.outOfOrder : undefined, zero);
   add(b, 'raw fsync rate of the same disk, /s', bus?.rawFsyncPerSecond, { goal: '(reference)', pass: null });
-  add(b, 'bus CPU during the publishes, s (wall s)', bus?.cpuSeconds.bus, reported, (v) => `${fmt(v, 2)} (${fmt(bus!.seconds, 2)})`);
   add(b, 'publishes per raw fsync (group commit)', bus?.ratio, reported, (v) => `${fmt(v, 1)}×`);
 
   const c = r.catchUp.result;
@@ -72,22 +71,7 @@ export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'c
   addJs(jg, 'JetStream: errors (R1, R3, SDK)', jsErrors, zero);
   addJs(jg, `query ready after start, ${fmt(r.sizes.catchUpEvents)} events from JetStream R1, s`, js.catchUp.result?.readySeconds, atMost(5), 2);
 
-  // The same end-to-end load on JetStream R3 with two processes of each backend, beside the bus's judged run: the issue
-  // asks for the figures, not for a goal, so they are compared, never judged.
-  const je = js.e2e;
-  const eg = `End to end, ${r.sizes.judgedClients} clients, JetStream R3 (2 per backend)`;
-  const side = (v: number | undefined, show: (v: number) => string) => (v === undefined ? 'failed' : show(v));
-  const compare = (name: string, value: () => string) =>
-    out.push({ group: eg, name, value: js.notRun ? `not run: ${js.notRun}` : je ? value() : 'not run', goal: '(comparison)', pass: null });
-  const ms = (v: number) => fmt(v, 1);
-  compare('settled throughput, comments/s: bus / JetStream R3', () => `${side(judged?.settledPerSecond, fmt)} / ${side(je?.result?.settledPerSecond, fmt)}`);
-  compare('settled throughput, JetStream R3 / bus', () => side(ratio(je?.result?.settledPerSecond, judged?.settledPerSecond), times));
-  compare('write latency p99, ms: bus / JetStream R3', () => `${side(judged?.latencyMs.p99, ms)} / ${side(je?.result?.latencyMs.p99, ms)}`);
-  compare('write latency p99, JetStream R3 / bus', () => side(ratio(je?.result?.latencyMs.p99, judged?.latencyMs.p99), times));
-  compare('JetStream R3: errors / lost / duplicated / wrong or still pending', () => {
-    const e = je?.result;
-    return e ? [e.errors, e.lost, e.duplicated, e.wrongStatus + e.stillPending].map((n) => fmt(n)).join(' / ') : 'failed';
-  });
+  // The same end-to-end load on JetStream R3 beside the bus's judged run is compared in its own table, never judged.
 
   if (r.readPath) readPathFigures(r.readPath, r.sizes.readPathComments ?? r.readPath.map((s) => s.comments), add, out);
   if (r.observability) observabilityFigures(r.observability, r.sizes.judgedClients, add);
