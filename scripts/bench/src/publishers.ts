@@ -33,6 +33,40 @@ export function commentCreated(i: number, postId: string): PublishedEvent {
   return { id: CommentCreated.idOf(data), type: CommentCreated.type, data };
 }
 
+/** What `count` calls from concurrent callers measured: how many were answered well, why the others were not, how fast. */
+export type CallFigures = Omit<PublishFigures, 'events' | 'publishers'>;
+
+/**
+ * `count` calls of `call` from `callers` concurrent callers, each awaiting its call before the next; `call` answers
+ * undefined when the call went well, else why not.
+ */
+export async function concurrently(count: number, callers: number, call: (caller: number, i: number) => Promise<string | undefined>): Promise<CallFigures> {
+  const latencies: number[] = [];
+  const errorsByStatus: Record<string, number> = {};
+  let next = 0;
+  let accepted = 0;
+  const start = performance.now();
+  const caller = async (c: number) => {
+    for (let i = next++; i < count; i = next++) {
+      const t = performance.now();
+      const error = await call(c, i).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+      latencies.push(performance.now() - t);
+      if (error === undefined) accepted++;
+      else errorsByStatus[error] = (errorsByStatus[error] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: callers }, (_, c) => caller(c)));
+  const seconds = (performance.now() - start) / 1000;
+  return {
+    accepted,
+    errors: count - accepted,
+    errorsByStatus,
+    seconds: Math.round(seconds * 100) / 100,
+    perSecond: Math.round(accepted / seconds),
+    latencyMs: latencySummary(latencies),
+  };
+}
+
 /**
  * `events` publishes from `publishers` concurrent publishers; `publish` sends one event as
  * publisher `p` and answers undefined once it is acknowledged, else why not.
@@ -42,32 +76,7 @@ export async function runPublishers(
   publishers: number,
   publish: (p: number, event: PublishedEvent) => Promise<string | undefined>,
 ): Promise<PublishFigures> {
-  const latencies: number[] = [];
-  const errorsByStatus: Record<string, number> = {};
   const postId = randomUUID();
-  let next = 0;
-  let accepted = 0;
-  const start = performance.now();
-  const publisher = async (p: number) => {
-    for (let i = next++; i < events; i = next++) {
-      const event = commentCreated(i, postId);
-      const t = performance.now();
-      const error = await publish(p, event).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
-      latencies.push(performance.now() - t);
-      if (error === undefined) accepted++;
-      else errorsByStatus[error] = (errorsByStatus[error] ?? 0) + 1;
-    }
-  };
-  await Promise.all(Array.from({ length: publishers }, (_, p) => publisher(p)));
-  const seconds = (performance.now() - start) / 1000;
-  return {
-    events,
-    publishers,
-    accepted,
-    errors: events - accepted,
-    errorsByStatus,
-    seconds: Math.round(seconds * 100) / 100,
-    perSecond: Math.round(accepted / seconds),
-    latencyMs: latencySummary(latencies),
-  };
+  const figures = await concurrently(events, publishers, (p, i) => publish(p, commentCreated(i, postId)));
+  return { events, publishers, ...figures };
 }

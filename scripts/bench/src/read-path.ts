@@ -14,6 +14,7 @@ import { request, SERVICE_NAMES, startSystem, until } from '@posts/runtime';
 import { blogLog } from './catch-up';
 import { latencySummary } from './format';
 import { memoryMB } from './processes';
+import { concurrently } from './publishers';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -58,26 +59,12 @@ async function measurePage(port: number, requests: number, clients: number): Pro
   // A page of the blog that was written, not of an empty one still catching up.
   const shown = (JSON.parse(first.body) as { posts?: Array<{ commentCount?: number }> }).posts ?? [];
   if (shown.length === 0 || !shown.some((p) => (p.commentCount ?? 0) > 0)) throw new Error(`GET /posts/page shows no comments: ${first.body.slice(0, 200)}`);
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      try {
-        while (next < requests) {
-          next++;
-          const t = performance.now();
-          const r = await call(port, agent, 'GET', '/posts/page');
-          latencies.push(performance.now() - t);
-          if (r.status !== 200) errors++;
-        }
-      } finally {
-        agent.destroy();
-      }
-    }),
-  );
-  return { bytes, requests, clients, errors, latencyMs: latencySummary(latencies) };
+  const agents = Array.from({ length: clients }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+  const reads = await concurrently(requests, clients, async (c) => {
+    const { status } = await call(port, agents[c], 'GET', '/posts/page');
+    return status === 200 ? undefined : String(status);
+  }).finally(() => agents.forEach((agent) => agent.destroy()));
+  return { bytes, requests, clients, errors: reads.errors, latencyMs: reads.latencyMs };
 }
 
 interface SseFrame {
