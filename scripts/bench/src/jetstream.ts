@@ -15,7 +15,7 @@ import { freePorts, sleep } from '@posts/runtime';
 import { logEvents, timeQuery, type CatchUpResult } from './catch-up';
 import { runE2E, type E2EResult } from './e2e';
 import { installedNatsServer, NATS_PASSWORD, NATS_USER, startNatsServers, type NatsServers, type NatsServerVersion } from './nats-server';
-import { cpuSeconds, memoryMB, ownCpuSeconds } from './processes';
+import { cpuSeconds, ownCpuSeconds } from './processes';
 import { runPublishers, type PublishedEvent, type PublishFigures } from './publishers';
 import { attempt, errorText, type Outcome } from './results';
 import { WARMUP_PUBLISHES } from './sizes';
@@ -119,18 +119,9 @@ async function catchUpFromStream(servers: NatsServers, admin: NatsConnection, ev
   const { state } = await (await jetstreamManager(admin)).streams.info(STREAM);
   if (state.messages !== events) throw new Error(`the stream holds ${state.messages} events, not ${events}`);
   const [queryPort] = await freePorts(1);
-  const q = await timeQuery(queryPort, servers.url, readyTimeoutMs, () => memoryMB(servers.pids[0]).rss);
+  const { readySeconds, firstGetPostsMs, query, holder } = await timeQuery(queryPort, servers.url, readyTimeoutMs, servers.pids[0]);
   const storeMB = Math.round(state.bytes / 104857.6) / 10;
-  return {
-    events,
-    posts,
-    comments,
-    storeMB,
-    fillSeconds,
-    readySeconds: q.readySeconds,
-    firstGetPostsMs: q.firstGetPostsMs,
-    rssMB: { server: q.more, query: q.memory.rss },
-  };
+  return { events, posts, comments, storeMB, fillSeconds, readySeconds, firstGetPostsMs, rssMB: { server: holder.rss, query: query.rss } };
 }
 
 /** `run` on `count` fresh servers with an admin connection to them; the servers are stopped after, whatever happened. */

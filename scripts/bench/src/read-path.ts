@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Comment } from '@posts/contracts';
+import { chromium } from 'playwright-core';
 import { request, SERVICE_NAMES, startSystem, until } from '@posts/runtime';
 import { blogLog } from './catch-up';
 import { latencySummary } from './format';
@@ -133,12 +134,6 @@ async function measureFirstPaint(
   navigations: number,
 ): Promise<Pick<ReadPathResult, 'firstPaintMs' | 'firstContentfulPaintMs' | 'firstPaintNotRun'>> {
   if (!existsSync(CHROMIUM_PATH)) return { firstPaintNotRun: `no Chromium at ${CHROMIUM_PATH}` };
-  let chromium: typeof import('playwright-core').chromium;
-  try {
-    ({ chromium } = await import('playwright-core'));
-  } catch (err) {
-    return { firstPaintNotRun: `playwright-core: ${err instanceof Error ? err.message : String(err)}` };
-  }
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
