@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { nodeOptionsOf, request, ROOT, Supervisor, until, type ProcessSpec, type ServiceName } from '@posts/runtime';
+import { until } from '@posts/kit/testing';
+import { nodeOptionsOf, request, ROOT, Supervisor, type ProcessSpec, type ServiceName } from '@posts/runtime';
 
 /** User + system CPU seconds a process used so far (0 once it is gone); USER_HZ is 100 on Linux. */
 export function cpuSeconds(pid: number | undefined): number {

@@ -11,7 +11,8 @@ import http from 'node:http';
 import path from 'node:path';
 import type { Comment } from '@posts/contracts';
 import { chromium } from 'playwright-core';
-import { request, SERVICE_NAMES, startSystem, until } from '@posts/runtime';
+import { until } from '@posts/kit/testing';
+import { request, SERVICE_NAMES, startSystem } from '@posts/runtime';
 import { blogLog } from './catch-up';
 import { latencySummary } from './format';
 import { memoryMB } from './processes';
@@ -80,7 +81,7 @@ interface SseFrame {
 function openLive(port: number): Promise<{ waitFor: (match: (f: SseFrame) => boolean, ms: number) => Promise<SseFrame | undefined>; close: () => void }> {
   return new Promise((resolve, reject) => {
     const frames: SseFrame[] = [];
-    const req = http.request({ host: '127.0.0.1', port, path: '/posts/live', headers: { host: 'posts.com', accept: 'text/event-stream' } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/posts/live', headers: { host: 'posts.com' } }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`GET /posts/live answered ${res.statusCode}`));
       let buffer = '';
       res.setEncoding('utf8');

@@ -155,7 +155,7 @@ ${cpuTable(e50, 'on the bus')}${cpuTable(r.jetStream.e2e?.result, 'on JetStream 
   Then a \`write\`(≈200 bytes) + \`fdatasync\` loop in the same folder gives the raw flush rate; the ratio is publishes
   per second ÷ flushes per second.
 - **Bus against JetStream:** the bus runs twice, in open mode and with a \`BUS_SECRET\` as \`npm start\` runs it (each
-  publish signed with \`@posts/bus-client/signing\`). JetStream runs on loopback with file storage in the same folder:
+  publish signed with \`@posts/bus-http\`'s signer). JetStream runs on loopback with file storage in the same folder:
   one server (R1), then three routed into a cluster (R3, the stream with three replicas). Its ${r.sizes.busPublishers} publishers share one
   connection, as nats.js advises (NATS multiplexes a connection; HTTP/1.1 needs a socket per request in flight), and
   send the same events (the envelope the SDK's JetStream transport stores) with \`js.publish(subject, data, {msgID})\`,

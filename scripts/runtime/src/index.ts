@@ -7,4 +7,4 @@ export { DEFAULT_BACKOFF, Supervisor, type Backoff, type ProcessSpec } from './s
 export { ROOT } from './root';
 export { freePorts } from './ports';
 export { request, type Answer } from './http';
-export { sleep, until } from './wait';
+export { sleep } from './wait';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createIngress, Endpoints, hostName, loadRoutes, matchRoute, parseSize, type ReadinessProbe, type RouteTable } from '../src/ingress';
 import { SERVICE_NAMES, SERVICES } from '../src/registry';
-import { until } from '../src/wait';
+import { until } from '@posts/kit/testing';
 
 const realK8s = path.resolve(__dirname, '../../../infra/k8s');
 const realK8sNats = path.resolve(__dirname, '../../../infra/k8s-nats');

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { installedNatsServer } from '../src/nats';
 import { ROOT } from '../src/root';
-import { sleep, until } from '../src/wait';
+import { sleep, until } from '@posts/kit/testing';
 import { alive, descendantsOf } from './processes';
 
 /** Every nats-server running with its store in `dataDir` (others may run beside this test). */

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startSystem, type System } from '../src/launcher';
 import { SERVICE_NAMES } from '../src/registry';
-import { sleep, until } from '../src/wait';
+import { sleep, until } from '@posts/kit/testing';
 import { alive, fast } from './processes';
 
 // ---- startSystem against stand-in services: the wiring, routing, restarts and shutdown, in seconds ----

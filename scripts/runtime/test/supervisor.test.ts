@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Supervisor, type ProcessSpec } from '../src/supervisor';
-import { sleep, until } from '../src/wait';
+import { sleep, until } from '@posts/kit/testing';
 import { alive, fast } from './processes';
 
 const nodeSpec = (name: string, script: string): ProcessSpec => ({ name, command: process.execPath, args: ['-e', script], cwd: os.tmpdir(), env: process.env });
