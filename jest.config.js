@@ -6,6 +6,7 @@ module.exports = {
     '<rootDir>/lib/bus-client',
     '<rootDir>/lib/bus-http',
     '<rootDir>/lib/bus-jetstream',
+    '<rootDir>/lib/db',
     '<rootDir>/event-bus',
     '<rootDir>/posts',
     '<rootDir>/comments',

@@ -10,11 +10,12 @@ module.exports = (displayName, dir, overrides = {}) => ({
   roots: ['<rootDir>/test'],
   transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] },
   moduleNameMapper: {
-    '^@posts/(kit|contracts|bus-client|bus-http|bus-jetstream)$': path.join(__dirname, 'lib/$1/src/index.ts'),
+    '^@posts/(kit|contracts|bus-client|bus-http|bus-jetstream|db)$': path.join(__dirname, 'lib/$1/src/index.ts'),
     '^@posts/kit/tracing$': path.join(__dirname, 'lib/kit/src/tracing.ts'),
     '^@posts/kit/testing$': path.join(__dirname, 'lib/kit/src/testing.ts'),
     '^@posts/bus-http/delivery-route$': path.join(__dirname, 'lib/bus-http/src/delivery-route.ts'),
     '^@posts/bus-client/testing$': path.join(__dirname, 'lib/bus-client/src/testing.ts'),
+    '^@posts/db/testing$': path.join(__dirname, 'lib/db/src/testing.ts'),
     '^@posts/contracts/testing$': path.join(__dirname, 'lib/contracts/src/testing.ts'),
     '^event-bus/testing$': path.join(__dirname, 'event-bus/src/testing.ts'),
   },

@@ -1,5 +1,6 @@
 import { on } from '@posts/bus-client';
 import { PostCreated } from '@posts/contracts';
-import type { Store } from './store';
+import type { Db } from './schema';
+import { addPost } from './store';
 
-export const handlers = (store: Store) => [on(PostCreated, (post) => store.addPost(post))];
+export const handlers = [on(PostCreated, (post, event, tx: Db) => addPost(tx, post, event.seq))];

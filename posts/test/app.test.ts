@@ -4,26 +4,41 @@ import { connectBus } from '@posts/bus-client';
 import '@posts/bus-http';
 import { REFUSED_IN_ONE_LINE } from '@posts/kit/testing';
 import { startTestBus, type TestBus } from 'event-bus/testing';
+import { openProjection, type DatabaseSettings, type Projection } from '@posts/db';
+import { homes, type TestDatabase } from '@posts/db/testing';
 import { createApp } from '../src/app';
 import { handlers } from '../src/events';
-import { createStore } from '../src/store';
+import { migrations } from '../src/migrations';
+import type { Schema } from '../src/schema';
+import { allPosts } from '../src/store';
 
 const logger = pino({ level: 'silent' });
 
-function posts(busUrl: string) {
-  const bus = connectBus(busUrl, { logger });
-  const store = createStore();
-  const subscriber = bus.subscribe({ handlers: handlers(store), logger });
-  return { subscriber, store, app: createApp({ bus, subscriber, store, logger }) };
-}
-
-describe('posts', () => {
+describe.each(homes)('posts, %s', (_home, makeDatabase) => {
   let bus: TestBus;
-  beforeEach(async () => (bus = await startTestBus()));
-  afterEach(() => bus.close());
+  let database: TestDatabase;
+  const opened: Projection<Schema>[] = [];
+  beforeEach(async () => {
+    bus = await startTestBus();
+    database = await makeDatabase();
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((p) => p.close()));
+    await database.drop();
+    await bus.close();
+  });
+
+  async function posts(busUrl: string, settings: DatabaseSettings = database.settings) {
+    const bus = connectBus(busUrl, { logger });
+    const projection = openProjection<Schema>(settings, { migrations });
+    opened.push(projection);
+    await projection.migrate();
+    const subscriber = bus.subscribe({ handlers, state: projection.state, logger });
+    return { subscriber, db: projection.db, app: createApp({ bus, subscriber, db: projection.db, logger }) };
+  }
 
   it('creates a post: 201 {id, title} once PostCreated is in the log', async () => {
-    const { app } = posts(bus.url);
+    const { app } = await posts(bus.url);
     const res = await request(app).post('/posts/create').set('x-request-id', 'req-1').send({ title: '  Hello  ' });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ id: expect.any(String), title: 'Hello' });
@@ -36,11 +51,11 @@ describe('posts', () => {
   it('answers 503 and stores nothing when the bus is unreachable', async () => {
     const url = bus.url;
     await bus.close();
-    const { app, store } = posts(url);
+    const { app, db } = await posts(url);
     const res = await request(app).post('/posts/create').send({ title: 'Hello' });
     expect(res.status).toBe(503);
     expect(res.body.error.code).toBe('unavailable');
-    expect(store.allPosts()).toEqual({});
+    expect(await allPosts(db)).toEqual({});
     bus = await startTestBus();
   });
 
@@ -52,7 +67,7 @@ describe('posts', () => {
     ['an extra field', { title: 'ok', author: 'me' }],
     ['a lone surrogate', { title: 'bad \ud800 text' }],
   ])('refuses %s with 400 and stores nothing', async (_name, body) => {
-    const { app } = posts(bus.url);
+    const { app } = await posts(bus.url);
     const res = await request(app).post('/posts/create').send(body);
     expect(res.status).toBe(400);
     expect(res.body.error).toEqual({ code: 'invalid_request', message: expect.any(String) });
@@ -62,7 +77,7 @@ describe('posts', () => {
   it.each(REFUSED_IN_ONE_LINE)(
     'refuses a title holding %s with 400, naming the character and its position, and stores nothing',
     async (_name, title, problem) => {
-      const { app } = posts(bus.url);
+      const { app } = await posts(bus.url);
       const res = await request(app).post('/posts/create').send({ title });
       expect([res.status, res.body.error]).toEqual([400, { code: 'invalid_request', message: `title: ${problem}, which is not allowed` }]);
       expect(bus.events()).toEqual([]);
@@ -70,7 +85,7 @@ describe('posts', () => {
   );
 
   it('answers malformed JSON, oversize bodies and unknown routes as JSON errors', async () => {
-    const { app } = posts(bus.url);
+    const { app } = await posts(bus.url);
     const malformed = await request(app).post('/posts/create').set('content-type', 'application/json').send('{"title":');
     expect([malformed.status, malformed.body.error.code]).toEqual([400, 'malformed_json']);
     const huge = await request(app)
@@ -84,7 +99,7 @@ describe('posts', () => {
 
   it('is ready only after catching up, and rebuilds its posts from the log', async () => {
     await connectBus(bus.url).publish({ id: 'PostCreated:p1', type: 'PostCreated', data: { id: 'p1', title: 'From the log' } });
-    const { app, subscriber } = posts(bus.url);
+    const { app, subscriber } = await posts(bus.url);
     expect((await request(app).get('/readyz')).status).toBe(503);
     expect((await request(app).get('/healthz')).status).toBe(200);
     await subscriber.start();
@@ -93,7 +108,7 @@ describe('posts', () => {
   });
 
   it('applies a duplicate or replayed delivery once', async () => {
-    const { app } = posts(bus.url);
+    const { app } = await posts(bus.url);
     const event = { id: 'PostCreated:p1', seq: 1, type: 'PostCreated', data: { id: 'p1', title: 'T' }, at: new Date().toISOString() };
     await connectBus(bus.url).publish({ id: event.id, type: event.type, data: event.data });
     expect((await request(app).post('/events').send(event)).body).toEqual({ ack: 1 });
@@ -102,7 +117,7 @@ describe('posts', () => {
   });
 
   it('stores a post once when a write is retried with the same Idempotency-Key', async () => {
-    const { app } = posts(bus.url);
+    const { app } = await posts(bus.url);
     const first = await request(app).post('/posts/create').set('idempotency-key', 'k-1').send({ title: 'Once' });
     const retry = await request(app).post('/posts/create').set('idempotency-key', 'k-1').send({ title: 'Once' });
     const other = await request(app).post('/posts/create').set('idempotency-key', 'k-2').send({ title: 'Once' });
@@ -112,5 +127,22 @@ describe('posts', () => {
     expect(bus.events().map((e) => e.id)).toEqual([`PostCreated:${first.body.id}`, `PostCreated:${other.body.id}`]);
     const bad = await request(app).post('/posts/create').set('idempotency-key', 'has space').send({ title: 'x' });
     expect([bad.status, bad.body.error.code]).toEqual([400, 'invalid_request']);
+  });
+
+  it('resumes at its checkpoint when started again: the same posts, nothing applied twice, nothing read from the start', async () => {
+    const publisher = connectBus(bus.url);
+    await publisher.publish({ id: 'PostCreated:p1', type: 'PostCreated', data: { id: 'p1', title: 'One' } });
+    await publisher.publish({ id: 'PostCreated:p2', type: 'PostCreated', data: { id: 'p2', title: 'Two' } });
+    const first = await posts(bus.url);
+    await first.subscriber.start();
+    await first.subscriber.stop();
+    await opened.pop()!.close();
+    await publisher.publish({ id: 'PostCreated:p3', type: 'PostCreated', data: { id: 'p3', title: 'Three' } });
+
+    const again = await posts(bus.url);
+    await again.subscriber.start();
+    expect(again.subscriber.lastSeq).toBe(3);
+    expect(Object.fromEntries(again.subscriber.appliedByType)).toEqual({ PostCreated: 1 });
+    expect(Object.keys((await request(again.app).get('/posts')).body)).toEqual(['p1', 'p2', 'p3']);
   });
 });

@@ -95,7 +95,7 @@ export class Bus {
     });
   }
 
-  subscribe(options: SubscriberOptions): Subscriber {
+  subscribe<Tx>(options: SubscriberOptions<Tx>): Subscriber<Tx> {
     return new Subscriber(this.transport, { pageSize: this.pageSize, name: this.options.service, ...options });
   }
 

@@ -8,6 +8,7 @@ export { deliverySchema, eventSchema, MAX_EVENT_BYTES, TRACEPARENT, type BusEven
 export type { EventType } from './event-type';
 export { MemoryTransport } from './memory-transport';
 export { runSubscribedService, serviceConfig, type SubscribedServiceOptions } from './service';
+export { memoryState, type Checkpoint, type StateStore } from './state';
 export { on, Subscriber, type Handler, type SubscriberOptions } from './subscriber';
 export { subscriptionMetrics } from './subscription-metrics';
 export type { BusTransport, DeliveryTarget, LogPage, LogPosition, SubscriptionState } from './transport';

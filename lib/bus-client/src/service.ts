@@ -18,6 +18,8 @@ export interface SubscribedServiceOptions {
   config: { PORT: number; METRICS_PORT?: number; HOST: string };
   logger: Logger;
   subscriber: Subscriber;
+  /** Where the subscriber's state is kept: migrated before the service listens, closed once the subscriber has stopped. */
+  projection?: { migrate(): Promise<void>; close(): Promise<void> };
   /** As SIGTERM stops the server taking requests: end what never goes idle (a live stream). */
   onStop?: () => void;
 }
@@ -26,16 +28,20 @@ export interface SubscribedServiceOptions {
  * Serves `app`, then catches up with the log; on SIGTERM stops the subscriber after the last request. A
  * subscriber that cannot go on (its log was replaced) ends the process, to be started afresh from the new log.
  */
-export function runSubscribedService(app: Express, { name, config, logger, subscriber, onStop }: SubscribedServiceOptions): void {
+export function runSubscribedService(app: Express, { name, config, logger, subscriber, projection, onStop }: SubscribedServiceOptions): void {
   runService(app, {
     name,
     port: config.PORT,
     metricsPort: config.METRICS_PORT,
     host: config.HOST,
     logger,
+    prepare: projection && (() => projection.migrate()),
     start: () => subscriber.start(),
     failure: subscriber.failure,
     onStop,
-    drain: () => subscriber.stop(),
+    drain: async () => {
+      await subscriber.stop();
+      await projection?.close();
+    },
   });
 }

@@ -3,27 +3,30 @@ import { backoff, sleep } from '@posts/kit';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { EventType } from './event-type';
+import { memoryState, type StateStore } from './state';
 import { describeError, InvalidDeliveryError, LogReplacedError, SeqAheadOfLogError } from './errors';
 import { watchSubscriber } from './metrics';
 import { deliverySchema, type BusEvent } from './events';
 import { traceProcess } from './tracing';
 import type { BusTransport, DeliveryTarget, LogPosition } from './transport';
 
-/** How one event type is checked and applied. */
-export interface Handler<D = unknown> {
+/** How one event type is checked and applied, within the transaction `tx` of its state. */
+export interface Handler<D = unknown, Tx = unknown> {
   type: string;
   schema: z.ZodType<D, unknown>;
   /** `event.traceparent`, of an event pushed live, is its processing's: a reaction published under it continues the trace. */
-  apply(data: D, event: BusEvent<D>): void;
+  apply(data: D, event: BusEvent<D>, tx: Tx): unknown;
 }
 
-/** Applies events of one type: `on(CommentCreated, (data, event) => …)`. */
-export function on<D>(type: EventType<D>, apply: (data: D, event: BusEvent<D>) => void): Handler<D> {
+/** Applies events of one type: `on(CommentCreated, (data, event, tx) => …)`. */
+export function on<D, Tx = unknown>(type: EventType<D>, apply: (data: D, event: BusEvent<D>, tx: Tx) => unknown): Handler<D, Tx> {
   return { type: type.type, schema: type.schema, apply };
 }
 
-export interface SubscriberOptions {
-  handlers: Handler[];
+export interface SubscriberOptions<Tx = unknown> {
+  handlers: Handler<unknown, Tx>[];
+  /** Where the state and its checkpoint are kept (by default in memory, from seq 0 at every start). */
+  state?: StateStore<Tx>;
   /**
    * Pays what the service owes (reactions), from its state. Called after catching up and
    * after every applied batch, never twice at once; if it throws, it is called again later.
@@ -37,15 +40,17 @@ export interface SubscriberOptions {
 }
 
 /**
- * Applies the log to a service's state, one event at a time in `seq` order, whether the
- * events arrive pushed by the bus or pulled from it. A seen `seq` is acknowledged and
- * ignored; a `seq` past a gap makes it pull the missing range first.
+ * Applies the log to a service's state in `seq` order, whether the events arrive pushed by the bus
+ * or pulled from it: each delivery or page in one transaction with the checkpoint. A seen `seq` is
+ * acknowledged and ignored; a `seq` past a gap makes it pull the missing range first.
  */
-export class Subscriber implements DeliveryTarget {
-  /** The last `seq` applied: every event up to it is in the state. */
+export class Subscriber<Tx = unknown> implements DeliveryTarget {
+  /** The last `seq` applied and committed: every event up to it is in the state. */
   lastSeq = 0;
-  /** Caught up with the log at least once since start. */
+  /** Caught up with the log since start (or since the last rebuild began). */
   ready = false;
+  /** While the state is thrown away and replayed from the log. */
+  rebuilding = false;
   /** The log's last seq, as the last page or delivery said (for metrics). */
   logHead = 0;
   /** Events applied since start, by type (for metrics: plain counts on the hot path). */
@@ -63,9 +68,12 @@ export class Subscriber implements DeliveryTarget {
   private readonly unwatch: () => void;
   /** The id of the log the state was built from (its first event's id). */
   private logId: string | undefined;
-  private readonly handlers = new Map<string, Handler>();
+  private readonly handlers = new Map<string, Handler<unknown, Tx>>();
+  private readonly state: StateStore<Tx>;
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  /** The state's checkpoint has been read: `lastSeq` is where the state stands. */
+  private resumed = false;
   private reacting: Promise<void> | null = null;
   private reactAgain = false;
   private reactFailures = 0;
@@ -73,9 +81,10 @@ export class Subscriber implements DeliveryTarget {
 
   constructor(
     private readonly transport: BusTransport,
-    private readonly options: SubscriberOptions,
+    private readonly options: SubscriberOptions<Tx>,
   ) {
     for (const handler of options.handlers) this.handlers.set(handler.type, handler);
+    this.state = options.state ?? (memoryState() as StateStore<never>);
     this.failure = new Promise((resolve) => (this.fail = resolve));
     this.unwatch = watchSubscriber(options.name ?? 'subscriber', this, transport);
   }
@@ -93,7 +102,7 @@ export class Subscriber implements DeliveryTarget {
     this.transport.attach?.(router, this);
   }
 
-  /** Catches up with the log (retrying while the bus is away), then is ready. */
+  /** Resumes from the state's checkpoint and catches up with the log (retrying while the bus is away), then is ready. */
   async start(): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
@@ -105,10 +114,31 @@ export class Subscriber implements DeliveryTarget {
         return;
       } catch (err) {
         if (err instanceof LogReplacedError) throw err;
-        this.logger?.warn({ err: describeError(err), attempt }, 'cannot read the event log yet; retrying');
+        this.logger?.warn({ err: describeError(err), attempt }, 'cannot catch up with the event log yet; retrying');
         await sleep(backoff(attempt, 200, 5_000));
       }
     }
+  }
+
+  /**
+   * Throws the state away and replays the whole log into it, not ready meanwhile; deliveries wait
+   * their turn behind it. Resolves once the state has caught up again.
+   */
+  rebuild(): Promise<void> {
+    return this.serially(async () => {
+      this.ready = false;
+      this.rebuilding = true;
+      try {
+        this.logger?.warn({ lastSeq: this.lastSeq }, 'rebuilding the state from the log');
+        await this.resetState();
+        await this.pull(Infinity);
+        this.logger?.info({ lastSeq: this.lastSeq }, 'rebuilt the state from the log');
+      } finally {
+        this.rebuilding = false;
+        this.ready = true;
+      }
+      this.kickReact();
+    });
   }
 
   /** Pulls and applies everything the log holds past `lastSeq`, then pays what that brought in. */
@@ -136,12 +166,21 @@ export class Subscriber implements DeliveryTarget {
     if (from.head !== undefined && from.head > this.logHead) this.logHead = from.head;
     return this.serially(async () => {
       this.checkLog(from.logId);
+      // A run of events that follow the checkpoint without a gap, applied in one transaction.
+      let run: BusEvent[] = [];
       for (const event of events) {
-        if (event.seq <= this.lastSeq) continue;
-        if (event.seq > this.lastSeq + 1) await this.pull(event.seq - 1);
-        if (event.seq > this.lastSeq + 1) throw new SeqAheadOfLogError(`seq ${event.seq} is past the end of the log (${this.lastSeq})`);
-        if (event.seq === this.lastSeq + 1) this.apply(event, true);
+        const reached = this.lastSeq + run.length;
+        if (event.seq <= reached) continue;
+        if (event.seq > reached + 1) {
+          await this.applyAll(run, reached, true);
+          run = [];
+          await this.pull(event.seq - 1);
+          if (event.seq <= this.lastSeq) continue;
+          if (event.seq > this.lastSeq + 1) throw new SeqAheadOfLogError(`seq ${event.seq} is past the end of the log (${this.lastSeq})`);
+        }
+        run.push(event);
       }
+      await this.applyAll(run, this.lastSeq + run.length, true);
       if (this.ready) this.kickReact();
       return { ack: this.lastSeq };
     });
@@ -156,8 +195,13 @@ export class Subscriber implements DeliveryTarget {
     await this.reacting;
   }
 
+  /** Runs `work` after what is under way, once the checkpoint has been taken up. */
   private serially<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(work, work);
+    const resumeThenWork = async () => {
+      if (!this.resumed) await this.resume();
+      return work();
+    };
+    const next = this.queue.then(resumeThenWork, resumeThenWork);
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -171,14 +215,35 @@ export class Subscriber implements DeliveryTarget {
       this.checkLog(logId);
       if (head !== undefined) this.logHead = head;
       // A page comes from the log itself, in order: a seq it skips was deleted, not missed.
-      for (const event of page) {
-        if (event.seq > this.lastSeq) this.apply(event);
-      }
-      if (through !== undefined && through > this.lastSeq) this.lastSeq = through;
+      const fresh = page.filter((event) => event.seq > this.lastSeq);
+      await this.applyAll(fresh, Math.max(this.lastSeq, fresh.at(-1)?.seq ?? 0, through ?? 0));
       // A page may be short because it was capped in bytes: the end is the log's head.
       const end = head ?? (page.length < limit ? this.lastSeq : Infinity);
       if (this.lastSeq === before || this.lastSeq >= Math.min(upTo, end)) return;
     }
+  }
+
+  /** Takes up where the state stands: its checkpoint, or a rebuild if it was built from another log than this one. */
+  private async resume(): Promise<void> {
+    const { seq, logId } = await this.state.checkpoint();
+    if (seq > 0) {
+      const { logId: now } = await this.transport.read(0, 1);
+      if (logId && now && logId !== now) {
+        this.logger?.warn({ was: logId, now, lastSeq: seq }, 'the state was built from another log: rebuilding it');
+        await this.resetState();
+      } else {
+        this.lastSeq = seq;
+        this.logId = logId ?? now;
+        this.logger?.info({ lastSeq: seq }, `resumed at seq ${seq}`);
+      }
+    }
+    this.resumed = true;
+  }
+
+  private async resetState(): Promise<void> {
+    await this.state.reset();
+    this.lastSeq = 0;
+    this.logId = undefined;
   }
 
   private checkLog(logId: string | undefined): void {
@@ -193,22 +258,36 @@ export class Subscriber implements DeliveryTarget {
     throw err;
   }
 
-  /** Applies one event; one pushed live is `traced` (a catch-up replaying the log adds nothing to old traces). */
-  private apply(event: BusEvent, traced = false): void {
+  /**
+   * Applies `events` (in seq order, following the checkpoint) and moves the checkpoint to `through`, in
+   * one transaction; the subscriber's `lastSeq` moves only once it is committed. Events pushed live are
+   * `traced` (a catch-up replaying the log adds nothing to old traces).
+   */
+  private async applyAll(events: BusEvent[], through: number, traced = false): Promise<void> {
+    if (through <= this.lastSeq) return;
+    const applied: string[] = [];
+    await this.state.transaction({ seq: through, logId: this.logId }, async (tx) => {
+      applied.length = 0; // a transaction a store retries starts again
+      for (const event of events) if (await this.apply(event, tx, traced)) applied.push(event.type);
+    });
+    this.lastSeq = through;
+    for (const type of applied) this.appliedByType.set(type, (this.appliedByType.get(type) ?? 0) + 1);
+  }
+
+  /** Applies one event in `tx`; answers whether a handler took it. */
+  private async apply(event: BusEvent, tx: Tx, traced: boolean): Promise<boolean> {
     // A Map, not an object: an event typed "constructor" or "__proto__" finds no handler.
     const handler = this.handlers.get(event.type);
-    if (handler) {
-      const data = handler.schema.safeParse(event.data);
-      if (data.success) {
-        if (traced) traceProcess(event, this.transport.url, (traceparent) => handler.apply(data.data, { ...event, data: data.data, traceparent }));
-        else handler.apply(data.data, { ...event, data: data.data });
-        this.appliedByType.set(event.type, (this.appliedByType.get(event.type) ?? 0) + 1);
-      } else {
-        // A malformed event can't be fixed by retrying; skipping it keeps the queue moving.
-        this.logger?.error({ seq: event.seq, type: event.type, requestId: event.requestId, issues: data.error.issues }, 'invalid event skipped');
-      }
+    if (!handler) return false;
+    const data = handler.schema.safeParse(event.data);
+    if (!data.success) {
+      // A malformed event can't be fixed by retrying; skipping it keeps the queue moving.
+      this.logger?.error({ seq: event.seq, type: event.type, requestId: event.requestId, issues: data.error.issues }, 'invalid event skipped');
+      return false;
     }
-    this.lastSeq = event.seq;
+    if (traced) await traceProcess(event, this.transport.url, (traceparent) => handler.apply(data.data, { ...event, data: data.data, traceparent }, tx));
+    else await handler.apply(data.data, { ...event, data: data.data }, tx);
+    return true;
   }
 
   /** Runs `react` now, or once more after the run under way. */

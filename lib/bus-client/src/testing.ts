@@ -31,7 +31,7 @@ function recordingSubscriber() {
   let forward: DeliveryTarget | undefined;
   const target: DeliveryTarget = { receive: (delivery, from) => (forward ? forward.receive(delivery, from) : Promise.reject(new Error('not yet'))) };
   const subscribeTo = (transport: BusTransport) => {
-    const subscriber = new Bus(transport, { logger, pageSize: 7 }).subscribe({ handlers: [on(Item, (d) => seen.push(d.n))], logger });
+    const subscriber = new Bus(transport, { logger, pageSize: 7 }).subscribe({ handlers: [on(Item, (d) => void seen.push(d.n))], logger });
     forward = subscriber;
     return subscriber;
   };
@@ -69,7 +69,7 @@ export function describeTransport(name: string, harness: TransportHarness): void
       const applied: BusEvent[] = [];
       const deliveries: { to?: DeliveryTarget } = {};
       log = await harness.start({ receive: (delivery, from) => deliveries.to?.receive(delivery, from) ?? Promise.reject(new Error('not yet')) });
-      const subscriber = new Bus(log.transport, { logger }).subscribe({ handlers: [on(Item, (_data, event) => applied.push(event))], logger });
+      const subscriber = new Bus(log.transport, { logger }).subscribe({ handlers: [on(Item, (_data, event) => void applied.push(event))], logger });
       deliveries.to = subscriber;
       await subscriber.start();
       const bus = new Bus(log.transport, { logger, service: 'tests' });

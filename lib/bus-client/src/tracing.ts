@@ -64,14 +64,14 @@ export function tracePublish<T>(event: NewEvent, url: string, send: () => Promis
  * Applies an event in a span `process <type>`, a child of the span that published it; `apply` is handed the
  * `traceparent` of its processing (the event's own with tracing off), which a reaction it causes continues.
  */
-export function traceProcess(event: BusEvent, url: string, apply: (traceparent: string | undefined) => void): void {
+export async function traceProcess(event: BusEvent, url: string, apply: (traceparent: string | undefined) => unknown): Promise<void> {
   const parent = contextOf(event.traceparent);
-  if (!parent) return apply(undefined);
+  if (!parent) return void (await apply(undefined));
   const span = tracer.startSpan(`process ${event.type}`, { kind: SpanKind.CONSUMER }, parent);
-  if (!span.isRecording()) return apply(event.traceparent);
+  if (!span.isRecording()) return void (await apply(event.traceparent));
   describe(span, 'process', event, url);
   try {
-    context.with(trace.setSpan(parent, span), () => apply(traceparentOf(span)));
+    await context.with(trace.setSpan(parent, span), () => apply(traceparentOf(span)));
   } catch (err) {
     failed(span, err);
     throw err;

@@ -10,7 +10,7 @@ import type { EventContract } from './define';
 export interface LogHandler {
   type: string;
   schema: { parse(data: unknown): unknown };
-  apply(data: never, event: never): void;
+  apply(data: never, event: never, tx: never): unknown;
 }
 
 interface LoggedEvent {

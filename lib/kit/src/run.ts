@@ -73,6 +73,8 @@ export function serve(app: Express, { port, host, logger, metricsPort, onStop, d
 export interface RunOptions extends ServeOptions {
   /** The service's name, for the line that says why it could not start. */
   name: string;
+  /** Before listening: what must hold before any request is answered (its database's schema). */
+  prepare?: () => Promise<void>;
   /** After listening: what makes it ready (catching up with the log). */
   start?: () => Promise<void>;
   /** Settles with an error the service cannot go on from (its log was replaced): it exits 1, for the orchestrator to start it afresh. */
@@ -80,12 +82,13 @@ export interface RunOptions extends ServeOptions {
 }
 
 /** Serves `app`, then starts; a failure to do either (a port in use), or a `failure` later, exits 1 with one clear line. */
-export function runService(app: Express, { name, start, failure, ...serveOptions }: RunOptions): void {
+export function runService(app: Express, { name, prepare, start, failure, ...serveOptions }: RunOptions): void {
   failure?.then((err) => {
     serveOptions.logger.fatal({ err }, `${name} cannot go on: ${err.message} Exiting, to be started afresh.`);
     process.exit(1);
   });
-  serve(app, serveOptions)
+  Promise.resolve(prepare?.())
+    .then(() => serve(app, serveOptions))
     .then(() => start?.())
     .catch((err: unknown) => {
       process.stderr.write(`${name}: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
