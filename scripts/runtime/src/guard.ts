@@ -1,8 +1,5 @@
-/**
- * `node guard.js <command> <args…>`: runs a command that cannot watch its launcher's IPC channel itself (nats-server; npm
- * in dev mode) and stops it when that channel closes, when the launcher is gone, even SIGKILLed. The launcher signals
- * this process's whole group, so the command gets each signal itself; this one only passes on how the command ended.
- */
+// `node guard.js <command> <args…>`: stops the command when the launcher's IPC channel closes, the launcher gone even SIGKILLed.
+// The launcher signals this process's whole group, so the command gets each signal itself.
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 

@@ -6,10 +6,7 @@ export interface Answer {
   body: string;
 }
 
-/**
- * One request with `Host: posts.com` (the ingress routes by it; a service ignores it) and `body` as JSON.
- * Never rejects: a request that gets no answer resolves with status 0. `headers` are added to those.
- */
+/** With `Host: posts.com` (the ingress routes by it) and `body` as JSON. Never rejects: no answer is status 0. */
 export function request(
   agent: http.Agent | false,
   base: URL,

@@ -1,38 +1,29 @@
-/**
- * The local ingress: routes like ingress-nginx with `use-regex`, from the same YAML the cluster applies,
- * so local and cluster routing cannot drift apart; and, as ingress-nginx in front of a Service, only to the
- * endpoints whose readiness probe (from the same YAML) passes, round robin, passing a request that could not
- * connect on to the next endpoint. Each Ingress's `proxy-read-timeout` and `proxy-buffering: "off"` apply to its
- * routes: the live stream's are long-lived.
- */
+// The local ingress: ingress-nginx's `use-regex` routing and readiness-gated round robin, read from the YAML the cluster applies.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { containerOf, readManifests, servicesOf, workloadsOf, type Doc } from './manifests';
 
 export interface Route {
-  /** The path as written in the Ingress. */
   path: string;
-  /** `^<path>`, case-insensitive: what ingress-nginx writes as `location ~* "^<path>"`. */
+  /** `^<path>`, case-insensitive, as ingress-nginx's `location ~*`. */
   regex: RegExp;
   service: string;
   servicePort: number;
-  /** The workspace that serves it: the Service's `selector.app`. */
+  /** The Service's `selector.app`. */
   workspace: string;
-  /** Its Ingress's `proxy-read-timeout` (the longest wait between two reads from the backend), in ms; else the ingress's own. */
+  /** From `proxy-read-timeout`; else the ingress's own. */
   readTimeoutMs?: number;
-  /** Its Ingress's `proxy-buffering: "off"`: a response is streamed as it comes, headers first (server-sent events). */
+  /** `proxy-buffering: "off"`: headers go at once (server-sent events). */
   unbuffered?: boolean;
 }
 
-/** A container's `readinessProbe` (httpGet), as the kubelet runs it with `successThreshold` 1. */
+/** An httpGet `readinessProbe`, run as the kubelet does with `successThreshold` 1. */
 export interface ReadinessProbe {
   path: string;
-  /** The container port it asks (`httpGet.port`, a port's name resolved to its number). */
   port: number;
   periodMs: number;
   timeoutMs: number;
-  /** Consecutive failures that make a ready process not ready; one pass makes it ready. */
   failureThreshold: number;
 }
 
@@ -41,11 +32,11 @@ export interface RouteTable {
   hosts: Map<string, Route[]>;
   /** Bytes, from `proxy-body-size`; undefined = no limit. */
   bodyLimit?: number;
-  /** Workspace (its pods' `app` label) → its Deployment's or StatefulSet's readiness probe. Without one it is ready while running, as in Kubernetes. */
+  /** By workspace; one without a probe is ready while running, as in Kubernetes. */
   probes: Map<string, ReadinessProbe>;
 }
 
-/** Hosts that reach the Ingress's first host locally, so `http://localhost:8080` just works. */
+// So `http://localhost:8080` reaches the Ingress's first host.
 const LOCAL_ALIASES = ['localhost', '127.0.0.1', '::1'];
 
 /** Size as nginx writes it (`1m`, `512k`, `100`); `0` means no limit, as in nginx. */
@@ -60,7 +51,6 @@ export function parseSize(size: string): number | undefined {
 /** A workload's readiness probe, with Kubernetes' defaults for what the manifest leaves out. */
 function readinessProbe(workload: Doc): ReadinessProbe | undefined {
   const name = `${workload.kind} ${workload.metadata?.name}`;
-  // One container per pod here: the pod is ready when that container is.
   const container = containerOf(workload);
   const probe = container.readinessProbe;
   if (!probe) return undefined;
@@ -78,7 +68,6 @@ function readinessProbe(workload: Doc): ReadinessProbe | undefined {
   };
 }
 
-/** An Ingress's `proxy-read-timeout` (whole seconds, as ingress-nginx takes it) and `proxy-buffering`. */
 function streamingOf(ingress: string, annotations: Record<string, unknown>): Pick<Route, 'readTimeoutMs' | 'unbuffered'> {
   const timeout = annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'];
   if (timeout !== undefined && !/^[1-9][0-9]*$/.test(String(timeout))) throw new Error(`Ingress ${ingress}: proxy-read-timeout must be whole seconds`);
@@ -93,12 +82,10 @@ function byNginxOrder(a: Route, b: Route): number {
   return b.path.length - a.path.length || (a.path < b.path ? 1 : a.path > b.path ? -1 : 0);
 }
 
-/** Builds the routing table from every Ingress, Service and Deployment in `k8sDir` (multi-document files; other kinds ignored). */
 export function loadRoutes(k8sDir: string): RouteTable {
   return routesOf(readManifests(k8sDir), k8sDir);
 }
 
-/** The routing table of the Ingresses, Services and Deployments among `docs`, read from `k8sDir` (named in errors). */
 export function routesOf(docs: Doc[], k8sDir: string): RouteTable {
   const services = servicesOf(docs);
   const table: RouteTable = { hosts: new Map(), probes: new Map() };
@@ -142,7 +129,7 @@ export function hostName(header: string | undefined): string {
   return colon === -1 ? h : h.slice(0, colon);
 }
 
-/** The route for a request, or undefined (unknown host or no path matches: ingress-nginx answers 404). */
+/** Undefined for an unknown host or path: ingress-nginx answers 404. */
 export function matchRoute(table: RouteTable, host: string | undefined, url: string): Route | undefined {
   const routes = table.hosts.get(hostName(host));
   if (!routes) return undefined;
@@ -153,13 +140,11 @@ export function matchRoute(table: RouteTable, host: string | undefined, url: str
 
 /** One running process of a workspace: a pod behind its Service. */
 export interface Endpoint {
-  /** Where the ingress sends its requests and the kubelet its readiness probe; it stays the same across restarts. */
   port: number;
-  /** Which start of the process: a new one (a restart) is not ready until its probe passes again, as a new container. */
+  /** Which start of the process: a restart is not ready until its probe passes again, as a new container. */
   instance: number;
 }
 
-/** A process's readiness as its probes found it; a new instance starts not ready, with none. */
 interface ProbeState {
   instance: number;
   ready: boolean;
@@ -168,7 +153,7 @@ interface ProbeState {
   probing?: Promise<void>;
 }
 
-/** One httpGet probe as the kubelet makes it: any 2xx or 3xx within the timeout passes. */
+/** As the kubelet: any 2xx or 3xx within the timeout passes. */
 function httpProbe(port: number, probe: ReadinessProbe): Promise<boolean> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: probe.path, agent: false, timeout: probe.timeoutMs }, (res) => {
@@ -181,22 +166,18 @@ function httpProbe(port: number, probe: ReadinessProbe): Promise<boolean> {
   });
 }
 
-/**
- * What a Service routes to: each workspace's running processes, and whether each passed its own readiness
- * probe. Probes run in the background on their period, never per request.
- */
+/** Each workspace's running processes and whether each passed its readiness probe, probed on its period, never per request. */
 export class Endpoints {
-  /** By workspace and port: one state per process, replaced when a restart makes a new instance. */
+  /** By `workspace:port`, replaced when a restart makes a new instance. */
   private readonly states = new Map<string, ProbeState>();
   private timers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly probes: Map<string, ReadinessProbe>,
-    /** The workspace's processes that are running now, in a fixed order; none while all are down or waiting to be restarted. */
+    /** The workspace's running processes, in a fixed order. */
     readonly running: (workspace: string) => Endpoint[],
   ) {}
 
-  /** Probes every workspace now and then on its period, until stop(). */
   start(): void {
     this.stop();
     for (const [workspace, probe] of this.probes) {
@@ -210,13 +191,12 @@ export class Endpoints {
     this.timers.splice(0).forEach(clearInterval);
   }
 
-  /** The workspace's running processes (`running`, when the caller has them already) that passed their probe, in their fixed order. */
   ready(workspace: string, running: Endpoint[] = this.running(workspace)): Endpoint[] {
     if (!this.probes.has(workspace)) return running;
     return running.filter((endpoint) => this.stateOf(workspace, endpoint).ready);
   }
 
-  /** Probes each of the workspace's running processes once (joining a probe already under way); counts as any periodic probe. */
+  /** Probes each running process once, joining a probe already under way. */
   async probe(workspace: string): Promise<void> {
     const probe = this.probes.get(workspace);
     if (!probe) return;
@@ -246,9 +226,9 @@ export class Endpoints {
 
 export interface IngressOptions {
   table: RouteTable;
-  /** Where each workspace runs and whether it is ready; probed while the ingress listens. */
+  /** Probed while the ingress listens. */
   endpoints: Endpoints;
-  /** Upstream response timeout, as nginx's proxy_read_timeout (default 60 s); a route's Ingress may set its own. */
+  /** nginx's proxy_read_timeout (default 60 s). */
   timeoutMs?: number;
 }
 
@@ -300,7 +280,7 @@ function socketError(socket: Duplex, status: number, reason: string): void {
   socket.destroy();
 }
 
-/** The proxy server (not listening yet). Bodies stream both ways; nothing is read from disk per request. */
+/** The proxy server, not listening yet. */
 export function createIngress(options: IngressOptions): http.Server {
   const { table, endpoints } = options;
   const timeoutMs = options.timeoutMs ?? 60_000;
@@ -309,9 +289,8 @@ export function createIngress(options: IngressOptions): http.Server {
   // A stream holds its upstream connection while it is open: on the capped agent, 512 of them would queue every other request.
   const streamAgent = new http.Agent({ keepAlive: false });
 
-  // Round robin over a Service's ready endpoints, ingress-nginx's default load-balance: each workspace's turn.
+  // Round robin, ingress-nginx's default: the next in turn first, then the others after it.
   const turns = new Map<string, number>();
-  /** The ready endpoints in the order this request tries them: the next in turn first, then the others after it. */
   const inTurn = (workspace: string, ready: Endpoint[]): Endpoint[] => {
     const turn = turns.get(workspace) ?? 0;
     turns.set(workspace, turn + 1);
@@ -341,7 +320,6 @@ export function createIngress(options: IngressOptions): http.Server {
     res.on('close', () => {
       if (!res.writableFinished) upstream?.destroy();
     });
-    /** Sends the request to the first of `tries`; one that cannot connect has been sent nothing, so it goes on to the next. */
     const forward = (tries: Endpoint[], retry: boolean) => {
       const [endpoint, ...rest] = tries;
       const upReq = http.request({
@@ -360,11 +338,9 @@ export function createIngress(options: IngressOptions): http.Server {
         // The body is read only once connected, so a request that could not connect still has it for the next endpoint.
         if (!bodyless) req.pipe(upReq);
       };
-      // A new connection sends once connected; a kept-alive one at once.
       upReq.on('socket', (socket) => (socket.connecting ? socket.once('connect', send) : send()));
       upReq.on('response', (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, forwardHeaders(upRes.headers));
-        // Every chunk is passed on as it comes (nothing here holds a body back); unbuffered, the headers go at once too.
         if (route.unbuffered) res.flushHeaders();
         upRes.pipe(res);
         upRes.on('error', () => res.destroy());
@@ -397,7 +373,6 @@ export function createIngress(options: IngressOptions): http.Server {
       path: req.url,
       headers: requestHeaders(req, ['connection', 'upgrade']),
     });
-    /** The backend's status line and headers, as it sent them. */
     const writeHead = (upRes: http.IncomingMessage) => {
       const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}`];
       for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);

@@ -1,10 +1,4 @@
-/**
- * Runs the whole system on one machine: every service of the registry as processes on free loopback ports (one
- * per replica its Deployment asks for), behind the local ingress, with the environment its Deployment gives it;
- * each process restarted when it dies (as `restartPolicy: Always`), all stopped together. The manifests are
- * infra/k8s (the event bus holds the log), or with `nats` infra/k8s-nats (a three-node NATS JetStream cluster
- * holds it). Used by `npm start`, the bench and the end-to-end suites.
- */
+// The whole system on one machine as infra/k8s (or infra/k8s-nats) deploys it: a supervised process per pod on loopback, behind the local ingress.
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -21,63 +15,60 @@ import { sleep } from './wait';
 export interface StartOptions {
   /** The ingress port; 0 (the default) picks a free one. */
   port?: number;
-  /** Repository root (default: this checkout). */
   root?: string;
-  /** Where the event log lives (default $DATA_DIR, else <root>/.data). */
+  /** Default $DATA_DIR, else <root>/.data. */
   dataDir?: string;
-  /** The log in NATS JetStream instead of the event bus: infra/k8s-nats, with its three nats-server nodes and two replicas of each backend. */
+  /** infra/k8s-nats: the log in NATS JetStream instead of the event bus. */
   nats?: boolean;
-  /** Extra environment per service (every replica), applied last. */
+  /** Applied last, to every replica. */
   env?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
-  /** More event endpoints for the bus to deliver to, after the subscribers its manifest names (tests' doubles). */
+  /** Event endpoints the bus delivers to after its manifest's (tests' doubles). */
   extraSubscribers?: string[];
-  /** Where log lines go (default stdout), each prefixed with its source, e.g. `[posts] …`. */
+  /** Default stdout. */
   log?: (line: string) => void;
-  /** Keep the logs out of sight (tests); the recent lines stay available from `logs()` and in startup errors. */
+  /** Logs out of sight; `logs()` still has the recent lines. */
   quiet?: boolean;
-  /** nodemon + ts-node for the services and Vite's dev server for the client. */
+  /** The workspaces' `npm run dev`: nodemon + ts-node, Vite for the client. */
   dev?: boolean;
-  /** How long start-up may take (default 60 s, 180 s in dev mode). */
+  /** Default 60 s, 180 s in dev mode. */
   readyTimeoutMs?: number;
   backoff?: Backoff;
-  /** Called after a SIGINT/SIGTERM/SIGHUP to this process stopped everything; default: die of the same signal. */
+  /** After a SIGINT/SIGTERM/SIGHUP stopped everything; default: die of the same signal. */
   onSignal?: (signal: NodeJS.Signals) => void;
 }
 
-/** What runs: a service of the registry, or with `nats` the NATS nodes (the StatefulSet nats). */
+/** A service of the registry, or with `nats` the StatefulSet nats. */
 export type WorkloadName = ServiceName | 'nats';
 
-/** The ingress's port, and each service's (its first replica's); with `nats` the event bus has none. */
+/** Each service's first replica's port; with `nats` the event bus has none. */
 export type Ports = Record<ServiceName | 'ingress', number>;
 
+/** A `replica` argument picks one; without it, every replica. */
 export interface System {
-  /** The ingress, e.g. http://localhost:8080 (requests with Host localhost route as posts.com). */
+  /** e.g. http://localhost:8080, which routes as posts.com. */
   url: string;
   ports: Ports;
   dataDir: string;
-  /** A workload's pods in order (posts, or posts-0 and posts-1; nats-0 …), each with its loopback port per container port. */
   pods(name: WorkloadName): k8s.LocalPod[];
-  /** Stops the ingress and every process; nothing is left running. Safe to call twice. */
+  /** Nothing is left running. Safe to call twice. */
   stop(): Promise<void>;
-  /** Signals one replica's process group, or every replica's (default SIGKILL); each is restarted like a crash. */
+  /** Signals the process groups (default SIGKILL); each is restarted like a crash. */
   kill(name: WorkloadName, signal?: NodeJS.Signals, replica?: number): void;
-  /** Stops one replica, or all (SIGTERM, SIGKILL after the grace), and keeps it down until startService(). */
+  /** Kept down until startService(). */
   stopService(name: WorkloadName, replica?: number): Promise<void>;
-  /** Starts a stopped replica, or all, again: a new instance, not ready until its readiness probe passes. */
+  /** A new instance, not ready until its probe passes. */
   startService(name: WorkloadName, replica?: number): void;
-  /** How many times a replica (or all of them together) was started again, after a crash or a stopService(). */
   restarts(name: WorkloadName, replica?: number): number;
-  /** A replica's pid (default the first). */
+  /** Default the first replica's. */
   pid(name: WorkloadName, replica?: number): number | undefined;
-  /** Resolves once every replica's readiness probe passed and the ingress routes to it. */
+  /** Resolves once every replica's readiness probe passed. */
   waitReady(timeoutMs?: number): Promise<void>;
-  /** The most recent log lines (kept in quiet mode too). */
   logs(): string[];
 }
 
-/** One process the launcher keeps running: a pod of a workload. */
+/** A pod the launcher keeps running. */
 interface Replica extends k8s.LocalPod {
-  /** Where its readiness probe goes and the ingress sends requests. */
+  /** Where its readiness probe and the ingress's requests go. */
   port: number;
   supervisor: Supervisor;
 }
@@ -88,7 +79,6 @@ function npmCommand(args: string[]): { command: string; args: string[] } {
   return npm && npm.endsWith('.js') ? { command: process.execPath, args: [npm, ...args] } : { command: 'npm', args };
 }
 
-/** Starts the ingress and every process and resolves once all of them are ready. */
 export async function startSystem(options: StartOptions = {}): Promise<System> {
   const root = options.root ?? ROOT;
   const dev = options.dev ?? false;
@@ -158,7 +148,6 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
 
   const natsSet = nats ? natsSetOf(docs) : undefined;
   const leftOut = new Set<string>();
-  /** How to run one pod: a NATS node, or a service's process. */
   const specOf = (name: WorkloadName, workload: k8s.Doc, pod: k8s.LocalPod): { spec: ProcessSpec; log: (line: string) => void } => {
     if (name === 'nats') {
       const node = natsNode(pod, natsSet!, cluster, dataDir, natsVersion!);
@@ -185,7 +174,6 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
       env.SUBSCRIBERS = [manifestEnv.SUBSCRIBERS, ...options.extraSubscribers].join(',');
     }
     Object.assign(env, options.env?.[name]);
-    // The services' dev scripts: nodemon + ts-node for the backends, Vite for the client.
     const { command, args } = dev ? npmCommand(['run', '--silent', 'dev']) : { command: process.execPath, args: ['dist/index.js'] };
     return { spec: { name: pod.name, command, args, cwd: path.join(root, name), env, guard: dev }, log: logAs(pod.name) };
   };
@@ -259,7 +247,6 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     return stopped;
   }
 
-  /** Resolves once the ingress counts every replica of `waitFor` as ready, i.e. its readiness probe passed. */
   async function waitReady(timeoutMs = readyTimeoutMs, waitFor: readonly WorkloadName[] = names): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let waiting = [...waitFor];

@@ -1,12 +1,6 @@
 /**
- * Drives posts.com black-box through its ingress: posts, then comments from N concurrent
- * clients, then polls GET /posts until every accepted comment is there once with its final
- * status. Used by `npm run bench`, the load test and the fault suites.
- *
- * Each write carries its own Idempotency-Key. A clear refusal (nothing was stored) is counted and
- * not retried; a write whose outcome is unclear (no answer, a 502 after the request reached a
- * service, `503 outcome_unknown` …) is retried with the same key until it is answered, as a
- * careful client would, so it is stored once whatever happened to the first try.
+ * Posts, then comments from concurrent clients through the ingress, then GET /posts until every accepted comment
+ * shows once with its final status. A write whose outcome is unclear is retried with its Idempotency-Key, as a careful client would.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -21,44 +15,37 @@ export interface LoadOptions {
   clients: number;
   /** Every n-th comment contains "orange" and must end rejected. */
   orangeEvery?: number;
-  /** Longest wait for the system to settle after the last write. */
   settleTimeoutMs?: number;
-  /** How long a write whose outcome is unclear is retried with its Idempotency-Key before it counts as unresolved (default 60 s). */
+  /** How long an unclear write is retried before it counts as unresolved (default 60 s). */
   retryUnclearMs?: number;
-  /**
-   * Reads of GET /posts in a row that must each show the load settled (default 1). With several query processes
-   * behind the ingress's round robin, as many reads in a row see each of them.
-   */
+  /** Settled reads in a row (default 1): as many as there are query processes behind the round robin. */
   settledReads?: number;
-  /** Called after each comment answered 201, with how many have been so far: to do something a given way into the load. Must not throw. */
+  /** After each 201, with the count so far. Must not throw. */
   onAccepted?: (accepted: number) => void;
 }
 
 export interface LoadResult {
   clients: number;
   accepted: number;
-  /** Comments not accepted: refused, or still unclear when the retries ran out. */
+  /** Refused, or still unclear when the retries ran out. */
   errors: number;
-  /** Their last answers by status (0: no answer). */
+  /** Last answers by status (0: no answer). */
   errorsByStatus: Record<string, number>;
-  // The fields marked optional are always there in a result of runLoad; results recorded before they existed lack them.
-  /** Comments refused for sure, nothing stored (a 4xx, `503 unavailable` or `no_ready_endpoint`, a 502 that could not connect): not retried. */
+  // Optional: results recorded before these fields existed lack them.
+  /** Refused for sure (see refusedForSure): not retried. */
   refused?: number;
-  /** The refusals by `<status> <code>`, e.g. `503 unavailable`. */
   refusedByCode?: Record<string, number>;
-  /** Writes (posts and comments) answered unclearly at least once, and so retried with their Idempotency-Key. */
+  /** Writes answered unclearly at least once. */
   unclearRetried?: number;
-  /** Every unclear answer by `<status> <code>` (`0 no_answer`: a reset connection, a timeout). */
   unclearByCode?: Record<string, number>;
-  /** Comments still unclear when `retryUnclearMs` ran out (counted in errors). */
   unresolved?: number;
   lost: number;
   duplicated: number;
   wrongStatus: number;
   stillPending: number;
-  /** Refused comments that are in the read model after all (a refusal must have stored nothing). */
+  /** Refused comments in the read model after all. */
   refusedStored?: number;
-  /** Comments on the load's posts that no 201 accounts for: a refused or unresolved write stored after all, or one write stored under two ids. */
+  /** Comments on the load's posts that no 201 accounts for. */
   stray?: number;
   writeSeconds: number;
   settleSeconds: number;
@@ -75,7 +62,6 @@ export function percentile(sorted: number[], p: number): number {
 
 type ReadModel = Record<string, { id: string; comments: Array<{ id: string; content: string; status: string }> }>;
 
-/** What else `audit` checks: the load's posts (for stray comments) and the comments refused on them. */
 export interface AuditScope {
   postIds: Iterable<string>;
   refused: Array<{ postId: string; content: string }>;
@@ -108,7 +94,7 @@ export function audit(model: ReadModel, expected: Map<string, { postId: string; 
   return { lost, duplicated, wrongStatus, stillPending, refusedStored, stray };
 }
 
-/** An answer: its status (0 when there was none) and the `{error: {code, message}}` of one that is not a 201. */
+/** Status 0: no answer. */
 interface WriteAnswer {
   status: number;
   body: string;
@@ -116,7 +102,7 @@ interface WriteAnswer {
   message: string;
 }
 
-/** A refusal that says nothing was stored: the request was refused as it is, or never reached a service, or the service never reached the log. */
+/** An answer that says nothing was stored. */
 export function refusedForSure(status: number, code: string, message: string): boolean {
   if (status >= 400 && status < 500) return true; // bad input, unknown post, too large, rate limited: checked before anything is stored
   if (status === 503 && code === 'unavailable') return true; // ingress: not running; service: the log unreachable, nothing sent
@@ -156,7 +142,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let unclearRetried = 0;
   const count = (tally: Record<string, number>, key: string) => (tally[key] = (tally[key] ?? 0) + 1);
 
-  /** One write, retried with its key while its outcome is unclear: its last answer, and whether that settles it. */
   async function write(urlPath: string, body: unknown, key: string): Promise<{ answer: WriteAnswer; outcome: 'accepted' | 'refused' | 'unresolved' }> {
     const deadline = performance.now() + retryUnclearMs;
     for (let attempt = 0; ; attempt++) {

@@ -1,9 +1,4 @@
-/**
- * What runs locally is read from the manifests the cluster applies (infra/k8s, or the overlay infra/k8s-nats as kubectl renders it): which
- * workspace each Service reaches, how many pods each Deployment and StatefulSet runs, and each pod's
- * container environment with the cluster's addresses pointed at loopback. So a setting changed for the
- * cluster is changed for `npm start` too.
- */
+// What runs locally is read from the manifests the cluster applies, so a setting changed for the cluster is changed for `npm start` too.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,14 +9,9 @@ import { ROOT } from './root';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Doc = any;
 
-/** How to get kubectl, which renders an overlay. */
 export const KUBECTL_INSTALL = 'install kubectl (https://kubernetes.io/docs/tasks/tools/)';
 
-/**
- * Every object `k8sDir` deploys: a kustomize overlay (it holds a kustomization.yaml, as infra/k8s-nats) as
- * `kubectl kustomize` renders it; any other folder (infra/k8s) as `kubectl apply -f` reads it, every document
- * of every YAML file in name order (multi-document files included).
- */
+/** Every object `k8sDir` deploys: an overlay as `kubectl kustomize` renders it, else as `kubectl apply -f` reads the folder. */
 export function readManifests(k8sDir: string): Doc[] {
   if (existsSync(path.join(k8sDir, 'kustomization.yaml'))) return documentsOf(rendered(k8sDir), `kubectl kustomize ${k8sDir}`);
   const files = readdirSync(k8sDir)
@@ -30,12 +20,10 @@ export function readManifests(k8sDir: string): Doc[] {
   return readManifestFiles(k8sDir, files);
 }
 
-/** Every document of the YAML `files` of `k8sDir`, in the order given. */
 export function readManifestFiles(k8sDir: string, files: string[]): Doc[] {
   return files.flatMap((file) => documentsOf(readFileSync(path.join(k8sDir, file), 'utf8'), file));
 }
 
-/** The overlay in `dir` as `kubectl kustomize` renders it (offline: its base is a folder beside it). */
 function rendered(dir: string): string {
   const run = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8', env: process.env, maxBuffer: 64 * 2 ** 20 });
   if ((run.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
@@ -46,7 +34,7 @@ function rendered(dir: string): string {
   return run.stdout;
 }
 
-/** The objects of a YAML text (`where` names it in errors); empty documents are skipped. */
+/** `where` names the text in errors. */
 function documentsOf(text: string, where: string): Doc[] {
   const docs: Doc[] = [];
   for (const doc of parseAllDocuments(text)) {
@@ -58,14 +46,13 @@ function documentsOf(text: string, where: string): Doc[] {
 }
 
 export interface ServiceInfo {
-  /** The workspace it reaches: its `selector.app`. */
+  /** Its `selector.app`. */
   app: string;
   ports: number[];
-  /** `clusterIP: None`: it gives each pod of a StatefulSet a name of its own, `<pod>.<service>`. */
+  /** `clusterIP: None`: each pod is reachable as `<pod>.<service>`. */
   headless: boolean;
 }
 
-/** Each `kind: Service` by name. */
 export function servicesOf(docs: Doc[]): Map<string, ServiceInfo> {
   const services = new Map<string, ServiceInfo>();
   for (const doc of docs.filter((d) => d.kind === 'Service')) {
@@ -77,7 +64,7 @@ export function servicesOf(docs: Doc[]): Map<string, ServiceInfo> {
   return services;
 }
 
-/** Each `kind: Deployment` and `kind: StatefulSet` by the workspace it runs: its pods' label `app`. */
+/** Each Deployment and StatefulSet by its pods' label `app`. */
 export function workloadsOf(docs: Doc[]): Map<string, Doc> {
   const workloads = new Map<string, Doc>();
   for (const doc of docs.filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet')) {
@@ -88,36 +75,32 @@ export function workloadsOf(docs: Doc[]): Map<string, Doc> {
   return workloads;
 }
 
-/** How many pods it runs: `spec.replicas`, 1 when left out, as in Kubernetes. */
+/** `spec.replicas`, 1 when left out, as in Kubernetes. */
 export function replicasOf(workload: Doc): number {
   const replicas = Number(workload.spec?.replicas ?? 1);
   if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`${workload.kind} ${workload.metadata?.name}: replicas must be 1 or more`);
   return replicas;
 }
 
-/** Its pods' one container (one per pod here). */
+/** One container per pod here. */
 export function containerOf(workload: Doc): Doc {
   const container = workload.spec?.template?.spec?.containers?.[0];
   if (!container) throw new Error(`${workload.kind} ${workload.metadata?.name} has no container`);
   return container;
 }
 
-/** The NODE_OPTIONS `app`'s container sets in infra/k8s, if any: a service started on its own runs with the flags it is deployed with. */
+/** `app`'s NODE_OPTIONS in infra/k8s: a service started on its own runs with the flags it is deployed with. */
 export function nodeOptionsOf(app: string): string | undefined {
   const workload = workloadsOf(readManifests(path.join(ROOT, 'infra', 'k8s'))).get(app);
   const value = workload ? containerOf(workload).env?.find((e: Doc) => e.name === 'NODE_OPTIONS')?.value : undefined;
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The container's ports (`containerPort`), in the manifest's order. */
 export function containerPortsOf(workload: Doc): number[] {
   return (containerOf(workload).ports ?? []).map((p: Doc) => Number(p.containerPort));
 }
 
-/**
- * Its pods' names: a StatefulSet's are `<name>-<ordinal>`, stable, as its headless Service resolves them; a
- * Deployment's are random in a cluster, so locally its workspace's name, numbered when there are several.
- */
+/** A StatefulSet's `<name>-<ordinal>`; a Deployment's are random in a cluster, so locally the workspace's, numbered when several. */
 export function podNamesOf(workload: Doc, app: string): string[] {
   const replicas = replicasOf(workload);
   const base = workload.kind === 'StatefulSet' ? workload.metadata.name : app;
@@ -125,18 +108,14 @@ export function podNamesOf(workload: Doc, app: string): string[] {
   return Array.from({ length: replicas }, (_, i) => `${base}-${i}`);
 }
 
-/** A pod that runs locally: its name, its workspace, and the loopback port behind each of its container ports. */
 export interface LocalPod {
   name: string;
   app: string;
+  /** Container port → loopback port. */
   ports: Readonly<Record<number, number>>;
 }
 
-/**
- * The cluster's addresses that reach local pods, `host:port` → loopback port: `<service>:<port>` reaches
- * the Service's first pod (on nats the console's QUERY_URL names query-srv, whose two pods answer alike), and through a headless
- * Service `<pod>.<service>:<port>` reaches that pod. A Service's port is its pods' container port here.
- */
+/** `<service>:<port>` → its first pod's loopback port, and through a headless Service `<pod>.<service>:<port>` → that pod's. */
 export function localAddresses(services: Map<string, ServiceInfo>, pods: LocalPod[]): Map<string, number> {
   const addresses = new Map<string, number>();
   for (const [name, service] of services) {
@@ -150,10 +129,7 @@ export function localAddresses(services: Map<string, ServiceInfo>, pods: LocalPo
   return addresses;
 }
 
-/**
- * `http://event-bus-srv:4005` → `http://127.0.0.1:<port>`, and `nats-0.nats:4222` (a pod through its headless
- * Service) → the loopback port of that pod's; a host that names no Service is left as it is.
- */
+/** `http://event-bus-srv:4005` → `http://127.0.0.1:<port>`; a host that names no Service is left as it is. */
 export function pointAtLoopback(value: string, services: Map<string, ServiceInfo>, addresses: ReadonlyMap<string, number>): string {
   return value.replace(/\b([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?):(\d+)\b/g, (address, host: string, port: string) => {
     const name = host.split('.').at(-1)!;
@@ -166,23 +142,18 @@ export function pointAtLoopback(value: string, services: Map<string, ServiceInfo
   });
 }
 
-/** The Secrets the cluster would hold, by name, then by key: what a `secretKeyRef` resolves to locally. */
+/** By Secret, then key: what a `secretKeyRef` resolves to locally. */
 export type Secrets = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
-/** What every local pod's environment is resolved against. */
 export interface LocalCluster {
   services: Map<string, ServiceInfo>;
   /** From localAddresses. */
   addresses: ReadonlyMap<string, number>;
-  /** The manifests hold no secret's value; the launcher makes them. */
+  /** Made by the launcher: the manifests hold no secret's value. */
   secrets: Secrets;
 }
 
-/**
- * A pod's container environment as the kubelet makes it, in order: a literal `value` with `$(NAME)` replaced by
- * a variable set above it (`$$` is a literal `$`) and every cluster address pointed at loopback; a
- * `secretKeyRef` to one of the cluster's secrets; a `fieldRef` to `metadata.name`, the pod's name.
- */
+/** As the kubelet makes it (`$(NAME)` expanded, `$$` a `$`), with every cluster address pointed at loopback. */
 export function podEnvironment(workload: Doc, podName: string, cluster: LocalCluster): Record<string, string> {
   const env: Record<string, string> = {};
   for (const variable of containerOf(workload).env ?? []) {
@@ -208,7 +179,7 @@ export function podEnvironment(workload: Doc, podName: string, cluster: LocalClu
   return env;
 }
 
-/** The keys its manifests take from the Secret `secret`, in order of appearance: what the launcher must make. */
+/** The keys the workloads take from `secret`: what the launcher must make. */
 export function secretKeysOf(docs: Doc[], secret: string): string[] {
   const keys = new Set<string>();
   for (const workload of workloadsOf(docs).values()) {

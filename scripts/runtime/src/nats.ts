@@ -1,9 +1,4 @@
-/**
- * The NATS JetStream cluster of infra/k8s-nats on loopback (`npm start -- --nats`): each node runs Debian's
- * nats-server with the ConfigMap's nats.conf, changed only where a laptop differs from a pod: its addresses,
- * its store and pid file in the data folder, the routes to the other nodes, and options the installed server
- * predates. The StatefulSet's environment gives it its name and the users' passwords, as in the cluster.
- */
+// infra/k8s-nats's NATS cluster on loopback: the ConfigMap's nats.conf, changed only where a laptop differs from a pod.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,26 +10,24 @@ export const NATS_INSTALL = 'sudo apt-get install nats-server';
 /** Options of nats.conf that a nats-server older than `since` refuses, and the line that sets each. */
 const NEWER_OPTIONS = [{ name: 'jetstream.sync_interval', since: [2, 10, 0], line: /^[ \t]*sync_interval:.*\n/m }];
 
-/** The installed nats-server's version, e.g. [2, 9, 10], or undefined when there is none on PATH (the PATH the nodes get). */
+/** e.g. [2, 9, 10]; undefined when there is none on PATH. */
 export function installedNatsServer(): number[] | undefined {
   const found = spawnSync('nats-server', ['--version'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
   const match = /v(\d+)\.(\d+)\.(\d+)/.exec(found.stdout ?? '');
   return found.status === 0 && match ? match.slice(1).map(Number) : undefined;
 }
 
-/** Whether version `a` comes before `b`, each [major, minor, patch]. */
 function older(a: number[], b: number[]): boolean {
   const first = a.findIndex((n, i) => n !== b[i]);
   return first !== -1 && a[first] < b[first];
 }
 
-/** The StatefulSet `nats` and the nats.conf its pods mount. */
 export interface NatsSet {
   statefulSet: Doc;
   conf: string;
 }
 
-/** The StatefulSet `nats` and the nats.conf its pods mount: the ConfigMap its volumes name, key `nats.conf`. */
+/** The StatefulSet `nats` and the nats.conf from the ConfigMap its volumes name. */
 export function natsSetOf(docs: Doc[]): NatsSet {
   const statefulSet = docs.find((d) => d.kind === 'StatefulSet' && d.metadata?.name === 'nats');
   if (!statefulSet) throw new Error('no StatefulSet nats');
@@ -44,20 +37,19 @@ export function natsSetOf(docs: Doc[]): NatsSet {
   return { statefulSet, conf };
 }
 
-/** Replaces every match of `pattern` (global), which must occur at least once, so a changed nats.conf fails here rather than run half-changed. */
+/** `pattern` must match, so a changed nats.conf fails here rather than run half-changed. */
 function replaceRequired(text: string, pattern: RegExp, replacement: (match: string, group: string) => string): string {
   if (text.search(pattern) === -1) throw new Error(`nats.conf: expected ${pattern}`);
   return text.replace(pattern, replacement);
 }
 
 export interface LocalNode {
-  /** Its store, configuration and pid file: `<dataDir>/nats/<node>`. */
+  /** Its store, configuration and pid file. */
   dir: string;
-  /** Container port (4222 clients, 6222 routes, 8222 monitoring) → its loopback port. */
   ports: Readonly<Record<number, number>>;
 }
 
-/** nats.conf for one local node, and the options left out because the installed server (`version`) predates them. */
+/** And the options left out because the installed server (`version`) predates them. */
 export function localNatsConf(conf: string, node: LocalNode, cluster: LocalCluster, version: number[]): { text: string; leftOut: string[] } {
   const local = (port: string) => {
     const found = node.ports[Number(port)];
@@ -76,10 +68,7 @@ export function localNatsConf(conf: string, node: LocalNode, cluster: LocalClust
   return { text, leftOut: leftOut.map((o) => `${o.name} (nats-server ${o.since.join('.')})`) };
 }
 
-/**
- * How to run one local node: its nats.conf written to `<dataDir>/nats/<node>`, beside its store, and nats-server
- * started with it and its pod's environment alone (nats.conf reads the node's name and the passwords from there).
- */
+/** nats.conf written beside the node's store; its pod's environment gives it its name and the passwords, as in the cluster. */
 export function natsNode(pod: LocalPod, set: NatsSet, cluster: LocalCluster, dataDir: string, version: number[]): { spec: ProcessSpec; leftOut: string[] } {
   const dir = path.join(dataDir, 'nats', pod.name);
   mkdirSync(dir, { recursive: true });

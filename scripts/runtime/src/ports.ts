@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
-/** The lowest port the kernel gives outgoing connections (Linux's ip_local_port_range; 32768 where it cannot be read). */
 function ephemeralLow(): number {
   try {
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
@@ -11,7 +10,7 @@ function ephemeralLow(): number {
   }
 }
 
-/** Lowest port handed out: above the well-known and the usual development ports. */
+// Above the well-known and the usual development ports.
 const LOWEST = 10_000;
 
 function canListen(port: number): Promise<boolean> {
@@ -22,11 +21,7 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-/**
- * Free loopback ports, distinct, below the range the kernel takes ports from for outgoing connections: a port
- * from that range, free when asked, can be taken by any connection before the service binds it, and held for as
- * long as that connection lives.
- */
+/** Below the kernel's range for outgoing connections, where any connection could take a port before the service binds it. */
 export async function freePorts(count: number): Promise<number[]> {
   const top = Math.max(LOWEST + count * 10, ephemeralLow() - 1);
   const ports = new Set<number>();

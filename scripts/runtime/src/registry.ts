@@ -1,8 +1,4 @@
-/**
- * The one list of posts.com's services, read from infra/k8s: each Deployment's pod label `app` names a service,
- * and the Service that selects its pods gives its port. The launcher, the images, the doctor and the tests read it.
- * Adding a service is its own folder (the root Dockerfile builds it), its manifest in infra/k8s and a line in infra/k8s/Kustomization.
- */
+// The one list of posts.com's services, read from infra/k8s: each Deployment's pod label `app`, and its Service's first port.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -12,14 +8,12 @@ import { ROOT } from './root';
 export interface ServiceEntry {
   /** Its folder, npm workspace, image name and pod label `app`. */
   name: string;
-  /** Its port in the cluster (and its default `PORT`): the first port of its Service. */
   port: number;
 }
 
 /** A service's name: a Deployment's pod label `app` in infra/k8s. */
 export type ServiceName = string;
 
-/** Each Deployment among `docs`, in their order, with the first port of the one Service that selects its pods. */
 export function servicesIn(docs: Doc[]): ServiceEntry[] {
   const services = [...servicesOf(docs)];
   return [...workloadsOf(docs)]
@@ -34,7 +28,7 @@ export function servicesIn(docs: Doc[]): ServiceEntry[] {
 }
 
 const K8S = path.join(ROOT, 'infra', 'k8s');
-/** The files of infra/k8s in the order its Kustomization lists them: the event bus first, as it starts first. */
+// In its Kustomization's order: the event bus first, as it starts first.
 const files: string[] = parse(readFileSync(path.join(K8S, 'Kustomization'), 'utf8')).resources;
 
 export const SERVICES: readonly ServiceEntry[] = servicesIn(readManifestFiles(K8S, files));

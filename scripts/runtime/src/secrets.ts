@@ -1,12 +1,9 @@
-/**
- * The secrets `npm start` gives the services where the cluster has Secrets: made on the first start
- * and kept beside the event log, readable by this user alone, so every start after agrees with them.
- */
+// The cluster's Secrets for `npm start`: made on the first start and kept in the data folder, so every start after agrees.
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** The bus secret in `dataDir` (`bus-secret`), made there first if it is missing: 32 random bytes, hex. */
+/** Made first if missing: 32 random bytes, hex. */
 export function busSecretIn(dataDir: string): string {
   const file = path.join(dataDir, 'bus-secret');
   try {
@@ -20,12 +17,7 @@ export function busSecretIn(dataDir: string): string {
   return secret;
 }
 
-/**
- * The NATS users' passwords in `dataDir` (`nats-users`, one `user=password` line each, the format of
- * `kubectl create secret generic nats-users --from-env-file`), made there first with one per user:
- * 24 random bytes, hex, as infra/k8s-nats/README.md makes them (letters and digits: they travel in URLs).
- * A user the manifests name later (the client's, for the console) gets a line added; the others keep theirs.
- */
+/** `user=password` lines (`--from-env-file`'s format); a missing user gets 24 random bytes, hex (they travel in URLs), the others keep theirs. */
 export function natsUsersIn(dataDir: string, users: string[]): Record<string, string> {
   const file = path.join(dataDir, 'nats-users');
   const known = passwordsIn(file);
@@ -35,7 +27,7 @@ export function natsUsersIn(dataDir: string, users: string[]): Record<string, st
   return passwordsIn(file);
 }
 
-/** Each user's password in the file, the first well-formed line for each: two launchers adding a user at once agree on the first one's. */
+/** The first line for each user: two launchers adding a user at once agree on the first one's. */
 function passwordsIn(file: string): Record<string, string> {
   let text = '';
   try {

@@ -1,7 +1,4 @@
-/**
- * `npm start` / `npm run dev` / `npm run clean:data`: the whole blog on one port (PORT, default 8080).
- * `npm start -- --nats` runs it on NATS JetStream as infra/k8s-nats does (three nats-server nodes), without the event bus.
- */
+// `npm start` (--dev, --nats) and `npm run clean:data`: the whole blog on one port (PORT, default 8080).
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { startSystem } from './launcher';

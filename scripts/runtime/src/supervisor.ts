@@ -1,7 +1,4 @@
-/**
- * One process kept running, as the kubelet keeps a container with `restartPolicy: Always`: restarted
- * after a crash with a doubling backoff, its whole process group signalled together.
- */
+// One process kept running as the kubelet keeps a container with `restartPolicy: Always`: restarted with a doubling backoff.
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,12 +6,10 @@ import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { sleep } from './wait';
 
+/** The first delay, doubled after each crash up to `maxMs`, back to the first once a process stayed up `resetAfterMs`. */
 export interface Backoff {
-  /** First restart delay (default 500 ms), doubled after each crash... */
   initialMs: number;
-  /** ...up to this cap (default 10 s)... */
   maxMs: number;
-  /** ...and back to the first delay once a process stayed up this long (default 10 s). */
   resetAfterMs: number;
 }
 
@@ -26,11 +21,11 @@ export interface ProcessSpec {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** Run under guard.ts: for a command that cannot notice itself that its launcher is gone (nats-server; npm in dev mode). */
+  /** Under guard.ts: for a command that cannot notice its launcher is gone (nats-server; npm in dev mode). */
   guard?: boolean;
 }
 
-/** How to run guard.ts: built, or from its source under ts-jest (with this package's compiler options, wherever it runs). */
+/** guard.ts built, or from its source under ts-jest. */
 const GUARD = __filename.endsWith('.ts')
   ? {
       args: ['-r', require.resolve('ts-node/register/transpile-only'), path.join(__dirname, 'guard.ts')],
@@ -38,7 +33,7 @@ const GUARD = __filename.endsWith('.ts')
     }
   : { args: [path.join(__dirname, 'guard.js')], env: {} };
 
-/** Signals a whole process group; false when the group is gone. */
+/** False when the group is gone. */
 function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(-pgid, signal);
@@ -54,15 +49,11 @@ function pipeLines(stream: Readable, write: (line: string) => void): void {
 
 const seconds = (ms: number) => `${ms / 1000}s`;
 
-/**
- * A process kept running: each start gets its own process group, so it and whatever it spawns
- * (npm → nodemon → ts-node in dev mode) are signalled together, and a Ctrl-C to the terminal
- * reaches only the launcher, which then stops everything in order.
- */
+/** Each start gets its own process group: what it spawns is signalled with it, and a Ctrl-C reaches only the launcher, which stops everything in order. */
 export class Supervisor {
   private child?: ChildProcess;
   private pgid?: number;
-  /** The command's own pid: the child's, or under a guard the one it reports. */
+  /** The child's, or under a guard the one it reports. */
   private commandPid?: number;
   private stopping = false;
   private restartTimer?: NodeJS.Timeout;
@@ -79,7 +70,7 @@ export class Supervisor {
     this.delay = backoff.initialMs;
   }
 
-  /** Starts the process; after stop(), starts it again. Every start is a new instance (see restarts()). */
+  /** Every start is a new instance (see restarts()). */
   start(): void {
     if (this.child) throw new Error(`${this.spec.name} is already running`);
     clearTimeout(this.restartTimer);
@@ -135,17 +126,17 @@ export class Supervisor {
     return this.child && this.commandPid;
   }
 
-  /** Starts after the first one: restarts after a crash, and starts after a stop(). */
+  /** Starts after the first: after a crash or a stop(). */
   restarts(): number {
     return Math.max(0, this.starts - 1);
   }
 
-  /** Signals the process group; unless stopping, the exit counts as a crash and restarts. */
+  /** Unless stopping, the exit counts as a crash and restarts. */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (this.child && this.pgid !== undefined) signalGroup(this.pgid, signal);
   }
 
-  /** SIGTERM to the group, then SIGKILL for whatever is still there after `graceMs`. No restart after this until start(). */
+  /** SIGTERM to the group, SIGKILL after `graceMs`. No restart until start(). */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
