@@ -1,6 +1,7 @@
 // The local ingress: ingress-nginx's `use-regex` routing and readiness-gated round robin, read from the YAML the cluster applies.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { containerOf, readManifests, servicesOf, workloadsOf, type Doc } from './manifests';
 
@@ -359,40 +360,22 @@ export function createIngress(options: IngressOptions): http.Server {
     forward(inTurn(route.workspace, ready), retriable);
   });
 
-  // WebSocket (and other) upgrades, e.g. Vite's HMR in dev mode: a raw tunnel once the backend says 101.
+  // WebSocket upgrades: Vite's HMR in dev mode.
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const route = matchRoute(table, req.headers.host, req.url ?? '/');
     if (!route) return socketError(socket, 404, 'Not Found');
     const ready = endpoints.ready(route.workspace);
     if (ready.length === 0) return socketError(socket, 503, 'Service Unavailable');
-    const upReq = http.request({
-      host: '127.0.0.1',
-      port: inTurn(route.workspace, ready)[0].port,
-      method: req.method,
-      path: req.url,
-      headers: requestHeaders(req, ['connection', 'upgrade']),
-    });
-    const writeHead = (upRes: http.IncomingMessage) => {
-      const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage}`];
-      for (let i = 0; i < upRes.rawHeaders.length; i += 2) lines.push(`${upRes.rawHeaders[i]}: ${upRes.rawHeaders[i + 1]}`);
-      socket.write(lines.join('\r\n') + '\r\n\r\n');
-    };
-    upReq.on('upgrade', (upRes, upSocket, upHead) => {
-      writeHead(upRes);
-      if (upHead.length > 0) socket.write(upHead);
-      if (head.length > 0) upSocket.write(head);
-      upSocket.on('error', () => socket.destroy());
-      socket.on('close', () => upSocket.destroy());
-      upSocket.on('close', () => socket.destroy());
-      upSocket.pipe(socket).pipe(upSocket);
-    });
-    upReq.on('response', (upRes) => {
-      writeHead(upRes); // the backend refused the upgrade: pass its plain answer on and close
-      upRes.pipe(socket);
-    });
-    upReq.on('error', () => socketError(socket, 502, 'Bad Gateway'));
-    upReq.end();
+    // A raw tunnel: the request goes on as it came, with the ingress's headers, and the backend's answer (a 101 or not) comes back as it sent it.
+    const upstream = net.connect(inTurn(route.workspace, ready)[0].port, '127.0.0.1');
+    const headers = Object.entries(requestHeaders(req, ['connection', 'upgrade'])).flatMap(([name, value]) => [value].flat().map((v) => `${name}: ${v}`));
+    upstream.write([`${req.method} ${req.url} HTTP/1.1`, ...headers].join('\r\n') + '\r\n\r\n');
+    upstream.write(head);
+    upstream.on('error', () => (upstream.bytesRead === 0 ? socketError(socket, 502, 'Bad Gateway') : socket.destroy()));
+    socket.on('close', () => upstream.destroy());
+    upstream.on('close', () => socket.destroy());
+    upstream.pipe(socket).pipe(upstream);
   });
 
   server.keepAliveTimeout = 75_000; // nginx's keepalive_timeout
