@@ -73,12 +73,6 @@ interface Replica extends k8s.LocalPod {
   supervisor: Supervisor;
 }
 
-function npmCommand(args: string[]): { command: string; args: string[] } {
-  // Under `npm run`, use the very npm that runs us; otherwise the one on PATH.
-  const npm = process.env.npm_execpath;
-  return npm && npm.endsWith('.js') ? { command: process.execPath, args: [npm, ...args] } : { command: 'npm', args };
-}
-
 export async function startSystem(options: StartOptions = {}): Promise<System> {
   const root = options.root ?? ROOT;
   const dev = options.dev ?? false;
@@ -88,7 +82,6 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
 
   const natsVersion = nats ? installedNatsServer() : undefined;
   if (nats && !natsVersion) throw new Error(`--nats runs NATS JetStream with nats-server, which is not installed: ${NATS_INSTALL}`);
-  if (nats && options.extraSubscribers?.length) throw new Error("extraSubscribers are the event bus's, which does not run with nats");
   const k8sDir = path.join(root, 'infra', nats ? 'k8s-nats' : 'k8s');
   const docs = k8s.readManifests(k8sDir);
   const table = routesOf(docs, k8sDir);
@@ -110,13 +103,10 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   const plans = names.map((name) => {
     const workload = workloads.get(name);
     if (!workload) throw new Error(`${name} has no Deployment or StatefulSet (pod label app: ${name}) in ${k8sDir}`);
-    const containerPorts = k8s.containerPortsOf(workload);
-    if (containerPorts.length === 0) throw new Error(`${workload.kind} ${workload.metadata?.name} names no container port`);
-    return { name, workload, containerPorts, podNames: k8s.podNamesOf(workload, name) };
+    return { name, workload, containerPorts: k8s.containerPortsOf(workload), podNames: k8s.podNamesOf(workload, name) };
   });
   // Every pod gets a free loopback port for each of its container ports.
   const free = await freePorts(plans.reduce((sum, p) => sum + p.podNames.length * p.containerPorts.length, 0));
-  const workloadPorts = new Map(plans.map((p) => [p.name, p.containerPorts]));
   const pods = new Map<WorkloadName, k8s.LocalPod[]>(
     plans.map(({ name, containerPorts, podNames }) => [
       name,
@@ -124,7 +114,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     ]),
   );
   /** A pod's first container port, where a service listens (PORT) and a NATS node takes clients. */
-  const mainPort = (pod: k8s.LocalPod) => pod.ports[workloadPorts.get(pod.app as WorkloadName)![0]];
+  const mainPort = (pod: k8s.LocalPod) => pod.ports[k8s.containerPortsOf(workloads.get(pod.app))[0]];
   const services = k8s.servicesOf(docs);
   // The Secrets the manifests take values from, kept in the data folder: the bus's, or one password per NATS user.
   const secrets: k8s.Secrets = nats
@@ -174,7 +164,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
       env.SUBSCRIBERS = [manifestEnv.SUBSCRIBERS, ...options.extraSubscribers].join(',');
     }
     Object.assign(env, options.env?.[name]);
-    const { command, args } = dev ? npmCommand(['run', '--silent', 'dev']) : { command: process.execPath, args: ['dist/index.js'] };
+    const { command, args } = dev ? { command: 'npm', args: ['run', '--silent', 'dev'] } : { command: process.execPath, args: ['dist/index.js'] };
     return { spec: { name: pod.name, command, args, cwd: path.join(root, name), env, guard: dev }, log: logAs(pod.name) };
   };
 
@@ -185,7 +175,6 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
       pods.get(name)!.map((pod): Replica => {
         const { spec, log } = specOf(name, workload, pod);
         const port = pod.ports[table.probes.get(name)?.port ?? containerPorts[0]];
-        if (port === undefined) throw new Error(`${name}: its readiness probe asks a port its container does not have`);
         return { ...pod, port, supervisor: new Supervisor(spec, log, options.backoff) };
       }),
     ]),
@@ -199,9 +188,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
   const replicasOf = (name: WorkloadName, replica?: number): Replica[] => {
     const every = replicas.get(name);
     if (!every) throw new Error(`${name} does not run here`);
-    if (replica === undefined) return every;
-    if (!every[replica]) throw new Error(`${name} has no replica ${replica}`);
-    return [every[replica]];
+    return replica === undefined ? every : [every[replica]];
   };
 
   // A restart counts as a new instance: not ready until its probe passes again.

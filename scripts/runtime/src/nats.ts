@@ -7,19 +7,14 @@ import type { ProcessSpec } from './supervisor';
 
 export const NATS_INSTALL = 'sudo apt-get install nats-server';
 
-/** Options of nats.conf that a nats-server older than `since` refuses, and the line that sets each. */
-const NEWER_OPTIONS = [{ name: 'jetstream.sync_interval', since: [2, 10, 0], line: /^[ \t]*sync_interval:.*\n/m }];
+/** nats.conf's one option a nats-server before 2.10 (Debian's 2.9) refuses. */
+const SYNC_INTERVAL = /^[ \t]*sync_interval:.*\n/m;
 
 /** e.g. [2, 9, 10]; undefined when there is none on PATH. */
 export function installedNatsServer(): number[] | undefined {
   const found = spawnSync('nats-server', ['--version'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
   const match = /v(\d+)\.(\d+)\.(\d+)/.exec(found.stdout ?? '');
   return found.status === 0 && match ? match.slice(1).map(Number) : undefined;
-}
-
-function older(a: number[], b: number[]): boolean {
-  const first = a.findIndex((n, i) => n !== b[i]);
-  return first !== -1 && a[first] < b[first];
 }
 
 export interface NatsSet {
@@ -63,9 +58,9 @@ export function localNatsConf(conf: string, node: LocalNode, cluster: LocalClust
   text = text.replace(/^pid_file: .*$/gm, () => `pid_file: ${JSON.stringify(path.join(node.dir, 'nats.pid'))}`);
   // The routes name the pods through the headless Service (nats-<n>.nats:6222): each node's route port here.
   text = replaceRequired(text, /nats:\/\/[^\s,\]]+/g, (url) => pointAtLoopback(url, cluster.services, cluster.addresses));
-  const leftOut = NEWER_OPTIONS.filter((o) => older(version, o.since) && o.line.test(text));
-  for (const option of leftOut) text = text.replace(option.line, '');
-  return { text, leftOut: leftOut.map((o) => `${o.name} (nats-server ${o.since.join('.')})`) };
+  const [major, minor] = version;
+  if (major > 2 || (major === 2 && minor >= 10) || !SYNC_INTERVAL.test(text)) return { text, leftOut: [] };
+  return { text: text.replace(SYNC_INTERVAL, ''), leftOut: ['jetstream.sync_interval (nats-server 2.10.0)'] };
 }
 
 /** nats.conf written beside the node's store; its pod's environment gives it its name and the passwords, as in the cluster. */

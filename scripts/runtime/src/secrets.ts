@@ -1,6 +1,6 @@
 // The cluster's Secrets for `npm start`: made on the first start and kept in the data folder, so every start after agrees.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Made first if missing: 32 random bytes, hex. */
@@ -29,12 +29,7 @@ export function natsUsersIn(dataDir: string, users: string[]): Record<string, st
 
 /** The first line for each user: two launchers adding a user at once agree on the first one's. */
 function passwordsIn(file: string): Record<string, string> {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const passwords: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const m = /^([^=\s]+)=([A-Za-z0-9]{32,})$/.exec(line.trim());
