@@ -132,11 +132,8 @@ export function hostName(header: string | undefined): string {
 
 /** Undefined for an unknown host or path: ingress-nginx answers 404. */
 export function matchRoute(table: RouteTable, host: string | undefined, url: string): Route | undefined {
-  const routes = table.hosts.get(hostName(host));
-  if (!routes) return undefined;
-  const q = url.indexOf('?');
-  const p = q === -1 ? url : url.slice(0, q);
-  return routes.find((r) => r.regex.test(p));
+  const path = url.split('?')[0];
+  return table.hosts.get(hostName(host))?.find((route) => route.regex.test(path));
 }
 
 /** One running process of a workspace: a pod behind its Service. */
@@ -180,7 +177,6 @@ export class Endpoints {
   ) {}
 
   start(): void {
-    this.stop();
     for (const [workspace, probe] of this.probes) {
       void this.probe(workspace);
       // Unref'd: probing alone never keeps a process alive.
@@ -287,8 +283,6 @@ export function createIngress(options: IngressOptions): http.Server {
   const timeoutMs = options.timeoutMs ?? 60_000;
   // Idle upstream connections close after 4 s, before Node's default 5 s server keep-alive can race a reuse.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64, timeout: 4000 });
-  // A stream holds its upstream connection while it is open: on the capped agent, 512 of them would queue every other request.
-  const streamAgent = new http.Agent({ keepAlive: false });
 
   // Round robin, ingress-nginx's default: the next in turn first, then the others after it.
   const turns = new Map<string, number>();
@@ -329,7 +323,8 @@ export function createIngress(options: IngressOptions): http.Server {
         method: req.method,
         path: req.url,
         headers,
-        agent: route.unbuffered ? streamAgent : agent,
+        // A stream holds its connection while it is open: on the capped agent, 512 of them would queue every other request.
+        agent: route.unbuffered ? false : agent,
         timeout: route.readTimeoutMs ?? timeoutMs,
       });
       upstream = upReq;
@@ -384,7 +379,6 @@ export function createIngress(options: IngressOptions): http.Server {
   server.on('close', () => {
     endpoints.stop();
     agent.destroy();
-    streamAgent.destroy();
   });
   return server;
 }

@@ -77,9 +77,7 @@ export function workloadsOf(docs: Doc[]): Map<string, Doc> {
 
 /** `spec.replicas`, 1 when left out, as in Kubernetes. */
 export function replicasOf(workload: Doc): number {
-  const replicas = Number(workload.spec?.replicas ?? 1);
-  if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`${workload.kind} ${workload.metadata?.name}: replicas must be 1 or more`);
-  return replicas;
+  return Number(workload.spec?.replicas ?? 1);
 }
 
 /** One container per pod here. */

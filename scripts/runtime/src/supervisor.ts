@@ -60,7 +60,6 @@ export class Supervisor {
   private delay: number;
   private startedAt = 0;
   private starts = 0;
-  private exitWaiters: Array<() => void> = [];
 
   constructor(
     readonly spec: ProcessSpec,
@@ -100,7 +99,6 @@ export class Supervisor {
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (child !== this.child) return;
     this.child = undefined;
-    this.exitWaiters.splice(0).forEach((wake) => wake());
     if (this.stopping) return; // stop() watches the rest of the group
     // Whatever the leader left behind (nodemon's child in dev mode) must not hold the port for the next start.
     if (this.pgid !== undefined) signalGroup(this.pgid, 'SIGKILL');
@@ -142,7 +140,8 @@ export class Supervisor {
     clearTimeout(this.restartTimer);
     const pgid = this.pgid;
     if (pgid === undefined) return;
-    const exited = this.child ? new Promise<void>((resolve) => this.exitWaiters.push(resolve)) : Promise.resolve();
+    const child = this.child;
+    const exited = child ? new Promise<void>((resolve) => child.once('exit', () => resolve())) : Promise.resolve();
     signalGroup(pgid, 'SIGTERM');
     const deadline = Date.now() + graceMs;
     while (signalGroup(pgid, 0) && Date.now() < deadline) await sleep(50);
