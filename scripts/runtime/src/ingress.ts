@@ -146,7 +146,7 @@ export interface Endpoint {
 interface ProbeState {
   instance: number;
   ready: boolean;
-  /** Failed probes in a row. */
+  /** In a row. */
   failures: number;
   probing?: Promise<void>;
 }
@@ -277,7 +277,6 @@ function socketError(socket: Duplex, status: number, reason: string): void {
   socket.destroy();
 }
 
-/** The proxy server, not listening yet. */
 export function createIngress(options: IngressOptions): http.Server {
   const { table, endpoints } = options;
   const timeoutMs = options.timeoutMs ?? 60_000;

@@ -66,7 +66,6 @@ export interface System {
   logs(): string[];
 }
 
-/** A pod the launcher keeps running. */
 interface Replica extends k8s.LocalPod {
   /** Where its readiness probe and the ingress's requests go. */
   port: number;
@@ -138,11 +137,11 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
 
   const natsSet = nats ? natsSetOf(docs) : undefined;
   const leftOut = new Set<string>();
-  const specOf = (name: WorkloadName, workload: k8s.Doc, pod: k8s.LocalPod): { spec: ProcessSpec; log: (line: string) => void } => {
+  const specOf = (name: WorkloadName, workload: k8s.Doc, pod: k8s.LocalPod): ProcessSpec => {
     if (name === 'nats') {
       const node = natsNode(pod, natsSet!, cluster, dataDir, natsVersion!);
       node.leftOut.forEach((option) => leftOut.add(option));
-      return { spec: { ...node.spec, guard: true }, log: logAs(pod.name, natsHidden) };
+      return { ...node.spec, guard: true };
     }
     const manifestEnv = k8s.podEnvironment(workload, pod.name, cluster);
     // Local only: loopback, a port of its own, the caller's log level.
@@ -165,7 +164,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     }
     Object.assign(env, options.env?.[name]);
     const { command, args } = dev ? { command: 'npm', args: ['run', '--silent', 'dev'] } : { command: process.execPath, args: ['dist/index.js'] };
-    return { spec: { name: pod.name, command, args, cwd: path.join(root, name), env, guard: dev }, log: logAs(pod.name) };
+    return { name: pod.name, command, args, cwd: path.join(root, name), env, guard: dev };
   };
 
   // Every spec before any process: a bad manifest or environment fails here.
@@ -173,9 +172,9 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
     plans.map(({ name, workload, containerPorts }) => [
       name,
       pods.get(name)!.map((pod): Replica => {
-        const { spec, log } = specOf(name, workload, pod);
+        const log = logAs(pod.name, name === 'nats' ? natsHidden : undefined);
         const port = pod.ports[table.probes.get(name)?.port ?? containerPorts[0]];
-        return { ...pod, port, supervisor: new Supervisor(spec, log, options.backoff) };
+        return { ...pod, port, supervisor: new Supervisor(specOf(name, workload, pod), log, options.backoff) };
       }),
     ]),
   );

@@ -111,7 +111,7 @@ export function refusedForSure(status: number, code: string, message: string): b
   return false;
 }
 
-/** POST `body` as JSON with its Idempotency-Key. Never rejects: no answer is status 0. */
+/** POST `body` as JSON with its Idempotency-Key. Never rejects. */
 async function post(agent: http.Agent, base: URL, urlPath: string, body: unknown, key: string, timeoutMs = 30_000): Promise<WriteAnswer> {
   const { status, body: text } = await request(agent, base, 'POST', urlPath, body, timeoutMs, { 'idempotency-key': key });
   if (status === 0) return { status, body: text, code: 'no_answer', message: '' };

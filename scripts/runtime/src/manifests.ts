@@ -34,7 +34,6 @@ function rendered(dir: string): string {
   return run.stdout;
 }
 
-/** `where` names the text in errors. */
 function documentsOf(text: string, where: string): Doc[] {
   const docs: Doc[] = [];
   for (const doc of parseAllDocuments(text)) {
