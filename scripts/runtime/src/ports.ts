@@ -1,14 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 
-function ephemeralLow(): number {
-  try {
-    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(low) && low > 2048 ? low : 32768;
-  } catch {
-    return 32768;
-  }
-}
+const RANGE = '/proc/sys/net/ipv4/ip_local_port_range';
+/** The first port the kernel gives outgoing connections: Linux's setting, elsewhere 32768 or above. */
+const ephemeralLow = () => (existsSync(RANGE) ? Number(readFileSync(RANGE, 'utf8').trim().split(/\s+/)[0]) : 32768);
 
 // Above the well-known and the usual development ports.
 const LOWEST = 10_000;

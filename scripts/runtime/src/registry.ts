@@ -21,9 +21,8 @@ export function servicesIn(docs: Doc[]): ServiceEntry[] {
     .map(([app]) => {
       const selecting = services.filter(([, service]) => service.app === app);
       if (selecting.length !== 1) throw new Error(`Deployment of app ${app}: one Service must select its pods, not ${selecting.length}`);
-      const [name, { ports }] = selecting[0];
-      if (ports.length === 0) throw new Error(`Service ${name} has no port`);
-      return { name: app, port: ports[0] };
+      const [, service] = selecting[0];
+      return { name: app, port: service.ports[0] };
     });
 }
 
