@@ -81,9 +81,7 @@ export function replicasOf(workload: Doc): number {
 
 /** One container per pod here. */
 export function containerOf(workload: Doc): Doc {
-  const container = workload.spec?.template?.spec?.containers?.[0];
-  if (!container) throw new Error(`${workload.kind} ${workload.metadata?.name} has no container`);
-  return container;
+  return workload.spec.template.spec.containers[0];
 }
 
 /** `app`'s NODE_OPTIONS in infra/k8s: a service started on its own runs with the flags it is deployed with. */
