@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { request } from './http';
+import { request, type Answer } from './http';
 import { sleep } from './wait';
 
 export interface LoadOptions {
@@ -94,14 +94,6 @@ export function audit(model: ReadModel, expected: Map<string, { postId: string; 
   return { lost, duplicated, wrongStatus, stillPending, refusedStored, stray };
 }
 
-/** Status 0: no answer. */
-interface WriteAnswer {
-  status: number;
-  body: string;
-  code: string;
-  message: string;
-}
-
 /** An answer that says nothing was stored. */
 export function refusedForSure(status: number, code: string, message: string): boolean {
   if (status >= 400 && status < 500) return true; // bad input, unknown post, too large, rate limited: checked before anything is stored
@@ -111,22 +103,16 @@ export function refusedForSure(status: number, code: string, message: string): b
   return false;
 }
 
-/** POST `body` as JSON with its Idempotency-Key. Never rejects. */
-async function post(agent: http.Agent, base: URL, urlPath: string, body: unknown, key: string, timeoutMs = 30_000): Promise<WriteAnswer> {
-  const { status, body: text } = await request(agent, base, 'POST', urlPath, body, timeoutMs, { 'idempotency-key': key });
-  if (status === 0) return { status, body: text, code: 'no_answer', message: '' };
+/** The `{error: {code, message}}` an answer holds; status 0 is no answer. */
+function errorOf({ status, body }: Answer): { code: string; message: string } {
+  if (status === 0) return { code: 'no_answer', message: '' };
   let error: { code?: unknown; message?: unknown } | undefined;
   try {
-    error = status === 201 ? undefined : JSON.parse(text)?.error;
+    error = JSON.parse(body)?.error;
   } catch {
     error = undefined;
   }
-  return {
-    status,
-    body: text,
-    code: typeof error?.code === 'string' ? error.code : 'no_error_body',
-    message: typeof error?.message === 'string' ? error.message : '',
-  };
+  return { code: typeof error?.code === 'string' ? error.code : 'no_error_body', message: typeof error?.message === 'string' ? error.message : '' };
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -142,18 +128,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let unclearRetried = 0;
   const count = (tally: Record<string, number>, key: string) => (tally[key] = (tally[key] ?? 0) + 1);
 
-  async function write(urlPath: string, body: unknown, key: string): Promise<{ answer: WriteAnswer; outcome: 'accepted' | 'refused' | 'unresolved' }> {
+  /** POSTs `body` with its Idempotency-Key, again while the outcome is unclear. */
+  async function write(urlPath: string, body: unknown, key: string): Promise<{ answer: Answer; outcome: 'accepted' | 'refused' | 'unresolved' }> {
     const deadline = performance.now() + retryUnclearMs;
     for (let attempt = 0; ; attempt++) {
-      const answer = await post(agent, base, urlPath, body, key);
+      const answer = await request(agent, base, 'POST', urlPath, body, 30_000, { 'idempotency-key': key });
       if (answer.status === 201) return { answer, outcome: 'accepted' };
-      const code = `${answer.status} ${answer.code}`;
+      const { code, message } = errorOf(answer);
       // A refusal on a retry says nothing of the first try, which may have been stored: that stays unclear.
-      if (attempt === 0 && refusedForSure(answer.status, answer.code, answer.message)) {
-        count(refusedByCode, code);
+      if (attempt === 0 && refusedForSure(answer.status, code, message)) {
+        count(refusedByCode, `${answer.status} ${code}`);
         return { answer, outcome: 'refused' };
       }
-      count(unclearByCode, code);
+      count(unclearByCode, `${answer.status} ${code}`);
       if (attempt === 0) unclearRetried++;
       if (performance.now() > deadline) return { answer, outcome: 'unresolved' };
       await sleep(Math.min(100 + attempt * 50, 1000));
