@@ -22,13 +22,11 @@ export interface NatsSet {
   conf: string;
 }
 
-/** The StatefulSet `nats` and the nats.conf from the ConfigMap its volumes name. */
+/** The StatefulSet `nats` and the ConfigMap's nats.conf its pods mount. */
 export function natsSetOf(docs: Doc[]): NatsSet {
   const statefulSet = docs.find((d) => d.kind === 'StatefulSet' && d.metadata?.name === 'nats');
-  if (!statefulSet) throw new Error('no StatefulSet nats');
-  const configMap = (statefulSet.spec.template.spec.volumes ?? []).find((v: Doc) => v.configMap)?.configMap.name;
-  const conf = docs.find((d) => d.kind === 'ConfigMap' && d.metadata?.name === configMap)?.data?.['nats.conf'];
-  if (typeof conf !== 'string') throw new Error(`StatefulSet nats: no nats.conf in the ConfigMap ${configMap} its volumes name`);
+  const conf = docs.find((d) => d.kind === 'ConfigMap' && d.data?.['nats.conf'])?.data['nats.conf'];
+  if (!statefulSet || typeof conf !== 'string') throw new Error('no StatefulSet nats, or no ConfigMap with its nats.conf');
   return { statefulSet, conf };
 }
 
