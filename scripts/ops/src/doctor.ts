@@ -2,7 +2,7 @@
  * `npm run doctor`: checks this machine's setup for the cluster path (README, "Deploy to Kubernetes")
  * and for `npm start -- --nats`, and says, for each failure, what to do. Every input can be replaced, so
  * tests drive it with stand-in commands: DOCTOR_HOST, DOCTOR_HOSTS_FILE, DOCTOR_URL, KUBECTL, DOCKER,
- * NATS_SERVER, IMAGE_PREFIX, IMAGE_TAG (or --host=, --hosts-file=, --url=).
+ * IMAGE_PREFIX, IMAGE_TAG.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,24 +24,21 @@ export interface Config {
   url: string;
   kubectl: string;
   docker: string;
-  natsServer: string;
   imagePrefix?: string;
   imageTag?: string;
   /** The environment the commands run in (its PATH finds them). */
   env: NodeJS.ProcessEnv;
 }
 
-export function configFrom(env: NodeJS.ProcessEnv, argv: string[] = []): Config {
-  const arg = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-  const host = arg('host') || env.DOCTOR_HOST || 'posts.com';
+export function configFrom(env: NodeJS.ProcessEnv): Config {
+  const host = env.DOCTOR_HOST || 'posts.com';
   const defaultHosts = process.platform === 'win32' ? 'C:\\Windows\\System32\\drivers\\etc\\hosts' : '/etc/hosts';
   return {
     host,
-    hostsFile: arg('hosts-file') || env.DOCTOR_HOSTS_FILE || defaultHosts,
-    url: arg('url') || env.DOCTOR_URL || `http://${host}/posts`,
+    hostsFile: env.DOCTOR_HOSTS_FILE || defaultHosts,
+    url: env.DOCTOR_URL || `http://${host}/posts`,
     kubectl: env.KUBECTL || 'kubectl',
     docker: env.DOCKER || 'docker',
-    natsServer: env.NATS_SERVER || 'nats-server',
     imagePrefix: env.IMAGE_PREFIX || undefined,
     imageTag: env.IMAGE_TAG || undefined,
     env,
@@ -269,13 +266,13 @@ function isJson(text: string): boolean {
   }
 }
 
-/** The nats-server `npm start -- --nats` runs: only that needs it, so its absence is a warning. */
+/** The nats-server on PATH, which `npm start -- --nats` runs: only that needs it, so its absence is a warning. */
 function natsServerCheck(c: Config): Check {
   const name = 'nats-server';
-  const found = run(c.natsServer, ['--version'], c.env);
+  const found = run('nats-server', ['--version'], c.env);
   const version = /v(\d+)\.(\d+)\.(\d+)/.exec(found.out);
   if (found.missing || !found.ok || !version) {
-    const detail = found.missing ? 'not installed' : `\`${c.natsServer} --version\` failed: ${firstLine(found.out)}`;
+    const detail = found.missing ? 'not installed' : `\`nats-server --version\` failed: ${firstLine(found.out)}`;
     return check(
       name,
       'warn',
@@ -308,14 +305,14 @@ export function report(checks: Check[]): string {
   return lines.join('\n');
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const checks = await doctor(configFrom(env, argv));
+export async function main(env: NodeJS.ProcessEnv): Promise<number> {
+  const checks = await doctor(configFrom(env));
   console.log(report(checks));
   return checks.some((k) => k.status === 'fail') ? 1 : 0;
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2), process.env).then((code) => {
+  main(process.env).then((code) => {
     process.exitCode = code;
   });
 }

@@ -139,8 +139,8 @@ test('main exits 1 when a check fails, 0 when none does', async () => {
   const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
   try {
     const ok = await setUp({});
-    expect(await main([], { ...ok.env, DOCTOR_HOSTS_FILE: ok.hostsFile, DOCTOR_URL: ok.url })).toBe(0);
-    expect(await main([`--hosts-file=${path.join(dir, 'nope')}`], { ...ok.env, DOCTOR_URL: ok.url })).toBe(1);
+    expect(await main({ ...ok.env, DOCTOR_HOSTS_FILE: ok.hostsFile, DOCTOR_URL: ok.url })).toBe(0);
+    expect(await main({ ...ok.env, DOCTOR_HOSTS_FILE: path.join(dir, 'nope'), DOCTOR_URL: ok.url })).toBe(1);
     expect(log.mock.calls.join('\n')).toMatch(/cannot read .*nope/);
   } finally {
     log.mockRestore();
