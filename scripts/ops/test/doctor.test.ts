@@ -167,7 +167,7 @@ test('a context that does not answer: names it and says how to start or switch',
     detail: expect.stringMatching(/kind-posts does not answer: The connection/),
     fix: expect.stringMatching(/use-context/),
   });
-  expect(byName(checks, 'ingress controller')).toMatchObject({ status: 'skip', detail: 'needs a reachable cluster' });
+  expect(byName(checks, 'ingress controller')).toMatchObject({ status: 'skip', detail: 'needs cluster' });
 });
 
 test.each([
