@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { NATS_INSTALL, SERVICE_NAMES } from '@posts/runtime';
 import { imageName } from './image-name';
 
@@ -97,12 +98,6 @@ function appliedCheck(c: Config): Result {
   return fail('no ingress ingress-srv in the current namespace', fix);
 }
 
-/** What the bus secret check reads of a Deployment. */
-interface DeploymentJson {
-  metadata: { name: string };
-  spec?: { template?: { spec?: { containers?: Array<{ env?: Array<{ name: string; valueFrom?: { secretKeyRef?: { name?: string; key?: string } } }> }> } } };
-}
-
 /** The Secret, and every Deployment that talks to the bus taking it: without, the bus runs open. */
 function busSecretCheck(c: Config): Result {
   if (!has(c, 'secret', 'bus-secret')) {
@@ -111,9 +106,9 @@ function busSecretCheck(c: Config): Result {
     return fail('no Secret bus-secret: the bus and the services that talk to it cannot start (CreateContainerConfigError)', fix);
   }
   const listed = run(c.kubectl, ['get', 'deployments', '-l', 'app.kubernetes.io/part-of=posts-com', '-o', 'json'], c.env);
-  let deployments: DeploymentJson[];
+  let deployments: IDeployment[];
   try {
-    deployments = (JSON.parse(listed.out) as { items: DeploymentJson[] }).items;
+    deployments = (JSON.parse(listed.out) as { items: IDeployment[] }).items;
   } catch {
     return fail(`cannot list the Deployments: ${firstLine(listed.out)}`, 'Check `kubectl get deployments` works in this context.');
   }
@@ -124,7 +119,7 @@ function busSecretCheck(c: Config): Result {
     return talksToTheBus && !(ref?.name === 'bus-secret' && ref.key === 'BUS_SECRET');
   });
   if (open.length > 0) {
-    const detail = `open mode: no BUS_SECRET from the Secret bus-secret in ${open.map((d) => d.metadata.name).join(', ')}, so anyone in the cluster network can publish, read and forge deliveries`;
+    const detail = `open mode: no BUS_SECRET from the Secret bus-secret in ${open.map((d) => d.metadata?.name).join(', ')}, so anyone in the cluster network can publish, read and forge deliveries`;
     return fail(detail, 'Apply the manifests as they are in infra/k8s (each takes BUS_SECRET from the Secret): `kubectl apply -f infra/k8s`.');
   }
   return ok(`Secret bus-secret exists; ${deployments.length ? 'every Deployment that talks to the bus takes it' : 'no Deployment applied yet'}`);
