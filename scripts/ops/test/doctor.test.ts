@@ -265,6 +265,15 @@ test('another program on port 80: says so', async () => {
   });
 });
 
+test('a 200 that is not JSON: another program answers on port 80', async () => {
+  const checks = await doctor(await setUp({ answer: { status: 200, server: 'nginx/1.24.0', body: '<html>Welcome to nginx!</html>' } }));
+  expect(byName(checks, 'posts.com answers')).toMatchObject({
+    status: 'fail',
+    detail: expect.stringMatching(/200 from nginx\/1\.24\.0, not posts\.com/),
+    fix: expect.stringMatching(/Another program holds port 80/),
+  });
+});
+
 test('a 404 from the ingress controller: points at the Ingress class and host', async () => {
   const checks = await doctor(await setUp({ answer: { status: 404, server: 'nginx', body: '<html>404</html>' } }));
   expect(byName(checks, 'posts.com answers')).toMatchObject({ status: 'fail', fix: expect.stringMatching(/CLASS nginx and HOSTS posts\.com/) });
