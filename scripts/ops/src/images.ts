@@ -1,26 +1,16 @@
-/**
- * `npm run images [-- --push] [--dry-run] [service …]`: builds every service's image from the root
- * Dockerfile and the repository root (so the lockfile applies) as `$IMAGE_PREFIX/<service>:$IMAGE_TAG`;
- * `--push` pushes them too.
- */
+// `npm run images [-- --push] [--dry-run] [service …]`: each service's image, `$IMAGE_PREFIX/<service>:$IMAGE_TAG`, built from the root Dockerfile.
 import { spawnSync } from 'node:child_process';
 import { ROOT, SERVICE_NAMES, SERVICES } from '@posts/runtime';
 import { DEFAULT_PREFIX, DEFAULT_TAG, imageName } from './image-name';
 
-export interface Plan {
-  services: string[];
-  prefix: string;
-  tag: string;
-  push: boolean;
-  dryRun: boolean;
-}
+export type Plan = ReturnType<typeof parseArgs>;
 
-export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Plan {
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
   const flags = argv.filter((a) => a.startsWith('--'));
   const unknownFlag = flags.find((f) => f !== '--push' && f !== '--dry-run');
   if (unknownFlag) throw new Error(`unknown option ${unknownFlag} (use --push, --dry-run)`);
   const names = argv.filter((a) => !a.startsWith('--'));
-  const unknown = names.find((n) => !(SERVICE_NAMES as readonly string[]).includes(n));
+  const unknown = names.find((n) => !SERVICE_NAMES.includes(n));
   if (unknown) throw new Error(`unknown service ${unknown} (one of ${SERVICE_NAMES.join(', ')})`);
   return {
     services: names.length > 0 ? names : [...SERVICE_NAMES],
@@ -56,6 +46,7 @@ export function main(argv: string[], env: NodeJS.ProcessEnv): number {
   for (const args of commands(plan)) {
     console.log(`$ ${docker} ${args.join(' ')}`);
     if (plan.dryRun) continue;
+    // From the repository root, so the root lockfile applies to every image.
     const run = spawnSync(docker, args, { cwd: ROOT, stdio: 'inherit', env });
     if (run.error) {
       console.error(`images: cannot run ${docker}: ${run.error.message}. Install Docker Desktop (or set DOCKER).`);
