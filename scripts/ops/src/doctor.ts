@@ -27,8 +27,7 @@ export function configFrom(env: NodeJS.ProcessEnv) {
     url: env.DOCTOR_URL || `http://${host}/posts`,
     kubectl: env.KUBECTL || 'kubectl',
     docker: env.DOCKER || 'docker',
-    imagePrefix: env.IMAGE_PREFIX || undefined,
-    imageTag: env.IMAGE_TAG || undefined,
+    images: SERVICE_NAMES.map((s) => imageName(s, env.IMAGE_PREFIX || undefined, env.IMAGE_TAG || undefined)),
     env,
   };
 }
@@ -131,17 +130,16 @@ function imageCheck(c: Config, context: string): Result {
   if (info.missing) return { status: 'skip', detail: `${c.docker} not found on PATH, so the local images cannot be listed` };
   if (!info.ok)
     return fail(`the Docker engine does not answer: ${firstLine(info.out)}`, 'Start Docker Desktop (or your Docker engine) and run `npm run doctor` again.');
-  const images = SERVICE_NAMES.map((s) => imageName(s, c.imagePrefix, c.imageTag));
-  const missing = images.filter((image) => !run(c.docker, ['image', 'inspect', '--format', '{{.Id}}', image], c.env).ok);
+  const missing = c.images.filter((image) => !run(c.docker, ['image', 'inspect', '--format', '{{.Id}}', image], c.env).ok);
   const { name, loadImages } = clusterOf(context);
   if (missing.length > 0) {
-    const load = loadImages ? ` Then load them into ${name}: \`${loadImages} ${images.join(' ')}\`.` : '';
+    const load = loadImages ? ` Then load them into ${name}: \`${loadImages} ${c.images.join(' ')}\`.` : '';
     return fail(
       `missing from the local Docker engine: ${missing.join(', ')}`,
       `Build them: \`npm run images\` (IMAGE_PREFIX and IMAGE_TAG must match the manifests).${load}`,
     );
   }
-  return ok(`all six present (${images[0].replace(/\/[^/]*$/, '/*')})${loadImages ? '; kind/minikube need them loaded after each build' : ''}`);
+  return ok(`all six present (${c.images[0].replace(/\/[^/]*$/, '/*')})${loadImages ? '; kind/minikube need them loaded after each build' : ''}`);
 }
 
 function isThisMachine(address: string): boolean {

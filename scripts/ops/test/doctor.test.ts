@@ -229,7 +229,7 @@ test('an image missing: names it and says npm run images (and kind load on kind)
 
 test('images under another prefix: looks for that prefix', async () => {
   const config = await setUp({});
-  const checks = await doctor({ ...config, imagePrefix: 'ghcr.io/me' });
+  const checks = await doctor(configFrom({ ...config.env, DOCTOR_HOSTS_FILE: config.hostsFile, DOCTOR_URL: config.url, IMAGE_PREFIX: 'ghcr.io/me' }));
   expect(byName(checks, 'images').detail).toMatch(/ghcr\.io\/me\/event-bus:latest/);
 });
 
