@@ -32,12 +32,14 @@ export function configFrom(env: NodeJS.ProcessEnv) {
   };
 }
 
-/** A command's outcome: `missing` when it is not on PATH, `out` its output (stdout then stderr). */
+/** A command's outcome: `missing` when it is not on PATH, `out` its answer (stdout) or, when it failed, everything it said. */
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): { missing: boolean; ok: boolean; out: string } {
   const r = spawnSync(cmd, args, { env, encoding: 'utf8', timeout: 20_000 });
   const missing = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() || (r.error?.message ?? '');
-  return { missing, ok: !r.error && r.status === 0, out };
+  const ok = !r.error && r.status === 0;
+  // On success stderr holds only warnings (kubectl's deprecations), which are no part of the answer.
+  const out = (ok ? r.stdout : `${r.stdout ?? ''}${r.stderr ?? ''}`).trim() || (r.error?.message ?? '');
+  return { missing, ok, out };
 }
 
 const firstLine = (s: string): string => s.split('\n')[0].slice(0, 200);
@@ -105,12 +107,8 @@ function busSecretCheck(c: Config): Result {
     return fail('no Secret bus-secret: the bus and the services that talk to it cannot start (CreateContainerConfigError)', fix);
   }
   const listed = run(c.kubectl, ['get', 'deployments', '-l', 'app.kubernetes.io/part-of=posts-com', '-o', 'json'], c.env);
-  let deployments: IDeployment[];
-  try {
-    deployments = (JSON.parse(listed.out) as { items: IDeployment[] }).items;
-  } catch {
-    return fail(`cannot list the Deployments: ${firstLine(listed.out)}`, 'Check `kubectl get deployments` works in this context.');
-  }
+  if (!listed.ok) return fail(`cannot list the Deployments: ${firstLine(listed.out)}`, 'Check `kubectl get deployments` works in this context.');
+  const deployments = (JSON.parse(listed.out) as { items: IDeployment[] }).items;
   const open = deployments.filter((d) => {
     const env = d.spec?.template?.spec?.containers?.[0]?.env ?? [];
     const talksToTheBus = env.some((e) => e.name === 'EVENT_BUS_URL' || e.name === 'SUBSCRIBERS');

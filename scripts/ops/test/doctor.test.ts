@@ -33,7 +33,17 @@ function withoutSecret(deployments: any[], names: Record<string, 'removed' | 'li
 }
 
 interface Setup {
-  kubectl?: { context?: string | null; reachable?: boolean; ingressClass?: boolean; applied?: boolean; secret?: boolean; deployments?: any[] } | null;
+  kubectl?: {
+    context?: string | null;
+    reachable?: boolean;
+    ingressClass?: boolean;
+    applied?: boolean;
+    secret?: boolean;
+    /** null: listing them is forbidden. */
+    deployments?: any[] | null;
+    /** A line kubectl prints on stderr beside its answer, as it does for deprecations. */
+    warning?: string;
+  } | null;
   docker?: { engine?: boolean; images?: string[] } | null;
   /** What `nats-server --version` prints; null: not installed. */
   natsServer?: string | null;
@@ -66,6 +76,10 @@ async function setUp(s: Setup): Promise<Config> {
       ? null
       : { context: 'docker-desktop', reachable: true, ingressClass: true, applied: true, secret: true, deployments: appliedDeployments(), ...s.kubectl };
   if (k) {
+    const json = `echo '${JSON.stringify({ items: k.deployments }).replaceAll("'", "'\\''")}'`;
+    const warning = k.warning ? `echo "${k.warning}" >&2; ` : '';
+    const deployments =
+      k.deployments === null ? 'echo "Error from server (Forbidden): deployments.apps is forbidden" >&2; exit 1' : `${warning}${json}; exit 0`;
     script(
       'kubectl',
       `case "$*" in
@@ -75,7 +89,7 @@ async function setUp(s: Setup): Promise<Config> {
   "get ingressclass nginx -o name") ${k.ingressClass ? 'echo ingressclass.networking.k8s.io/nginx; exit 0' : 'echo "Error from server (NotFound)" >&2; exit 1'};;
   "get ingress ingress-srv -o name") ${k.applied ? 'echo ingress.networking.k8s.io/ingress-srv; exit 0' : 'echo "Error from server (NotFound)" >&2; exit 1'};;
   "get secret bus-secret -o name") ${k.secret ? 'echo secret/bus-secret; exit 0' : 'echo "Error from server (NotFound)" >&2; exit 1'};;
-  "get deployments -l app.kubernetes.io/part-of=posts-com -o json") echo '${JSON.stringify({ items: k.deployments }).replaceAll("'", "'\\''")}'; exit 0;;
+  "get deployments -l app.kubernetes.io/part-of=posts-com -o json") ${deployments};;
 esac`,
     );
   }
@@ -200,6 +214,19 @@ test('a Deployment that talks to the bus without the secret (open mode): names i
     status: 'fail',
     detail: expect.stringMatching(/^open mode: no BUS_SECRET from the Secret bus-secret in event-bus-depl, query-depl,/),
     fix: expect.stringMatching(/kubectl apply -f infra\/k8s/),
+  });
+});
+
+test('a warning kubectl prints beside the Deployments does not hide them', async () => {
+  const checks = await doctor(await setUp({ kubectl: { warning: 'Warning: v1 ComponentStatus is deprecated in v1.19+' } }));
+  expect(byName(checks, 'bus secret')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/every Deployment that talks to the bus takes it/) });
+});
+
+test('the Deployments cannot be listed: says so with the reason kubectl gives', async () => {
+  const checks = await doctor(await setUp({ kubectl: { deployments: null } }));
+  expect(byName(checks, 'bus secret')).toMatchObject({
+    status: 'fail',
+    detail: expect.stringMatching(/^cannot list the Deployments: Error from server \(Forbidden\)/),
   });
 });
 
