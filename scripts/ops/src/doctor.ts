@@ -84,7 +84,6 @@ function clusterCheck(c: Config, context: string): Result {
   return fail(`context ${context} does not answer: ${firstLine(ready.out)}`, fix);
 }
 
-/** Whether the cluster holds the object `kubectl get <kind> <name>` names. */
 const has = (c: Config, kind: string, name: string): boolean => run(c.kubectl, ['get', kind, name, '-o', 'name'], c.env).ok;
 
 function ingressCheck(c: Config, context: string): Result {
@@ -122,7 +121,6 @@ function busSecretCheck(c: Config): Result {
   return ok(`Secret bus-secret exists; ${deployments.length ? 'every Deployment that talks to the bus takes it' : 'no Deployment applied yet'}`);
 }
 
-/** Every service's image in the local Docker engine under the configured prefix. */
 function imageCheck(c: Config, context: string): Result {
   const info = run(c.docker, ['info', '--format', '{{.ServerVersion}}'], c.env);
   if (info.missing) return { status: 'skip', detail: `${c.docker} not found on PATH, so the local images cannot be listed` };
@@ -132,10 +130,8 @@ function imageCheck(c: Config, context: string): Result {
   const { name, loadImages } = clusterOf(context);
   if (missing.length > 0) {
     const load = loadImages ? ` Then load them into ${name}: \`${loadImages} ${c.images.join(' ')}\`.` : '';
-    return fail(
-      `missing from the local Docker engine: ${missing.join(', ')}`,
-      `Build them: \`npm run images\` (IMAGE_PREFIX and IMAGE_TAG must match the manifests).${load}`,
-    );
+    const fix = `Build them: \`npm run images\` (IMAGE_PREFIX and IMAGE_TAG must match the manifests).${load}`;
+    return fail(`missing from the local Docker engine: ${missing.join(', ')}`, fix);
   }
   return ok(`all six present (${c.images[0].replace(/\/[^/]*$/, '/*')})${loadImages ? '; kind/minikube need them loaded after each build' : ''}`);
 }
