@@ -1,16 +1,4 @@
-/**
- * `npm run bench`: the performance figures, each beside its goal.
- *
- *   end to end at 10, 50 and 100 clients (50 is judged) → the bus with its log on disk, open and
- *   signed → catch-up of query from a 100,000-event log → the same on NATS JetStream, beside the bus,
- *   and end to end at 50 clients on `npm start -- --nats` (JetStream R3, two processes per backend) → the read path
- *   (first page, live updates, memory, first paint) on a blog of 1,000, 10,000 and 100,000 comments → the
- *   judged load again with metrics off, on, and on with traces, taking turns
- *
- * Prints the table, writes the raw results to bench/results/<timestamp>.json, the charts to
- * docs/benchmarks.svg and docs/read-path.svg, and the page docs/benchmarks.md. `--quick` runs small sizes for
- * development and leaves docs/ alone.
- */
+/** `npm run bench`: every figure beside its goal, in the terminal, bench/results/ and docs/; `--quick` runs small sizes and leaves docs/ alone. */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,7 +19,6 @@ import { FULL, QUICK } from './sizes';
 
 const quick = process.argv.includes('--quick');
 const SIZES = quick ? QUICK : FULL;
-/** Longest wait for an end-to-end run to settle after its last write, on either transport. */
 const SETTLE_TIMEOUT_MS = 30_000;
 
 function machine(workDir: string): Machine {
@@ -51,7 +38,7 @@ function machine(workDir: string): Machine {
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
-/** `run` as a part of the bench, announced as `what`: its outcome; why it failed is said at once, its figures in the tables at the end. */
+/** `run` announced as `what`; a failure is said at once, the figures in the tables at the end. */
 async function part<T>(what: string, run: () => Promise<T>): Promise<Outcome<T>> {
   say(`${what} …`);
   const outcome = await attempt(run);

@@ -1,10 +1,4 @@
-/**
- * The bus alone, with its log on disk: single-event publishes from concurrent keep-alive
- * connections (plain node:http, not the SDK, which batches by itself), signed with a secret as
- * in `npm start` or unsigned (open mode), then a SIGKILL and a look at the file for every
- * acknowledged event. Beside it, the raw fsync rate of the same folder, so the ratio says how
- * many publishes shared one flush.
- */
+/** The bus alone with its log on disk; plain node:http, not the SDK, which batches by itself. */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -55,10 +49,7 @@ export function rawFsyncRate(dir: string, ms: number): number {
   return Math.round(n / ((performance.now() - start) / 1000));
 }
 
-/**
- * The bus alone on a fresh log file: `events` publishes from `publishers` connections, a SIGKILL,
- * the file checked. With `secret`, the bus runs with it as BUS_SECRET and every publish is signed.
- */
+/** `events` publishes on a fresh log, a SIGKILL, the file checked; with `secret`, BUS_SECRET is set and every publish signed. */
 export async function runBusBench(o: { workDir: string; events: number; publishers: number; fsyncProbeMs: number; secret?: string }): Promise<BusResult> {
   const dir = mkdtempSync(path.join(o.workDir, 'bus-'));
   const logPath = path.join(dir, 'events.ndjson');

@@ -1,10 +1,4 @@
-/**
- * Catch-up: a log of N events written straight to a file (the format the bus keeps: one
- * envelope per line, seq 1, 2, 3 …), the bus started on it with query as its subscriber, as
- * after a restart of the whole system; then query is started and timed from spawn to its
- * first 200 on /readyz. Memory is read from /proc once query is ready and has served one
- * GET /posts.
- */
+/** Catch-up: query timed from spawn to ready on a log written straight to the bus's file, as after a restart of the whole system. */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -73,7 +67,7 @@ export function writeLog(file: string, events: number): { posts: number; comment
   return { posts, comments, bytes: Buffer.byteLength(text) };
 }
 
-/** query started alone on the log at `busUrl`, timed to its /readyz 200 and its first GET /posts; its memory and that of the log's holder (`holderPid`) then, and stopped. */
+/** query alone on the log at `busUrl`, timed to ready and to its first GET /posts; then its memory and the log holder's. */
 export async function timeQuery(port: number, busUrl: string, readyTimeoutMs: number, holderPid: number | undefined) {
   let t = performance.now();
   const query = await startService('query', port, { EVENT_BUS_URL: busUrl }, readyTimeoutMs);

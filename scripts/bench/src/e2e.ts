@@ -1,9 +1,4 @@
-/**
- * End to end through the local ingress of `npm start` (the same launcher code), on a fresh data
- * folder each run, with the clients in their own process: on the hand-written bus (infra/k8s), or
- * with `nats` as `npm start -- --nats` runs it (infra/k8s-nats: three nats-server nodes, the
- * stream at R3, two processes of each backend, no event bus).
- */
+/** End to end through `npm start`'s launcher and ingress on a fresh data folder, on the bus or (`nats`) as `npm start -- --nats`. */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -20,21 +15,13 @@ export interface E2EResult extends LoadResult {
   transport?: 'bus' | 'nats';
   /** launch → every /readyz 200, seconds */
   startSeconds: number;
-  /**
-   * CPU seconds per process from the first comment to settled, by pod: `posts` for a workload with one
-   * replica, `posts-0` and `posts-1` for two, `nats-0` … for the NATS nodes; `load` is the client process,
-   * `launcher+ingress` this one.
-   */
+  /** CPU seconds from the first comment to settled, by pod name (`posts`, `posts-0`, `nats-0` …), `load` and `launcher+ingress`. */
   cpuSeconds: Record<string, number>;
   /** The warm-up right after start (not judged): what the first comments of a cold system see. */
   warmup: LoadResult;
 }
 
-/**
- * A run's CPU seconds by what spent them: the services' processes (every replica), what held the log (the
- * event bus, or the NATS nodes), the load clients, and the launcher with its ingress; and how many
- * processes of services and of the bus or NATS nodes ran.
- */
+/** A run's CPU seconds by role (every replica counted), and how many service and log processes ran. */
 export function cpuByRole(r: Pick<E2EResult, 'cpuSeconds'>): { services: number; log: number; load: number; launcher: number; processes: number } {
   const sums = { services: 0, log: 0, load: 0, launcher: 0, processes: 0 };
   for (const [name, seconds] of Object.entries(r.cpuSeconds)) {

@@ -1,10 +1,4 @@
-/**
- * The same measurements on NATS JetStream, beside the hand-written bus: the same publishers and events through raw
- * nats.js (`js.publish` with the event id as message id, each PubAck awaited) on one server (R1) and on three routed
- * on loopback (R3); through the SDK (`connectBus('nats://…')`) on R1; query catching up from a stream of the catch-up
- * log; and, asked for, the end-to-end load on `npm start -- --nats` (three nodes, the stream at R3, two processes of
- * each backend), as the bus's end-to-end run.
- */
+/** The bus's measurements repeated on NATS JetStream: raw nats.js on R1 and R3, the SDK on R1, catch-up, and end to end. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
@@ -135,11 +129,7 @@ async function onServers<T>(dir: string, count: number, syncAlways: boolean, run
   }
 }
 
-/**
- * Every JetStream part, each on a fresh stream: on one server a warm-up, raw publishes, the SDK's publishes and the
- * catch-up; then on three servers raw publishes; then, given `e2e`, the end-to-end run on `npm start -- --nats`'s
- * cluster. A part that fails says why in its result.
- */
+/** Every JetStream part, each on a fresh stream; a part that fails says why in its result. */
 export async function runJetStreamBench(o: {
   workDir: string;
   events: number;

@@ -1,8 +1,4 @@
-/**
- * nats-server for the bench: one (R1) or three routed into a cluster (R3) on loopback, JetStream on file storage
- * in the bench's data folder, a user and password as infra/k8s-nats has. Where the server knows `sync_interval` (2.10
- * and later), every write is fsynced before its PubAck, as that nats.conf asks.
- */
+/** One nats-server (R1) or three in a cluster (R3) on loopback, with a user as infra/k8s-nats has. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePorts, installedNatsServer as installed } from '@posts/runtime';

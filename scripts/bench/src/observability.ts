@@ -1,9 +1,4 @@
-/**
- * What watching the system costs: the judged end-to-end load with metrics off (no METRICS_PORT: nothing timed,
- * nothing served), with metrics on as the manifests have them (every process's /metrics scraped every 5 s, more
- * often than Prometheus's usual 15 s), and with traces on as well, sent to a local OTLP receiver. The modes take
- * turns, round after round, so a busier minute of the machine falls on each alike.
- */
+/** The judged load with metrics off, on, and on with traces; the modes take turns so a busy minute falls on each alike. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SERVICE_NAMES, type System } from '@posts/runtime';

@@ -1,7 +1,4 @@
-/**
- * What the bench knows about processes: it starts a built service alone (or nats-server) under the runtime's Supervisor,
- * waits for its answers and reads /proc for CPU and memory. Nothing here looks inside a service.
- */
+/** Processes seen from outside: started under the runtime's Supervisor, measured from /proc. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { until } from '@posts/kit/testing';
@@ -30,10 +27,7 @@ export function memoryMB(pid: number | undefined): { rss: number; peak: number }
   return { rss: mb('VmRSS'), peak: mb('VmHWM') };
 }
 
-/**
- * `spec` kept by the runtime's Supervisor (its process group signalled together, gone with this process), once
- * `ready(output)` says so; its last output in the error when it does not get there.
- */
+/** `spec` under a Supervisor once `ready(output)` says so; its last output in the error when it does not get there. */
 export async function startProcess(spec: ProcessSpec, ready: (output: string) => boolean | Promise<boolean>, timeoutMs: number): Promise<Supervisor> {
   let output = '';
   const supervisor = new Supervisor(spec, (line) => (output = (output + line + '\n').slice(-4000)));

@@ -1,7 +1,4 @@
-/**
- * The publishers every transport is measured with: N concurrent publishers, each sending one
- * CommentCreated-sized event and awaiting its acknowledgement before the next, until M are sent.
- */
+/** The publishers every transport is measured with, each awaiting an acknowledgement before its next event. */
 import { randomUUID } from 'node:crypto';
 import { CommentCreated } from '@posts/contracts';
 import { latencySummary } from './format';
@@ -36,10 +33,7 @@ export function commentCreated(i: number, postId: string): PublishedEvent {
 /** What `count` calls from concurrent callers measured: how many were answered well, why the others were not, how fast. */
 export type CallFigures = Omit<PublishFigures, 'events' | 'publishers'>;
 
-/**
- * `count` calls of `call` from `callers` concurrent callers, each awaiting its call before the next; `call` answers
- * undefined when the call went well, else why not.
- */
+/** `count` calls from `callers` concurrent callers; `call` answers undefined when it went well, else why not. */
 export async function concurrently(count: number, callers: number, call: (caller: number, i: number) => Promise<string | undefined>): Promise<CallFigures> {
   const latencies: number[] = [];
   const errorsByStatus: Record<string, number> = {};
@@ -67,10 +61,6 @@ export async function concurrently(count: number, callers: number, call: (caller
   };
 }
 
-/**
- * `events` publishes from `publishers` concurrent publishers; `publish` sends one event as
- * publisher `p` and answers undefined once it is acknowledged, else why not.
- */
 export async function runPublishers(
   events: number,
   publishers: number,

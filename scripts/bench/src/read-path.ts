@@ -1,10 +1,4 @@
-/**
- * The read path against the blog's size: a log of N comments over a few posts written straight to the data folder's
- * events.ndjson (as catch-up does), the whole system started on it with startSystem, then through the local ingress:
- * the first page (`GET /posts/page`) for its bytes and latency, one comment at a time posted while `/posts/live` is
- * open for the time until its `comment` event arrives, the RSS of comments and query, and the page's first paint in
- * headless Chromium.
- */
+/** The read path against the blog's size: the whole system started on a written log, measured through the ingress. */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';

@@ -1,7 +1,4 @@
-/**
- * The charts of docs/benchmarks.svg (latency and settled throughput against clients) and docs/read-path.svg (the read
- * path's figures against the blog's size), hand-written SVG (no dependencies).
- */
+/** docs/benchmarks.svg and docs/read-path.svg, hand-written: a chart library weighs megabytes for a few lines. */
 import { fmt } from './format';
 import type { ReadPathResult } from './read-path';
 import type { E2EResult } from './e2e';

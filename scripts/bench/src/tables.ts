@@ -1,7 +1,4 @@
-/**
- * Every table of a run, for the terminal and for the page: the figures beside their goals, the end-to-end runs
- * against clients, the bus beside JetStream, the read path against the blog's size, what watching it costs.
- */
+/** Every table of a run, shared by the terminal and the page. */
 import { cpuByRole, type E2EResult } from './e2e';
 import { fmt } from './format';
 import { medianOf } from './goals';
