@@ -90,17 +90,13 @@ export async function runBusBench(o: { workDir: string; events: number; publishe
     // Killed with no chance to flush anything more: what the file holds is what was on disk (or in the page cache) at the last 201.
     await kill(bus);
 
-    const onDisk = new Set<string>();
-    let outOfOrder = 0;
-    let expectSeq = 1;
-    for (const line of readFileSync(logPath, 'utf8').split('\n')) {
-      if (!line) continue;
-      const e = JSON.parse(line) as { id: string; seq: number };
-      if (e.seq !== expectSeq++) outOfOrder++;
-      onDisk.add(e.id);
-    }
-    let missingOnDisk = 0;
-    for (const id of acknowledged) if (!onDisk.has(id)) missingOnDisk++;
+    const logged = readFileSync(logPath, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { id: string; seq: number });
+    const outOfOrder = logged.filter((e, i) => e.seq !== i + 1).length;
+    const onDisk = new Set(logged.map((e) => e.id));
+    const missingOnDisk = [...acknowledged].filter((id) => !onDisk.has(id)).length;
 
     const rawFsyncPerSecond = rawFsyncRate(dir, o.fsyncProbeMs);
     return {

@@ -5,7 +5,8 @@ import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { connectBus } from '@posts/bus-client';
 import '@posts/bus-jetstream';
-import { freePorts, sleep } from '@posts/runtime';
+import { sleep } from '@posts/kit/testing';
+import { freePorts } from '@posts/runtime';
 import { logEvents, timeQuery, type CatchUpResult } from './catch-up';
 import { runE2E, type E2EResult } from './e2e';
 import { installedNatsServer, NATS_PASSWORD, NATS_USER, startNatsServers, type NatsServers, type NatsServerVersion } from './nats-server';
@@ -15,35 +16,31 @@ import { attempt, errorText, type Outcome } from './results';
 import { WARMUP_PUBLISHES } from './sizes';
 
 export interface JetStreamPublishResult extends PublishFigures {
-  /** CPU seconds during the publishes: the nats-server processes together, and this process (the publishers). */
+  /** During the publishes: every nats-server together, and this process. */
   cpuSeconds: { server: number; publishers: number };
 }
 
-/** query catching up from a stream of the catch-up log, as from the bus's file. */
 export interface JetStreamCatchUpResult extends Pick<CatchUpResult, 'events' | 'posts' | 'comments' | 'readySeconds' | 'firstGetPostsMs'> {
-  /** The stream's bytes on the server. */
   storeMB: number;
-  /** Publishing the log into the stream, pipelined on one connection (not judged). */
+  /** Publishing the log into the stream (not judged). */
   fillSeconds: number;
   rssMB: { server: number; query: number };
 }
 
 export interface JetStreamResults {
-  /** Why nothing here ran ("nats-server not installed"); undefined when it ran. */
+  /** Why nothing here ran ("nats-server not installed"). */
   notRun?: string;
   server?: NatsServerVersion;
-  /** raw js.publish, one server */
+  /** raw js.publish on one server, on three, and the SDK's publish on one */
   r1: Outcome<JetStreamPublishResult>;
-  /** raw js.publish, three servers, three replicas */
   r3: Outcome<JetStreamPublishResult>;
-  /** the SDK's publish, one server */
   sdk: Outcome<JetStreamPublishResult>;
   catchUp: Outcome<JetStreamCatchUpResult>;
-  /** End to end on JetStream R3, two processes of each backend, with the bus's run's sizes; absent when not asked for. */
+  /** End to end on R3, two processes of each backend; absent when not asked for. */
   e2e?: Outcome<E2EResult>;
 }
 
-/** The stream the SDK's JetStream transport uses, made as it makes it. */
+/** The stream the SDK's JetStream transport uses. */
 const STREAM = 'EVENTS';
 
 const connectTo = (url: string): Promise<NatsConnection> =>
@@ -66,7 +63,6 @@ async function freshStream(nc: NatsConnection, replicas: number): Promise<void> 
 /** The bytes the SDK's JetStream transport stores for `event`. */
 const stored = (event: PublishedEvent) => JSON.stringify({ id: event.id, type: event.type, data: event.data, at: new Date().toISOString() });
 
-/** The publishers' run through `publish`, with the CPU seconds the servers and this process spent in it. */
 async function publishOn(
   servers: NatsServers,
   events: number,
@@ -136,7 +132,6 @@ export async function runJetStreamBench(o: {
   publishers: number;
   catchUpEvents: number;
   readyTimeoutMs: number;
-  /** The end-to-end run on JetStream R3, with the sizes of the bus's (left out when not given). */
   e2e?: { clients: number; posts: number; comments: number; settleTimeoutMs: number };
 }): Promise<JetStreamResults> {
   const server = installedNatsServer();

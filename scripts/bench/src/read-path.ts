@@ -11,6 +11,7 @@ import { blogLog } from './catch-up';
 import { latencySummary } from './format';
 import { memoryMB } from './processes';
 import { concurrently } from './publishers';
+import { errorText } from './results';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -25,19 +26,16 @@ export interface PageReads {
 export interface ReadPathResult {
   comments: number;
   posts: number;
-  /** startSystem on the written log → every /readyz 200, seconds */
   startSeconds: number;
-  /** GET /posts/page (first page), uncompressed body; judged on the warm system */
+  /** Judged on the warm system. */
   page: PageReads;
-  /** The same reads right after start, before `page`: what the first visitors of a cold system see (reported, not judged) */
+  /** The same reads right after start, before `page`: what the first visitors of a cold system see. */
   pageWarmup?: PageReads;
-  /** POST a comment → its `comment` event on /posts/live */
+  /** POST a comment → its `comment` event on /posts/live. */
   live: { updates: number; missed: number; latencyMs: { p50: number; p99: number; max: number }; frameBytes: number };
-  /** VmRSS after the measurements, MB */
   rssMB: { comments: number; query: number };
-  /** Navigation → the first post's article visible, ms (median of the navigations); absent with firstPaintNotRun. */
+  /** Navigation → the first post's article visible, ms, median. */
   firstPaintMs?: number;
-  /** first-contentful-paint of the same navigations, ms (median). */
   firstContentfulPaintMs?: number;
   firstPaintNotRun?: string;
 }
@@ -63,15 +61,10 @@ async function measurePage(port: number, requests: number, clients: number): Pro
   return { bytes, requests, clients, errors: reads.errors, latencyMs: reads.latencyMs };
 }
 
-interface SseFrame {
-  event: string;
-  data: string;
-  text: string;
-  /** performance.now() when its bytes arrived */
-  at: number;
-}
+/** A server-sent event's text, and performance.now() when its bytes arrived. */
+type SseFrame = { text: string; at: number };
 
-/** GET /posts/live held open, its frames parsed as they come; `waitFor` answers the first frame that matches, or undefined after `ms`. */
+/** GET /posts/live held open; `waitFor` answers the first frame that matches, or undefined after `ms`. */
 function openLive(port: number): Promise<{ waitFor: (match: (f: SseFrame) => boolean, ms: number) => Promise<SseFrame | undefined>; close: () => void }> {
   return new Promise((resolve, reject) => {
     const frames: SseFrame[] = [];
@@ -83,10 +76,7 @@ function openLive(port: number): Promise<{ waitFor: (match: (f: SseFrame) => boo
         const at = performance.now();
         const texts = (buffer += chunk).split(/(?<=\n\n)/);
         buffer = texts[texts.length - 1].endsWith('\n\n') ? '' : texts.pop()!;
-        for (const text of texts) {
-          const field = (name: string) => [...text.matchAll(new RegExp(`^${name}: ?(.*)$`, 'gm'))].map((m) => m[1]).join('\n');
-          frames.push({ event: field('event') || 'message', data: field('data'), text, at });
-        }
+        frames.push(...texts.map((text) => ({ text, at })));
       });
       // Polled: the time measured is each frame's arrival, not when the poll sees it.
       const waitFor = (match: (f: SseFrame) => boolean, ms: number) => until('a frame', () => frames.find(match), ms, 2).catch(() => undefined);
@@ -101,7 +91,7 @@ async function measureLive(port: number, postId: string, updates: number): Promi
   const live = await openLive(port);
   try {
     // The stream says `start` once it is caught up; whatever it says first will do if it never does.
-    await live.waitFor((f) => f.event === 'start', 2000);
+    await live.waitFor((f) => /^event: start$/m.test(f.text), 2000);
     const latencies: number[] = [];
     let frameBytes = 0;
     let missed = 0;
@@ -110,7 +100,7 @@ async function measureLive(port: number, postId: string, updates: number): Promi
       const t = performance.now();
       const posted = await call(port, false, 'POST', `/posts/${postId}/comments`, { content });
       if (posted.status !== 201) throw new Error(`POST /posts/${postId}/comments answered ${posted.status}: ${posted.body.slice(0, 200)}`);
-      const f = await live.waitFor((fr) => fr.event === 'comment' && fr.at >= t && fr.data.includes(content), 5000);
+      const f = await live.waitFor((fr) => /^event: comment$/m.test(fr.text) && fr.at >= t && fr.text.includes(content), 5000);
       if (!f) {
         missed++;
         continue;
@@ -158,9 +148,7 @@ export async function runReadPath(o: {
   workDir: string;
   comments: number;
   posts: number;
-  /** Reads of the first page judged, on the warm system. */
   pageRequests: number;
-  /** Reads of it right after start, before them (reported). */
   pageWarmupRequests: number;
   pageClients: number;
   liveUpdates: number;
@@ -184,7 +172,7 @@ export async function runReadPath(o: {
     const page = await measurePage(port, o.pageRequests, o.pageClients);
     const live = await measureLive(port, postId, o.liveUpdates);
     const paint = await measureFirstPaint(system.url, o.navigations).catch((err: unknown) => ({
-      firstPaintNotRun: `failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+      firstPaintNotRun: `failed: ${errorText(err).split('\n')[0]}`,
     }));
     const rssMB = { comments: memoryMB(system.pid('comments')).rss, query: memoryMB(system.pid('query')).rss };
     return { comments: o.comments, posts: o.posts, startSeconds, page, pageWarmup, live, rssMB, ...paint };

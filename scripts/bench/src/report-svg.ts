@@ -25,8 +25,6 @@ interface Series {
 }
 
 interface Panel {
-  x: number;
-  y?: number;
   title: string;
   unit: string;
   /** Where the x axis has ticks, and what it counts. */
@@ -38,7 +36,7 @@ interface Panel {
   goal: { value: number; label: string };
 }
 
-function panel(o: Panel): string {
+function panel(o: Panel, x: number, y: number): string {
   // A 310 × 232 panel: the plot inside margins of 48 (left), 30 (right), 44 (top) and 36 (bottom).
   const [left, top, plotW, plotH] = [48, 44, 310 - 48 - 30, 232 - 44 - 36];
   const all = o.series.flatMap((s) => s.points.map((p) => p[1]));
@@ -48,7 +46,7 @@ function panel(o: Panel): string {
   // On a log scale the ends sit a little inside the plot, as the linear scale's do.
   const X = o.logX ? (c: number) => left + plotW * (0.06 + (0.88 * (Math.log10(c) - lo)) / (hi - lo || 1)) : (c: number) => left + (c / xMax) * plotW;
   const Y = (v: number) => top + plotH - (v / yMax) * plotH;
-  const parts: string[] = [`<g transform="translate(${o.x},${o.y ?? 0})">`];
+  const parts: string[] = [`<g transform="translate(${x},${y})">`];
   parts.push(`<text x="${left}" y="15" class="t">${esc(o.title)}</text>`);
   for (let v = 0; v <= yMax + step / 2; v += step) {
     parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${Y(v).toFixed(1)}" y2="${Y(v).toFixed(1)}" class="grid"/>`);
@@ -87,13 +85,15 @@ function panel(o: Panel): string {
 
 const STYLE = `<style>.t{font-size:13px;font-weight:600;fill:#222}.v{font-weight:600}.a{font-size:10.5px;fill:#444}.g{fill:#777}.grid{stroke:#e6e6e6;stroke-width:1}.goal{stroke:#888;stroke-width:1.2;stroke-dasharray:5 4}</style>`;
 
-function svg(width: number, height: number, title: string, panels: string[]): string {
+/** The panels three to a row, each 320 × 240. */
+function svg(title: string, panels: Panel[]): string {
+  const [width, height] = [Math.min(3, panels.length) * 320 - 10, Math.ceil(panels.length / 3) * 240 - 8];
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif">`,
     `<title>${esc(title)}</title>`,
     STYLE,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    ...panels,
+    ...panels.map((p, i) => panel(p, (i % 3) * 320, Math.floor(i / 3) * 240)),
     `</svg>`,
     '',
   ].join('\n');
@@ -103,9 +103,8 @@ export function chartSvg(r: BenchResults): string {
   const ok = r.e2e.filter((e) => e.result).map((e) => e.result!);
   const common = { xs: r.e2e.map((e) => e.clients), xLabel: 'concurrent clients' };
   const at = (pick: (e: E2EResult) => number): Array<[number, number]> => ok.map((e) => [e.clients, pick(e)]);
-  const latency = panel({
+  const latency = {
     ...common,
-    x: 0,
     title: 'Write latency',
     unit: 'ms',
     series: [
@@ -114,18 +113,10 @@ export function chartSvg(r: BenchResults): string {
       { label: 'p99', color: '#08306b', points: at((e) => e.latencyMs.p99), width: 2.5, labels: true },
     ],
     goal: { value: 100, label: 'goal: p99 ≤ 100 ms' },
-  });
+  };
   const settled = { label: 'settled/s', color: '#d94801', points: at((e) => e.settledPerSecond), width: 2.5, labels: true };
-  const throughput = panel({
-    ...common,
-    x: 320,
-    title: 'Settled throughput',
-    unit: 'comments/s',
-    series: [settled],
-    goal: { value: 400, label: 'goal: ≥ 400/s' },
-  });
-  const title = `posts.com end to end: write latency and settled throughput against concurrent clients (${r.startedAt.slice(0, 10)})`;
-  return svg(630, 232, title, [latency, throughput]);
+  const throughput = { ...common, title: 'Settled throughput', unit: 'comments/s', series: [settled], goal: { value: 400, label: 'goal: ≥ 400/s' } };
+  return svg(`posts.com end to end: write latency and settled throughput against concurrent clients (${r.startedAt.slice(0, 10)})`, [latency, throughput]);
 }
 
 /** The read path's figures against the blog's size, a panel each with its goal: what must stay flat as the blog grows. */
@@ -135,7 +126,7 @@ export function readPathSvg(r: BenchResults): string {
   const at = (pick: (x: ReadPathResult) => number | undefined): Array<[number, number]> =>
     runs.flatMap((x) => (pick(x) === undefined || Number.isNaN(pick(x)) ? [] : [[x.comments, pick(x)!] as [number, number]]));
   const common = { xs, xLabel: 'comments in the blog', logX: true };
-  const panels: Array<Omit<Panel, 'x' | 'y' | 'xs' | 'xLabel'>> = [
+  const panels: Array<Omit<Panel, 'xs' | 'xLabel' | 'logX'>> = [
     {
       title: 'First page, size',
       unit: 'KB',
@@ -183,6 +174,6 @@ export function readPathSvg(r: BenchResults): string {
       goal: { value: 150, label: 'goal: ≤ 150 MB' },
     },
   ];
-  const drawn = panels.map((p, i) => panel({ ...p, ...common, x: (i % 3) * 320, y: Math.floor(i / 3) * 240 }));
-  return svg(950, 472, `posts.com read path: each figure against the blog's size (${r.startedAt.slice(0, 10)})`, drawn);
+  const drawn = panels.map((p) => ({ ...p, ...common }));
+  return svg(`posts.com read path: each figure against the blog's size (${r.startedAt.slice(0, 10)})`, drawn);
 }
