@@ -103,7 +103,7 @@ async function main() {
     readPath.push({ comments, ...run });
   }
 
-  const rounds = SIZES.observabilityRounds ?? 1;
+  const rounds = SIZES.observabilityRounds;
   const observability = await part(`watching it: ${SIZES.judgedClients} clients with metrics off, on, and on with traces, ${rounds} rounds taking turns`, () =>
     runObservability({ ...sized, clients: SIZES.judgedClients, rounds }),
   );

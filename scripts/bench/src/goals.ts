@@ -17,7 +17,7 @@ const ratio = (a: number | undefined, b: number | undefined) => (a === undefined
 type Add = (group: string, name: string, value: number | undefined, goal: Goal, show?: number | ((v: number) => string)) => void;
 
 /** Every figure of a run beside its goal; a part of the bench that failed misses each goal it had. */
-export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes' | 'readPath' | 'observability'>): Figure[] {
+export function figuresOf(r: BenchResults): Figure[] {
   const out: Figure[] = [];
   const add: Add = (group, name, value, { goal, pass }, show = 0) => {
     const failed = value === undefined || Number.isNaN(value);
@@ -73,7 +73,7 @@ export function figuresOf(r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'c
 
   // The same end-to-end load on JetStream R3 beside the bus's judged run is compared in its own table, never judged.
 
-  if (r.readPath) readPathFigures(r.readPath, r.sizes.readPathComments ?? r.readPath.map((s) => s.comments), add, out);
+  if (r.readPath) readPathFigures(r.readPath, add, out);
   if (r.observability) observabilityFigures(r.observability, r.sizes.judgedClients, add);
   return out;
 }
@@ -106,15 +106,11 @@ function observabilityFigures(o: NonNullable<BenchResults['observability']>, cli
 /** The size the read path's memory and first-paint goals are judged at. */
 export const READ_PATH_JUDGED_COMMENTS = 100_000;
 
-/**
- * The read path at each blog size: first page bytes and latency, a live update's delay and frame, memory and first
- * paint; then whether the first page stayed flat from the smallest blog to the largest.
- */
-function readPathFigures(readPath: NonNullable<BenchResults['readPath']>, sizes: number[], add: Add, out: Figure[]) {
+/** The read path at each blog size, then whether the first page stayed flat from the smallest blog to the largest. */
+function readPathFigures(readPath: NonNullable<BenchResults['readPath']>, add: Add, out: Figure[]) {
   const g = 'Read path';
   const kb = (v: number) => fmt(v / 1024, 1);
-  for (const comments of sizes) {
-    const x = readPath.find((s) => s.comments === comments)?.result;
+  for (const { comments, result: x } of readPath) {
     const at = `${fmt(comments)} comments`;
     const judgedHere = comments === READ_PATH_JUDGED_COMMENTS;
     add(g, `first page (GET /posts/page) size, KB, ${at}`, x?.page.bytes, { goal: '≤ 50', pass: (v) => v <= 50 * 1024 }, kb);
@@ -133,11 +129,11 @@ function readPathFigures(readPath: NonNullable<BenchResults['readPath']>, sizes:
     else add(g, paintName, x?.firstPaintMs, paint);
   }
   // Flat: the largest blog's first page within 2× of the smallest's.
-  if (sizes.length >= 2) {
-    const small = readPath.find((s) => s.comments === Math.min(...sizes))?.result;
-    const large = readPath.find((s) => s.comments === Math.max(...sizes))?.result;
-    const span = `${fmt(Math.max(...sizes))} / ${fmt(Math.min(...sizes))} comments`;
-    add(g, `flat: first page size, ${span}`, ratio(large?.page.bytes, small?.page.bytes), atMost(2, '2×'), times);
-    add(g, `flat: first page latency p99, ${span}`, ratio(large?.page.latencyMs.p99, small?.page.latencyMs.p99), atMost(2, '2×'), times);
+  if (readPath.length >= 2) {
+    const bySize = [...readPath].sort((a, b) => a.comments - b.comments);
+    const [small, large] = [bySize[0], bySize[bySize.length - 1]];
+    const span = `${fmt(large.comments)} / ${fmt(small.comments)} comments`;
+    add(g, `flat: first page size, ${span}`, ratio(large.result?.page.bytes, small.result?.page.bytes), atMost(2, '2×'), times);
+    add(g, `flat: first page latency p99, ${span}`, ratio(large.result?.page.latencyMs.p99, small.result?.page.latencyMs.p99), atMost(2, '2×'), times);
   }
 }

@@ -21,15 +21,13 @@ export const figuresText = (figures: Figure[]) => textOf(tables.figuresTable(fig
 export const scalingText = (e2e: BenchResults['e2e']) => textOf(tables.scalingTable(e2e));
 
 /** The bus and JetStream side by side: publishes, catch-up, then end to end through the ingress. */
-export const transportsText = (r: Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>) =>
-  [tables.publishTable(r), tables.catchUpTable(r), tables.e2eTable(r)].map(textOf).join('\n\n');
+export const transportsText = (r: BenchResults) => [tables.publishTable(r), tables.catchUpTable(r), tables.e2eTable(r)].map(textOf).join('\n\n');
 
 /** The read path, a column per blog size; why a size failed underneath. */
-export const readPathText = (r: Pick<BenchResults, 'readPath'>) =>
-  r.readPath?.length ? [textOf(tables.readPathTable(r)), ...tables.readPathNotes(r)].join('\n') : 'not run';
+export const readPathText = (r: BenchResults) => (r.readPath?.length ? [textOf(tables.readPathTable(r)), ...tables.readPathNotes(r)].join('\n') : 'not run');
 
 /** Metrics and traces off and on, a row per mode; why it failed instead. */
-export function observabilityText(r: Pick<BenchResults, 'observability'>): string {
+export function observabilityText(r: BenchResults): string {
   if (!r.observability) return 'not run';
   if (!r.observability.result) return `failed: ${r.observability.error ?? 'no result'}`;
   return textOf(tables.observabilityTable(r));

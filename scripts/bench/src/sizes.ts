@@ -12,7 +12,7 @@ export interface Sizes {
   readPathComments: number[];
   readPathPosts: number;
   /** Rounds of the judged load in each observability mode (off, metrics, metrics and traces), taking turns. */
-  observabilityRounds?: number;
+  observabilityRounds: number;
 }
 
 export const FULL: Sizes = {

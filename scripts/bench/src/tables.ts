@@ -14,14 +14,10 @@ export interface Table {
   right?: number[];
 }
 
-/** Whether column `i` of `t` is right-aligned. */
 export const isRight = (t: Table, i: number) => (t.right ? t.right.includes(i) : i > 0);
 
 /** What one column measured, or why it has nothing. */
-interface Column<T> {
-  value?: T;
-  missing: string;
-}
+type Column<T> = { value?: T; missing: string };
 
 /** A row per figure, a column per part; a column without a value says why in its first row and is empty below. */
 function byColumn<T>(columns: Array<Column<T>>, figures: Array<[string, (x: T) => string]>): string[][] {
@@ -43,13 +39,11 @@ export function figuresTable(figures: Figure[], strong = (s: string) => s): Tabl
   return { head: ['', 'figure', 'measured', 'goal', ''], rows, right: [2] };
 }
 
-type Results = Pick<BenchResults, 'e2e' | 'bus' | 'busSigned' | 'catchUp' | 'jetStream' | 'sizes'>;
-
 /** Publish throughput and latency of the bus (open and signed), raw JetStream on one and three servers, and the SDK on one. */
-export function publishTable(r: Results): Table {
+export function publishTable(r: BenchResults): Table {
   type Publish = PublishFigures & { serverCpu: number; publishersCpu: number; onDisk: string };
   const js = r.jetStream;
-  const bus = (b: Results['bus']): Column<Publish> => ({
+  const bus = (b: BenchResults['bus']): Column<Publish> => ({
     value: b.result && { ...b.result, serverCpu: b.result.cpuSeconds.bus, publishersCpu: b.result.cpuSeconds.publishers, onDisk: 'yes: O_DSYNC, group commit' },
     missing: why(b.error),
   });
@@ -83,7 +77,7 @@ export function publishTable(r: Results): Table {
 }
 
 /** query catching up from the bus's log file and from a JetStream stream of the same events. */
-export function catchUpTable(r: Results): Table {
+export function catchUpTable(r: BenchResults): Table {
   type CatchUp = { readySeconds: number; firstGetPostsMs: number; queryMB: number; logHolderMB: number; diskMB: number };
   const bus = r.catchUp.result;
   const js = r.jetStream.catchUp.result;
@@ -142,7 +136,7 @@ export function scalingTable(e2e: BenchResults['e2e']): Table {
 }
 
 /** The judged end-to-end run on the bus beside the same run on JetStream R3 with two processes of each backend; the ratio where it says something. */
-export function e2eTable(r: Results): Table {
+export function e2eTable(r: BenchResults): Table {
   const judged = r.e2e.find((e) => e.clients === r.sizes.judgedClients);
   const js = r.jetStream;
   const [bus, jet] = [judged?.result, js.e2e?.result];
@@ -158,7 +152,7 @@ export function e2eTable(r: Results): Table {
 }
 
 /** The read path, a column per blog size. */
-export function readPathTable(r: Pick<BenchResults, 'readPath'>): Table {
+export function readPathTable(r: BenchResults): Table {
   const sizes = r.readPath ?? [];
   return {
     head: ['figure', ...sizes.map((s) => `${fmt(s.comments)} comments`)],
@@ -185,7 +179,7 @@ export function readPathTable(r: Pick<BenchResults, 'readPath'>): Table {
 }
 
 /** Why a size failed, or why first paint did not run: one line each, for under the table. */
-export function readPathNotes(r: Pick<BenchResults, 'readPath'>): string[] {
+export function readPathNotes(r: BenchResults): string[] {
   return (r.readPath ?? []).flatMap((s) => {
     const at = `${fmt(s.comments)} comments`;
     if (s.error) return [`${at}: failed: ${s.error}`];
@@ -195,7 +189,7 @@ export function readPathNotes(r: Pick<BenchResults, 'readPath'>): string[] {
 }
 
 /** Metrics and traces off and on, a row per mode. */
-export function observabilityTable(r: Pick<BenchResults, 'observability'>): Table {
+export function observabilityTable(r: BenchResults): Table {
   const table: Table = { head: ['mode', 'settled/s, each run', 'settled/s, median', 'of off', 'write p99, ms, median'], rows: [], right: [2, 3, 4] };
   const x = r.observability?.result;
   if (!x) return table;
