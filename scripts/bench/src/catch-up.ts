@@ -15,7 +15,6 @@ export interface CatchUpResult {
   busReadySeconds: number;
   /** query spawn → /readyz 200 */
   readySeconds: number;
-  /** the first GET /posts after ready */
   firstGetPostsMs: number;
   getPostsMB: number;
   rssMB: { bus: number; query: number };
@@ -25,10 +24,7 @@ export interface CatchUpResult {
 /** One event as the log holds it. */
 export type Envelope = { id: string; seq: number; type: string; data: unknown; at: string; requestId: string };
 
-/**
- * A blog's log: `posts` posts, then per comment the three events it causes (CommentCreated, CommentModerated,
- * CommentUpdated), moderation trailing creation by `lag` comments as under load; every fifth comment rejected.
- */
+/** A blog's log: `posts` posts, then each comment's three events, moderation `lag` comments behind as under load; every fifth rejected. */
 export function blogLog(posts: number, comments: number, lag = 0): Envelope[] {
   const envelopes: Envelope[] = [];
   const at = new Date().toISOString();

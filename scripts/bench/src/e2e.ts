@@ -11,8 +11,6 @@ import { WARMUP_COMMENTS } from './sizes';
 export interface E2EResult extends LoadResult {
   posts: number;
   comments: number;
-  /** What held the log: the event bus, or a NATS JetStream cluster (absent in results recorded before it was asked: the bus). */
-  transport?: 'bus' | 'nats';
   /** launch → every /readyz 200, seconds */
   startSeconds: number;
   /** CPU seconds from the first comment to settled, by pod name (`posts`, `posts-0`, `nats-0` …), `load` and `launcher+ingress`. */
@@ -77,8 +75,7 @@ export async function runE2E(o: {
     const url = `http://127.0.0.1:${system.ports.ingress}`;
     // The ingress round-robins GET /posts over the query processes: settled only once as many reads in a row, one from each, say so.
     const settledReads = system.pods('query').length;
-    // A freshly started system answers its first second slowly (cold JIT, new connections):
-    // warm it up on a post of its own, report that, and judge the run on the warm system.
+    // A fresh system answers its first second slowly (cold JIT, new connections): warmed up on a post of its own, reported, not judged.
     const clients = { url, clients: o.clients, orangeEvery: 5, settleTimeoutMs: o.settleTimeoutMs, settledReads };
     const warm = await load({ ...clients, posts: 1, comments: WARMUP_COMMENTS });
     if (!warm.result) throw new Error(warm.error ?? 'no warm-up result');
@@ -99,7 +96,6 @@ export async function runE2E(o: {
       ...answer.result,
       posts: o.posts,
       comments: o.comments,
-      transport: nats ? 'nats' : 'bus',
       startSeconds: Math.round(startSeconds * 100) / 100,
       cpuSeconds: cpu,
       warmup: warm.result,

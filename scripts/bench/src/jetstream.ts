@@ -40,7 +40,6 @@ export interface JetStreamResults {
   e2e?: Outcome<E2EResult>;
 }
 
-/** The stream the SDK's JetStream transport uses. */
 const STREAM = 'EVENTS';
 
 const connectTo = (url: string): Promise<NatsConnection> =>

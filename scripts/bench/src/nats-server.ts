@@ -13,7 +13,6 @@ export interface NatsServerVersion {
   syncAlways: boolean;
 }
 
-/** The installed nats-server, or undefined when there is none. */
 export function installedNatsServer(): NatsServerVersion | undefined {
   const version = installed();
   if (!version) return undefined;

@@ -14,12 +14,10 @@ const SCRAPE_EVERY_MS = 5_000;
 
 export interface ObservabilityResult {
   rounds: number;
-  /** Each mode's runs, in the order they ran. */
   runs: Record<ObservabilityMode, E2EResult[]>;
   /** Scrapes of /metrics while metrics were on, and how many did not answer 200. */
   scrapes: number;
   scrapeErrors: number;
-  /** Spans the OTLP receiver took while traces were on. */
   spans: number;
 }
 

@@ -10,7 +10,6 @@ export interface PublishedEvent {
   data: { id: string; postId: string; content: string; status: 'pending' };
 }
 
-/** What one run of the publishers measured. */
 export interface PublishFigures {
   events: number;
   publishers: number;
@@ -30,7 +29,6 @@ export function commentCreated(i: number, postId: string): PublishedEvent {
   return { id: CommentCreated.idOf(data), type: CommentCreated.type, data };
 }
 
-/** What `count` calls from concurrent callers measured: how many were answered well, why the others were not, how fast. */
 export type CallFigures = Omit<PublishFigures, 'events' | 'publishers'>;
 
 /** `count` calls from `callers` concurrent callers; `call` answers undefined when it went well, else why not. */

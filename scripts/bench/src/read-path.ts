@@ -166,8 +166,7 @@ export async function runReadPath(o: {
   const startSeconds = Math.round((performance.now() - t0) / 10) / 100;
   try {
     const port = system.ports.ingress;
-    // A freshly started system answers its first reads slowly (cold JIT, new connections): as the end-to-end runs,
-    // the same reads once right after start, reported, and the page judged on the warm system.
+    // As in the end-to-end runs: the first reads of a fresh system reported, the page judged on the warm one.
     const pageWarmup = await measurePage(port, o.pageWarmupRequests, o.pageClients);
     const page = await measurePage(port, o.pageRequests, o.pageClients);
     const live = await measureLive(port, postId, o.liveUpdates);

@@ -2,7 +2,6 @@
 import type { BenchResults, Figure } from './results';
 import * as tables from './tables';
 
-/** A table as aligned columns: figures right-aligned, names left-aligned. */
 function textOf(t: tables.Table): string {
   const rows = [t.head, ...t.rows];
   const widths = t.head.map((_, i) => Math.max(...rows.map((r) => r[i].length)));

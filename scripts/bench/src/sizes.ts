@@ -1,32 +1,20 @@
 /** How much each part of the bench does: the full run, and `--quick` (small, for development). */
-export interface Sizes {
-  posts: number;
-  comments: number;
-  clients: number[];
-  /** The end-to-end run judged against the goals. */
-  judgedClients: number;
-  busEvents: number;
-  busPublishers: number;
-  catchUpEvents: number;
-  /** The read path: a blog of each of these many comments over `readPathPosts` posts, in the same run. */
-  readPathComments: number[];
-  readPathPosts: number;
-  /** Rounds of the judged load in each observability mode (off, metrics, metrics and traces), taking turns. */
-  observabilityRounds: number;
-}
-
-export const FULL: Sizes = {
+export const FULL = {
   posts: 20,
   comments: 5_000,
   clients: [10, 50, 100],
+  /** The end-to-end run judged against the goals. */
   judgedClients: 50,
   busEvents: 20_000,
   busPublishers: 50,
   catchUpEvents: 100_000,
+  /** The read path: a blog of each of these many comments over `readPathPosts` posts, in the same run. */
   readPathComments: [1_000, 10_000, 100_000],
   readPathPosts: 20,
+  /** Rounds of the judged load in each observability mode, taking turns. */
   observabilityRounds: 5,
 };
+export type Sizes = typeof FULL;
 export const QUICK: Sizes = {
   ...FULL,
   posts: 5,

@@ -16,7 +16,6 @@ export function e2e(clients: number, p99: number, settledPerSecond: number, nats
     latencyMs,
     posts: QUICK.posts,
     comments: QUICK.comments,
-    transport: nats ? 'nats' : 'bus',
     startSeconds: nats ? 6 : 2.5,
     cpuSeconds: nats ? NATS_CPU : { comments: 0.6, 'event-bus': 0.3, load: 0.2, 'launcher+ingress': 0.25 },
     warmup: { ...load, clients, settledPerSecond, latencyMs: { ...latencyMs, p99: p99 * 3 } },
@@ -59,7 +58,6 @@ const busRun = (perSecond: number): BusResult => ({
   outOfOrder: 0,
   rawFsyncPerSecond: 7000,
   ratio: Math.round((perSecond / 7000) * 10) / 10,
-  fsType: 'ext4',
   cpuSeconds: { bus: 0.4, publishers: 0.2 },
 });
 
