@@ -36,8 +36,8 @@ export interface JetStreamResults {
   r3: Outcome<JetStreamPublishResult>;
   sdk: Outcome<JetStreamPublishResult>;
   catchUp: Outcome<JetStreamCatchUpResult>;
-  /** End to end on R3, two processes of each backend; absent when not asked for. */
-  e2e?: Outcome<E2EResult>;
+  /** End to end on R3, two processes of each backend. */
+  e2e: Outcome<E2EResult>;
 }
 
 const STREAM = 'EVENTS';
@@ -131,11 +131,11 @@ export async function runJetStreamBench(o: {
   publishers: number;
   catchUpEvents: number;
   readyTimeoutMs: number;
-  e2e?: { clients: number; posts: number; comments: number; settleTimeoutMs: number };
+  e2e: { clients: number; posts: number; comments: number; settleTimeoutMs: number };
 }): Promise<JetStreamResults> {
   const server = installedNatsServer();
-  if (!server) return { notRun: 'nats-server not installed', r1: {}, r3: {}, sdk: {}, catchUp: {}, ...(o.e2e ? { e2e: {} } : {}) };
-  const results: JetStreamResults = { server, r1: {}, r3: {}, sdk: {}, catchUp: {} };
+  if (!server) return { notRun: 'nats-server not installed', r1: {}, r3: {}, sdk: {}, catchUp: {}, e2e: {} };
+  const results: JetStreamResults = { server, r1: {}, r3: {}, sdk: {}, catchUp: {}, e2e: {} };
   const dir = mkdtempSync(path.join(o.workDir, 'nats-'));
   try {
     const one = await attempt(() =>
@@ -162,8 +162,7 @@ export async function runJetStreamBench(o: {
       }),
     );
     // After the bench's own servers are gone: the launcher starts the three nodes of infra/k8s-nats itself.
-    const e2e = o.e2e;
-    if (e2e) results.e2e = await attempt(() => runE2E({ workDir: o.workDir, ...e2e, nats: true }));
+    results.e2e = await attempt(() => runE2E({ workDir: o.workDir, ...o.e2e, nats: true }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

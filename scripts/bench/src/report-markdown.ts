@@ -125,7 +125,7 @@ ${mdTable(tables.scalingTable(r.e2e))}
 Each run: ${fmt(r.sizes.posts)} posts, then ${fmt(r.sizes.comments)} comments (every fifth containing "orange") from N
 concurrent keep-alive clients, then \`GET /posts\` polled every 20 ms until every accepted comment is there once with
 its final status. The ${r.sizes.judgedClients}-client run is the one judged against the goals.
-${cpuTable(e50, 'on the bus')}${cpuTable(r.jetStream.e2e?.result, 'on JetStream R3, two processes per backend')}
+${cpuTable(e50, 'on the bus')}${cpuTable(r.jetStream.e2e.result, 'on JetStream R3, two processes per backend')}
 ## The machine
 
 | | |

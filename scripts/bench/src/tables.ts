@@ -139,10 +139,10 @@ export function scalingTable(e2e: BenchResults['e2e']): Table {
 export function e2eTable(r: BenchResults): Table {
   const judged = r.e2e.find((e) => e.clients === r.sizes.judgedClients);
   const js = r.jetStream;
-  const [bus, jet] = [judged?.result, js.e2e?.result];
+  const [bus, jet] = [judged?.result, js.e2e.result];
   const rows = e2eRows([
     { value: bus, missing: judged ? why(judged.error) : `not run: no ${r.sizes.judgedClients}-client run` },
-    { value: jet, missing: js.e2e ? why(js.e2e.error, js.notRun) : js.notRun ? why(undefined, js.notRun) : 'not run' },
+    { value: jet, missing: why(js.e2e.error, js.notRun) },
   ]);
   rows.forEach((row, i) => {
     const [, of, , compared] = E2E_FIGURES[i];

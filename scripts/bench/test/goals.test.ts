@@ -39,7 +39,7 @@ test('the bus against JetStream: each ratio beside its goal', () => {
 });
 
 test('without nats-server the JetStream figures say so and are not judged; the signed bus still is', () => {
-  const r = { ...results(), jetStream: { notRun: 'nats-server not installed', r1: {}, r3: {}, sdk: {}, catchUp: {} } };
+  const r = { ...results(), jetStream: { notRun: 'nats-server not installed', r1: {}, r3: {}, sdk: {}, catchUp: {}, e2e: {} } };
   const group = figuresOf(r).filter((f) => f.group.startsWith('Bus against JetStream'));
   expect(group.map((f) => [f.value, f.pass])).toEqual([
     ['0', true],

@@ -92,7 +92,7 @@ test('end to end on JetStream that failed or did not run: its column says why, o
 
 test('the bus beside JetStream without nats-server: each JetStream column says why, once', () => {
   const r = results();
-  r.jetStream = { notRun: 'nats-server not installed', r1: {}, r3: {}, sdk: {}, catchUp: {} };
+  r.jetStream = { notRun: 'nats-server not installed', r1: {}, r3: {}, sdk: {}, catchUp: {}, e2e: {} };
   const page = benchmarksMd({ ...r, figures: figuresOf(r) }, undefined);
   const notRun = 'not run: nats-server not installed';
   expect(page).toContain(`| events/s | 4,000 | 3,600 | ${notRun} | ${notRun} | ${notRun} |\n| latency p50, ms | 5.0 | 5.0 |  |  |  |`);
