@@ -19,7 +19,6 @@ import { FULL, QUICK } from './sizes';
 
 const quick = process.argv.includes('--quick');
 const SIZES = quick ? QUICK : FULL;
-const SETTLE_TIMEOUT_MS = 30_000;
 
 function machine(workDir: string): Machine {
   // The distribution's name where /etc/os-release gives it, beside the kernel's.
@@ -59,7 +58,7 @@ async function main() {
   say(
     `posts.com bench${quick ? ' (--quick: small sizes, docs/ left alone)' : ''}: ${m.cpu}, ${m.cores} cores, Node ${m.node}, data on ${m.fs}, load average ${m.loadAverageAtStart}`,
   );
-  const sized = { workDir, posts: SIZES.posts, comments: SIZES.comments, settleTimeoutMs: SETTLE_TIMEOUT_MS };
+  const sized = { workDir, posts: SIZES.posts, comments: SIZES.comments };
 
   const e2e: BenchResults['e2e'] = [];
   for (const clients of SIZES.clients) {
@@ -69,36 +68,24 @@ async function main() {
 
   const runBus = (mode: string, secret: string | undefined) =>
     part(`bus, ${mode}: ${SIZES.busEvents} publishes from ${SIZES.busPublishers} publishers, log on disk`, () =>
-      runBusBench({ workDir, events: SIZES.busEvents, publishers: SIZES.busPublishers, fsyncProbeMs: 2000, secret }),
+      runBusBench({ workDir, events: SIZES.busEvents, publishers: SIZES.busPublishers, secret }),
     );
   const bus = await runBus('open mode', undefined);
   // A secret as `npm start` makes one: 32 random bytes, hex.
   const busSigned = await runBus('signed', randomBytes(32).toString('hex'));
 
-  const catchUp = await part(`catch-up: query against a log of ${SIZES.catchUpEvents} events`, () =>
-    runCatchUpBench({ workDir, events: SIZES.catchUpEvents, readyTimeoutMs: 60_000 }),
-  );
+  const catchUp = await part(`catch-up: query against a log of ${SIZES.catchUpEvents} events`, () => runCatchUpBench({ workDir, events: SIZES.catchUpEvents }));
 
   say(
     `JetStream: the same publishers on one server and on three, the SDK, catch-up of ${SIZES.catchUpEvents} events, and end to end at ${SIZES.judgedClients} clients on R3 …`,
   );
-  const jetStream = await runJetStreamBench({
-    workDir,
-    events: SIZES.busEvents,
-    publishers: SIZES.busPublishers,
-    catchUpEvents: SIZES.catchUpEvents,
-    readyTimeoutMs: 60_000,
-    // The judged client count, with the bus's end-to-end sizes (and the same warm-up).
-    e2e: { ...sized, clients: SIZES.judgedClients },
-  });
+  const jetStream = await runJetStreamBench(workDir, SIZES);
   if (jetStream.notRun) say(`  not run: ${jetStream.notRun}`);
 
   const readPath: ReadPathResults = [];
   for (const comments of SIZES.readPathComments) {
-    // 10 clients keep 10 reads in flight, so one stall delays 10 at once: 500 reads would make the p99 the worst stall.
-    const reads = { pageRequests: 5000, pageWarmupRequests: 500, pageClients: 10, liveUpdates: 20, navigations: 3, readyTimeoutMs: 180_000 };
     const run = await part(`read path: a blog of ${comments} comments over ${SIZES.readPathPosts} posts, through the ingress`, () =>
-      runReadPath({ workDir, comments, posts: SIZES.readPathPosts, ...reads }),
+      runReadPath({ workDir, comments, posts: SIZES.readPathPosts }),
     );
     readPath.push({ comments, ...run });
   }

@@ -47,7 +47,7 @@ export function rawFsyncRate(dir: string, ms: number): number {
 }
 
 /** `events` publishes on a fresh log, a SIGKILL, the file checked; with `secret`, BUS_SECRET is set and every publish signed. */
-export async function runBusBench(o: { workDir: string; events: number; publishers: number; fsyncProbeMs: number; secret?: string }): Promise<BusResult> {
+export async function runBusBench(o: { workDir: string; events: number; publishers: number; secret?: string }): Promise<BusResult> {
   const dir = mkdtempSync(path.join(o.workDir, 'bus-'));
   const logPath = path.join(dir, 'events.ndjson');
   const [port] = await freePorts(1);
@@ -95,7 +95,7 @@ export async function runBusBench(o: { workDir: string; events: number; publishe
     const onDisk = new Set(logged.map((e) => e.id));
     const missingOnDisk = [...acknowledged].filter((id) => !onDisk.has(id)).length;
 
-    const rawFsyncPerSecond = rawFsyncRate(dir, o.fsyncProbeMs);
+    const rawFsyncPerSecond = rawFsyncRate(dir, 2000);
     return {
       ...figures,
       missingOnDisk,

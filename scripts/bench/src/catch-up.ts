@@ -21,6 +21,9 @@ export interface CatchUpResult {
   peakRssMB: { bus: number; query: number };
 }
 
+/** How long the bus and query may take to read a log back and answer /readyz. */
+const READY_TIMEOUT_MS = 60_000;
+
 /** One event as the log holds it. */
 export type Envelope = { id: string; seq: number; type: string; data: unknown; at: string; requestId: string };
 
@@ -64,9 +67,9 @@ export function writeLog(file: string, events: number): { posts: number; comment
 }
 
 /** query alone on the log at `busUrl`, timed to ready and to its first GET /posts; then its memory and the log holder's. */
-export async function timeQuery(port: number, busUrl: string, readyTimeoutMs: number, holderPid: number | undefined) {
+export async function timeQuery(port: number, busUrl: string, holderPid: number | undefined) {
   let t = performance.now();
-  const query = await startService('query', port, { EVENT_BUS_URL: busUrl }, readyTimeoutMs);
+  const query = await startService('query', port, { EVENT_BUS_URL: busUrl }, READY_TIMEOUT_MS);
   try {
     const readySeconds = Math.round((performance.now() - t) / 10) / 100;
     t = performance.now();
@@ -80,17 +83,17 @@ export async function timeQuery(port: number, busUrl: string, readyTimeoutMs: nu
   }
 }
 
-export async function runCatchUpBench(o: { workDir: string; events: number; readyTimeoutMs: number }): Promise<CatchUpResult> {
+export async function runCatchUpBench(o: { workDir: string; events: number }): Promise<CatchUpResult> {
   const dir = mkdtempSync(path.join(o.workDir, 'catchup-'));
   const logPath = path.join(dir, 'events.ndjson');
   const { posts, comments, bytes } = writeLog(logPath, o.events);
   // As after a restart of the whole system: the bus starts on its log with query as its subscriber.
   const [busPort, queryPort] = await freePorts(2);
   const t = performance.now();
-  const bus = await startService('event-bus', busPort, { EVENT_LOG_PATH: logPath, SUBSCRIBERS: `http://127.0.0.1:${queryPort}/events` }, o.readyTimeoutMs);
+  const bus = await startService('event-bus', busPort, { EVENT_LOG_PATH: logPath, SUBSCRIBERS: `http://127.0.0.1:${queryPort}/events` }, READY_TIMEOUT_MS);
   try {
     const busReadySeconds = Math.round((performance.now() - t) / 10) / 100;
-    const { query, holder, ...timed } = await timeQuery(queryPort, `http://127.0.0.1:${busPort}`, o.readyTimeoutMs, bus.pid());
+    const { query, holder, ...timed } = await timeQuery(queryPort, `http://127.0.0.1:${busPort}`, bus.pid());
     const logMB = Math.round(bytes / 104857.6) / 10;
     return {
       events: o.events,

@@ -8,6 +8,9 @@ import { cpuSeconds, ownCpuSeconds } from './processes';
 import type { Outcome } from './results';
 import { WARMUP_COMMENTS } from './sizes';
 
+/** Longest wait for a run to settle after its last write, on either transport. */
+const SETTLE_TIMEOUT_MS = 30_000;
+
 export interface E2EResult extends LoadResult {
   posts: number;
   comments: number;
@@ -46,7 +49,6 @@ export async function runE2E(o: {
   clients: number;
   posts: number;
   comments: number;
-  settleTimeoutMs: number;
   /** The log in NATS JetStream (`npm start -- --nats`) instead of the event bus. */
   nats?: boolean;
   /** Environment for every service beside its manifest's (an undefined value unsets a variable). */
@@ -76,7 +78,7 @@ export async function runE2E(o: {
     // The ingress round-robins GET /posts over the query processes: settled only once as many reads in a row, one from each, say so.
     const settledReads = system.pods('query').length;
     // A fresh system answers its first second slowly (cold JIT, new connections): warmed up on a post of its own, reported, not judged.
-    const clients = { url, clients: o.clients, orangeEvery: 5, settleTimeoutMs: o.settleTimeoutMs, settledReads };
+    const clients = { url, clients: o.clients, orangeEvery: 5, settleTimeoutMs: SETTLE_TIMEOUT_MS, settledReads };
     const warm = await load({ ...clients, posts: 1, comments: WARMUP_COMMENTS });
     if (!warm.result) throw new Error(warm.error ?? 'no warm-up result');
     // Read after the warm-up: a process restarted during it is counted as the one that runs now.

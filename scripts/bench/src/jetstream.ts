@@ -13,7 +13,7 @@ import { installedNatsServer, NATS_PASSWORD, NATS_USER, startNatsServers, type N
 import { cpuSeconds, ownCpuSeconds } from './processes';
 import { runPublishers, type PublishedEvent, type PublishFigures } from './publishers';
 import { attempt, errorText, type Outcome } from './results';
-import { WARMUP_PUBLISHES } from './sizes';
+import { WARMUP_PUBLISHES, type Sizes } from './sizes';
 
 export interface JetStreamPublishResult extends PublishFigures {
   /** During the publishes: every nats-server together, and this process. */
@@ -92,7 +92,7 @@ async function publishSdk(servers: NatsServers, events: number, publishers: numb
 }
 
 /** The catch-up log published into a fresh stream, then query started on it and timed to ready. */
-async function catchUpFromStream(servers: NatsServers, admin: NatsConnection, events: number, readyTimeoutMs: number): Promise<JetStreamCatchUpResult> {
+async function catchUpFromStream(servers: NatsServers, admin: NatsConnection, events: number): Promise<JetStreamCatchUpResult> {
   const { envelopes, posts, comments } = logEvents(events);
   await freshStream(admin, 1);
   const t = performance.now();
@@ -108,7 +108,7 @@ async function catchUpFromStream(servers: NatsServers, admin: NatsConnection, ev
   const { state } = await (await jetstreamManager(admin)).streams.info(STREAM);
   if (state.messages !== events) throw new Error(`the stream holds ${state.messages} events, not ${events}`);
   const [queryPort] = await freePorts(1);
-  const { readySeconds, firstGetPostsMs, query, holder } = await timeQuery(queryPort, servers.url, readyTimeoutMs, servers.pids[0]);
+  const { readySeconds, firstGetPostsMs, query, holder } = await timeQuery(queryPort, servers.url, servers.pids[0]);
   const storeMB = Math.round(state.bytes / 104857.6) / 10;
   return { events, posts, comments, storeMB, fillSeconds, readySeconds, firstGetPostsMs, rssMB: { server: holder.rss, query: query.rss } };
 }
@@ -125,31 +125,25 @@ async function onServers<T>(dir: string, count: number, syncAlways: boolean, run
 }
 
 /** Every JetStream part, each on a fresh stream; a part that fails says why in its result. */
-export async function runJetStreamBench(o: {
-  workDir: string;
-  events: number;
-  publishers: number;
-  catchUpEvents: number;
-  readyTimeoutMs: number;
-  e2e: { clients: number; posts: number; comments: number; settleTimeoutMs: number };
-}): Promise<JetStreamResults> {
+export async function runJetStreamBench(workDir: string, sizes: Sizes): Promise<JetStreamResults> {
   const server = installedNatsServer();
   if (!server) return { notRun: 'nats-server not installed', r1: {}, r3: {}, sdk: {}, catchUp: {}, e2e: {} };
   const results: JetStreamResults = { server, r1: {}, r3: {}, sdk: {}, catchUp: {}, e2e: {} };
-  const dir = mkdtempSync(path.join(o.workDir, 'nats-'));
+  const dir = mkdtempSync(path.join(workDir, 'nats-'));
+  const [events, publishers] = [sizes.busEvents, sizes.busPublishers];
   try {
     const one = await attempt(() =>
       onServers(path.join(dir, 'r1'), 1, server.syncAlways, async (servers, admin) => {
         // Untimed, so neither timed run pays for a cold client.
         for (const warmUp of [publishRaw, publishSdk]) {
           await freshStream(admin, 1);
-          await warmUp(servers, WARMUP_PUBLISHES, o.publishers);
+          await warmUp(servers, WARMUP_PUBLISHES, publishers);
         }
         await freshStream(admin, 1);
-        results.r1 = await attempt(() => publishRaw(servers, o.events, o.publishers));
+        results.r1 = await attempt(() => publishRaw(servers, events, publishers));
         await freshStream(admin, 1);
-        results.sdk = await attempt(() => publishSdk(servers, o.events, o.publishers));
-        results.catchUp = await attempt(() => catchUpFromStream(servers, admin, o.catchUpEvents, o.readyTimeoutMs));
+        results.sdk = await attempt(() => publishSdk(servers, events, publishers));
+        results.catchUp = await attempt(() => catchUpFromStream(servers, admin, sizes.catchUpEvents));
       }),
     );
     // What had not run by then failed with it.
@@ -158,11 +152,12 @@ export async function runJetStreamBench(o: {
     results.r3 = await attempt(() =>
       onServers(path.join(dir, 'r3'), 3, server.syncAlways, async (servers, admin) => {
         await freshStream(admin, 3);
-        return publishRaw(servers, o.events, o.publishers);
+        return publishRaw(servers, events, publishers);
       }),
     );
-    // After the bench's own servers are gone: the launcher starts the three nodes of infra/k8s-nats itself.
-    results.e2e = await attempt(() => runE2E({ workDir: o.workDir, ...o.e2e, nats: true }));
+    // After the bench's own servers are gone: the launcher starts the three nodes of infra/k8s-nats itself, with the bus's judged run's sizes.
+    const e2e = { workDir, clients: sizes.judgedClients, posts: sizes.posts, comments: sizes.comments, nats: true };
+    results.e2e = await attempt(() => runE2E(e2e));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

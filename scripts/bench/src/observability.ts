@@ -64,14 +64,7 @@ async function startSpanSink(): Promise<{ url: string; spans: () => number; clos
   };
 }
 
-export async function runObservability(o: {
-  workDir: string;
-  clients: number;
-  posts: number;
-  comments: number;
-  settleTimeoutMs: number;
-  rounds: number;
-}): Promise<ObservabilityResult> {
+export async function runObservability(o: { workDir: string; clients: number; posts: number; comments: number; rounds: number }): Promise<ObservabilityResult> {
   const sink = await startSpanSink();
   const result: ObservabilityResult = { rounds: o.rounds, runs: { off: [], metrics: [], 'metrics and traces': [] }, scrapes: 0, scrapeErrors: 0, spans: 0 };
   const scrape = (system: System) => scrapeMetrics(system, result);
