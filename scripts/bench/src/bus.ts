@@ -56,17 +56,12 @@ export async function runBusBench(o: { workDir: string; events: number; publishe
     const agent = new http.Agent({ keepAlive: true, maxSockets: o.publishers });
     const signer = o.secret ? new RequestSigner(o.secret) : undefined;
     const acknowledged = new Set<string>();
-    // The bytes sent are the bytes signed, as the SDK's HTTP transport does: `request` sends JSON.stringify(event).
-    const post = (event: PublishedEvent, sign: boolean) =>
-      request(
-        agent,
-        new URL(`http://127.0.0.1:${port}`),
-        'POST',
-        '/events',
-        event,
-        30_000,
-        sign && signer ? { [SIGNATURE_HEADER]: signer.sign({ method: 'POST', path: '/events', body: Buffer.from(JSON.stringify(event)) }) } : {},
-      );
+    const post = (event: PublishedEvent, sign: boolean) => {
+      // The bytes signed are the bytes sent, as the SDK's HTTP transport does: `request` sends JSON.stringify(event).
+      const body = Buffer.from(JSON.stringify(event));
+      const signature = sign && signer ? { [SIGNATURE_HEADER]: signer.sign({ method: 'POST', path: '/events', body }) } : {};
+      return request(agent, new URL(`http://127.0.0.1:${port}`), 'POST', '/events', event, 30_000, signature);
+    };
     const publish = async (_p: number, event: PublishedEvent) => {
       const res = await post(event, true);
       if (res.status !== 201) return String(res.status);

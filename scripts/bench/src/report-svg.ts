@@ -19,9 +19,8 @@ interface Series {
   color: string;
   points: Array<[number, number]>;
   width?: number;
-  labels?: boolean;
-  /** Its values labelled under the points, clear of a series labelled above. */
-  labelsBelow?: boolean;
+  /** Its values labelled over the points, or under them, clear of a series labelled over. */
+  labels?: 'over' | 'under';
 }
 
 interface Panel {
@@ -66,7 +65,7 @@ function panel(o: Panel, x: number, y: number): string {
       parts.push(`<circle cx="${X(c).toFixed(1)}" cy="${Y(v).toFixed(1)}" r="3" fill="${s.color}"/>`);
       if (s.labels)
         parts.push(
-          `<text x="${(X(c) + 5).toFixed(1)}" y="${(Y(v) + (s.labelsBelow ? 14 : -6)).toFixed(1)}" class="a v" fill="${s.color}">${fmt(v, v < 10 ? 1 : 0)}</text>`,
+          `<text x="${(X(c) + 5).toFixed(1)}" y="${(Y(v) + (s.labels === 'under' ? 14 : -6)).toFixed(1)}" class="a v" fill="${s.color}">${fmt(v, v < 10 ? 1 : 0)}</text>`,
         );
     }
   }
@@ -103,18 +102,18 @@ export function chartSvg(r: BenchResults): string {
   const ok = r.e2e.filter((e) => e.result).map((e) => e.result!);
   const common = { xs: r.e2e.map((e) => e.clients), xLabel: 'concurrent clients' };
   const at = (pick: (e: E2EResult) => number): Array<[number, number]> => ok.map((e) => [e.clients, pick(e)]);
-  const latency = {
+  const latency: Panel = {
     ...common,
     title: 'Write latency',
     unit: 'ms',
     series: [
       { label: 'p50', color: '#9ecae1', points: at((e) => e.latencyMs.p50) },
       { label: 'p90', color: '#4292c6', points: at((e) => e.latencyMs.p90) },
-      { label: 'p99', color: '#08306b', points: at((e) => e.latencyMs.p99), width: 2.5, labels: true },
+      { label: 'p99', color: '#08306b', points: at((e) => e.latencyMs.p99), width: 2.5, labels: 'over' },
     ],
     goal: { value: 100, label: 'goal: p99 ≤ 100 ms' },
   };
-  const settled = { label: 'settled/s', color: '#d94801', points: at((e) => e.settledPerSecond), width: 2.5, labels: true };
+  const settled: Series = { label: 'settled/s', color: '#d94801', points: at((e) => e.settledPerSecond), width: 2.5, labels: 'over' };
   const throughput = { ...common, title: 'Settled throughput', unit: 'comments/s', series: [settled], goal: { value: 400, label: 'goal: ≥ 400/s' } };
   return svg(`posts.com end to end: write latency and settled throughput against concurrent clients (${r.startedAt.slice(0, 10)})`, [latency, throughput]);
 }
@@ -130,7 +129,7 @@ export function readPathSvg(r: BenchResults): string {
     {
       title: 'First page, size',
       unit: 'KB',
-      series: [{ label: 'GET /posts/page', color: '#08306b', points: at((x) => x.page.bytes / 1024), width: 2.5, labels: true }],
+      series: [{ label: 'GET /posts/page', color: '#08306b', points: at((x) => x.page.bytes / 1024), width: 2.5, labels: 'over' }],
       goal: { value: 50, label: 'goal: ≤ 50 KB' },
     },
     {
@@ -138,7 +137,7 @@ export function readPathSvg(r: BenchResults): string {
       unit: 'ms',
       series: [
         { label: 'p50', color: '#9ecae1', points: at((x) => x.page.latencyMs.p50) },
-        { label: 'p99', color: '#08306b', points: at((x) => x.page.latencyMs.p99), width: 2.5, labels: true },
+        { label: 'p99', color: '#08306b', points: at((x) => x.page.latencyMs.p99), width: 2.5, labels: 'over' },
         { label: 'p99 at start', color: '#fd8d3c', points: at((x) => x.pageWarmup?.latencyMs.p99) },
       ],
       goal: { value: 20, label: 'goal: p99 ≤ 20 ms' },
@@ -146,7 +145,7 @@ export function readPathSvg(r: BenchResults): string {
     {
       title: 'First paint in Chromium',
       unit: 'ms',
-      series: [{ label: 'first post visible', color: '#54278f', points: at((x) => x.firstPaintMs), width: 2.5, labels: true }],
+      series: [{ label: 'first post visible', color: '#54278f', points: at((x) => x.firstPaintMs), width: 2.5, labels: 'over' }],
       goal: { value: 1000, label: 'goal: ≤ 1 s' },
     },
     {
@@ -154,22 +153,22 @@ export function readPathSvg(r: BenchResults): string {
       unit: 'ms',
       series: [
         { label: 'p50', color: '#a1d99b', points: at((x) => x.live.latencyMs.p50) },
-        { label: 'p99', color: '#006d2c', points: at((x) => x.live.latencyMs.p99), width: 2.5, labels: true },
+        { label: 'p99', color: '#006d2c', points: at((x) => x.live.latencyMs.p99), width: 2.5, labels: 'over' },
       ],
       goal: { value: 1000, label: 'goal: ≤ 1 s' },
     },
     {
       title: 'Bytes sent for it',
       unit: 'bytes',
-      series: [{ label: 'live event', color: '#006d2c', points: at((x) => x.live.frameBytes), width: 2.5, labels: true }],
+      series: [{ label: 'live event', color: '#006d2c', points: at((x) => x.live.frameBytes), width: 2.5, labels: 'over' }],
       goal: { value: 2048, label: 'goal: ≤ 2 KB' },
     },
     {
       title: 'Memory (RSS)',
       unit: 'MB',
       series: [
-        { label: 'comments', color: '#fd8d3c', points: at((x) => x.rssMB.comments), labels: true, labelsBelow: true },
-        { label: 'query', color: '#a63603', points: at((x) => x.rssMB.query), width: 2.5, labels: true },
+        { label: 'comments', color: '#fd8d3c', points: at((x) => x.rssMB.comments), labels: 'under' },
+        { label: 'query', color: '#a63603', points: at((x) => x.rssMB.query), width: 2.5, labels: 'over' },
       ],
       goal: { value: 150, label: 'goal: ≤ 150 MB' },
     },
