@@ -13,13 +13,14 @@ const atLeast = (limit: number, shown = fmt(limit)): Goal => ({ goal: `≥ ${sho
 const times = (v: number) => `${fmt(v, 2)}×`;
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b ? undefined : a / b);
 
-/** Adds a figure: a value missing or NaN (its part failed) shows 'failed' and misses its goal, if it had one. `show` is decimals or a formatter. */
-type Add = (group: string, name: string, value: number | undefined, goal: Goal, show?: number | ((v: number) => string)) => void;
+/** Adds a figure: missing or NaN (its part failed) it shows 'failed' and misses its goal; with `notRun` it says why, not judged. */
+type Add = (group: string, name: string, value: number | undefined, goal: Goal, show?: number | ((v: number) => string), notRun?: string) => void;
 
 /** Every figure of a run beside its goal; a part of the bench that failed misses each goal it had. */
 export function figuresOf(r: BenchResults): Figure[] {
   const out: Figure[] = [];
-  const add: Add = (group, name, value, { goal, pass }, show = 0) => {
+  const add: Add = (group, name, value, { goal, pass }, show = 0, notRun) => {
+    if (notRun) return void out.push({ group, name, value: `not run: ${notRun}`, goal, pass: null });
     const failed = value === undefined || Number.isNaN(value);
     const shown = failed ? 'failed' : typeof show === 'number' ? fmt(value, show) : show(value);
     out.push({ group, name, value: shown, goal, pass: failed ? (pass ? false : null) : pass && pass(value) });
@@ -61,19 +62,18 @@ export function figuresOf(r: BenchResults): Figure[] {
   const js = r.jetStream;
   const signed = r.busSigned.result;
   const jg = `Bus against JetStream, ${r.sizes.busPublishers} publishers`;
-  const addJs: Add = (group, name, value, goal, show) =>
-    js.notRun ? out.push({ group, name, value: `not run: ${js.notRun}`, goal: goal.goal, pass: null }) : add(group, name, value, goal, show);
   add(jg, 'signed bus: errors', signed?.errors, zero);
   add(jg, 'signed bus: acknowledged but not in the file after SIGKILL', signed ? signed.missingOnDisk + signed.outOfOrder : undefined, zero);
-  addJs(jg, 'publish throughput, signed bus / JetStream R1', ratio(signed?.perSecond, js.r1.result?.perSecond), atLeast(1, '1.0×'), times);
-  addJs(jg, 'publish throughput, SDK / raw js.publish on JetStream R1', ratio(js.sdk.result?.perSecond, js.r1.result?.perSecond), atLeast(0.8, '0.8×'), times);
+  const r1 = js.r1.result?.perSecond;
+  add(jg, 'publish throughput, signed bus / JetStream R1', ratio(signed?.perSecond, r1), atLeast(1, '1.0×'), times, js.notRun);
+  add(jg, 'publish throughput, SDK / raw js.publish on JetStream R1', ratio(js.sdk.result?.perSecond, r1), atLeast(0.8, '0.8×'), times, js.notRun);
   const jsErrors = js.r1.result && js.r3.result && js.sdk.result ? js.r1.result.errors + js.r3.result.errors + js.sdk.result.errors : undefined;
-  addJs(jg, 'JetStream: errors (R1, R3, SDK)', jsErrors, zero);
-  addJs(jg, `query ready after start, ${fmt(r.sizes.catchUpEvents)} events from JetStream R1, s`, js.catchUp.result?.readySeconds, atMost(5), 2);
+  add(jg, 'JetStream: errors (R1, R3, SDK)', jsErrors, zero, 0, js.notRun);
+  add(jg, `query ready after start, ${fmt(r.sizes.catchUpEvents)} events from JetStream R1, s`, js.catchUp.result?.readySeconds, atMost(5), 2, js.notRun);
 
   // The same end-to-end load on JetStream R3 beside the bus's judged run is compared in its own table, never judged.
 
-  if (r.readPath) readPathFigures(r.readPath, add, out);
+  if (r.readPath) readPathFigures(r.readPath, add);
   if (r.observability) observabilityFigures(r.observability, r.sizes.judgedClients, add);
   return out;
 }
@@ -107,7 +107,7 @@ function observabilityFigures(o: NonNullable<BenchResults['observability']>, cli
 export const READ_PATH_JUDGED_COMMENTS = 100_000;
 
 /** The read path at each blog size, then whether the first page stayed flat from the smallest blog to the largest. */
-function readPathFigures(readPath: NonNullable<BenchResults['readPath']>, add: Add, out: Figure[]) {
+function readPathFigures(readPath: NonNullable<BenchResults['readPath']>, add: Add) {
   const g = 'Read path';
   const kb = (v: number) => fmt(v / 1024, 1);
   for (const { comments, result: x } of readPath) {
@@ -123,10 +123,8 @@ function readPathFigures(readPath: NonNullable<BenchResults['readPath']>, add: A
     const rss = judgedHere ? atMost(150) : reported;
     add(g, `comments RSS, MB, ${at}`, x?.rssMB.comments, rss, 1);
     add(g, `query RSS, MB, ${at}`, x?.rssMB.query, rss, 1);
-    const paintName = `first paint in Chromium (navigation → first post visible), ms, ${at}`;
     const paint = judgedHere ? atMost(1000) : reported;
-    if (x?.firstPaintNotRun) out.push({ group: g, name: paintName, value: `not run: ${x.firstPaintNotRun}`, goal: paint.goal, pass: null });
-    else add(g, paintName, x?.firstPaintMs, paint);
+    add(g, `first paint in Chromium (navigation → first post visible), ms, ${at}`, x?.firstPaintMs, paint, 0, x?.firstPaintNotRun);
   }
   // Flat: the largest blog's first page within 2× of the smallest's.
   if (readPath.length >= 2) {
