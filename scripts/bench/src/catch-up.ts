@@ -58,7 +58,6 @@ export function logEvents(events: number): { envelopes: Envelope[]; posts: numbe
   return { envelopes: blogLog(posts, comments, 8), posts, comments };
 }
 
-/** logEvents(events) written to `file` as the bus keeps its log: one envelope per line. */
 export function writeLog(file: string, events: number): { posts: number; comments: number; bytes: number } {
   const { envelopes, posts, comments } = logEvents(events);
   const text = envelopes.map((e) => JSON.stringify(e)).join('\n') + '\n';

@@ -20,7 +20,6 @@ export function installedNatsServer(): NatsServerVersion | undefined {
   return { version: version.join('.'), syncAlways: major > 2 || (major === 2 && minor >= 10) };
 }
 
-/** nats.conf of server `index` among servers listening for clients on `clientPorts` and for each other on `routePorts`. */
 export function natsConf(o: { index: number; clientPorts: number[]; routePorts: number[]; storeDir: string; syncAlways: boolean }): string {
   const lines = [
     // JetStream knows a server of a cluster by its name.

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { CommentCreated } from '@posts/contracts';
 import { latencySummary } from './format';
+import { errorText } from './results';
 
 /** One event as a service publishes it: the id its contract gives it, the type, the data. */
 export interface PublishedEvent {
@@ -41,7 +42,7 @@ export async function concurrently(count: number, callers: number, call: (caller
   const caller = async (c: number) => {
     for (let i = next++; i < count; i = next++) {
       const t = performance.now();
-      const error = await call(c, i).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+      const error = await call(c, i).catch(errorText);
       latencies.push(performance.now() - t);
       if (error === undefined) accepted++;
       else errorsByStatus[error] = (errorsByStatus[error] ?? 0) + 1;

@@ -73,16 +73,12 @@ export function benchmarksMd(r: BenchResults, existing: string | undefined): str
   const judged = r.figures.filter((f) => f.pass !== null).length;
   const m = r.machine;
   const e50 = r.e2e.find((e) => e.clients === r.sizes.judgedClients)?.result;
-  const cpuRows = (e: E2EResult | undefined) =>
-    e
-      ? Object.entries(e.cpuSeconds)
-          .sort((a, b) => b[1] - a[1])
-          .map(([name, s]) => [name, fmt(s, 2), `${fmt((100 * s) / (e.writeSeconds + e.settleSeconds), 0)} %`])
-      : [];
-  const cpuTable = (e: E2EResult | undefined, on: string) =>
-    e
-      ? `\nCPU seconds per process during the ${r.sizes.judgedClients}-client run ${on} (first comment to settled; % of one core over that time):\n\n${mdTable({ head: ['process', 'CPU s', 'of one core'], rows: cpuRows(e) })}\n`
-      : '';
+  const cpuTable = (e: E2EResult | undefined, on: string) => {
+    if (!e) return '';
+    const byCpu = Object.entries(e.cpuSeconds).sort((a, b) => b[1] - a[1]);
+    const rows = byCpu.map(([name, s]) => [name, fmt(s, 2), `${fmt((100 * s) / (e.writeSeconds + e.settleSeconds), 0)} %`]);
+    return `\nCPU seconds per process during the ${r.sizes.judgedClients}-client run ${on} (first comment to settled; % of one core over that time):\n\n${mdTable({ head: ['process', 'CPU s', 'of one core'], rows })}\n`;
+  };
   return `# Benchmarks
 
 Figures of the last run of \`npm run bench\` (${r.startedAt.replace('T', ' ').slice(0, 16)} UTC, ${fmt(r.durationSeconds)} s after the build):

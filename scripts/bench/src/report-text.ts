@@ -22,10 +22,8 @@ export const scalingText = (e2e: BenchResults['e2e']) => textOf(tables.scalingTa
 /** The bus and JetStream side by side: publishes, catch-up, then end to end through the ingress. */
 export const transportsText = (r: BenchResults) => [tables.publishTable(r), tables.catchUpTable(r), tables.e2eTable(r)].map(textOf).join('\n\n');
 
-/** The read path, a column per blog size; why a size failed underneath. */
 export const readPathText = (r: BenchResults) => (r.readPath?.length ? [textOf(tables.readPathTable(r)), ...tables.readPathNotes(r)].join('\n') : 'not run');
 
-/** Metrics and traces off and on, a row per mode; why it failed instead. */
 export function observabilityText(r: BenchResults): string {
   if (!r.observability) return 'not run';
   if (!r.observability.result) return `failed: ${r.observability.error ?? 'no result'}`;

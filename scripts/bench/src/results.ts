@@ -12,7 +12,6 @@ export type Outcome<T> = { result?: T; error?: string };
 
 export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** `run`'s result, or its error's message. */
 export async function attempt<T>(run: () => Promise<T>): Promise<Outcome<T>> {
   try {
     return { result: await run() };

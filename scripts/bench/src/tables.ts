@@ -76,7 +76,6 @@ export function publishTable(r: BenchResults): Table {
   };
 }
 
-/** query catching up from the bus's log file and from a JetStream stream of the same events. */
 export function catchUpTable(r: BenchResults): Table {
   type CatchUp = { readySeconds: number; firstGetPostsMs: number; queryMB: number; logHolderMB: number; diskMB: number };
   const bus = r.catchUp.result;
@@ -129,7 +128,6 @@ const e2eRows = (columns: Array<Column<E2EResult>>) =>
     E2E_FIGURES.map(([name, of, digits]) => [name, (e) => fmt(of(e), digits)]),
   );
 
-/** The end-to-end runs, a column per client count (a failed one says why). */
 export function scalingTable(e2e: BenchResults['e2e']): Table {
   const columns = e2e.map(({ result, error }) => ({ value: result, missing: why(error) }));
   return { head: ['end to end, through the ingress', ...e2e.map((e) => `${e.clients} clients`)], rows: e2eRows(columns) };
@@ -151,7 +149,6 @@ export function e2eTable(r: BenchResults): Table {
   return { head: [`end to end, ${r.sizes.judgedClients} clients, through the ingress`, 'bus', 'JetStream R3, two per backend', 'JetStream / bus'], rows };
 }
 
-/** The read path, a column per blog size. */
 export function readPathTable(r: BenchResults): Table {
   const sizes = r.readPath ?? [];
   return {
@@ -188,7 +185,6 @@ export function readPathNotes(r: BenchResults): string[] {
   });
 }
 
-/** Metrics and traces off and on, a row per mode. */
 export function observabilityTable(r: BenchResults): Table {
   const table: Table = { head: ['mode', 'settled/s, each run', 'settled/s, median', 'of off', 'write p99, ms, median'], rows: [], right: [2, 3, 4] };
   const x = r.observability?.result;
