@@ -1,10 +1,9 @@
 /** `npm run bench`: every figure beside its goal, in the terminal, bench/results/ and docs/; `--quick` runs small sizes and leaves docs/ alone. */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from '@posts/runtime';
-import { fsType, runBusBench } from './bus';
+import { runBusBench } from './bus';
 import { runCatchUpBench } from './catch-up';
 import { runE2E } from './e2e';
 import { figuresOf } from './goals';
@@ -14,26 +13,11 @@ import { runReadPath, type ReadPathResults } from './read-path';
 import { benchmarksMd } from './report-markdown';
 import { chartSvg, readPathSvg } from './report-svg';
 import { figuresText, observabilityText, readPathText, scalingText, transportsText } from './report-text';
-import { attempt, type BenchResults, type Machine, type Outcome } from './results';
+import { attempt, machineOf, type BenchResults, type Outcome } from './results';
 import { FULL, QUICK } from './sizes';
 
 const quick = process.argv.includes('--quick');
 const SIZES = quick ? QUICK : FULL;
-
-function machine(workDir: string): Machine {
-  // The distribution's name where /etc/os-release gives it, beside the kernel's.
-  const pretty = existsSync('/etc/os-release') ? /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] : undefined;
-  const kernel = `${os.type()} ${os.release()}`;
-  return {
-    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
-    cores: os.cpus().length,
-    memoryGB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    os: pretty ? `${pretty} (${kernel})` : kernel,
-    fs: fsType(workDir),
-    loadAverageAtStart: Math.round(os.loadavg()[0] * 100) / 100,
-  };
-}
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
@@ -54,7 +38,7 @@ async function main() {
   const workDir = mkdtempSync(path.join(resultsDir, '.work-'));
   process.on('exit', () => rmSync(workDir, { recursive: true, force: true }));
 
-  const m = machine(workDir);
+  const m = machineOf(workDir);
   say(
     `posts.com bench${quick ? ' (--quick: small sizes, docs/ left alone)' : ''}: ${m.cpu}, ${m.cores} cores, Node ${m.node}, data on ${m.fs}, load average ${m.loadAverageAtStart}`,
   );

@@ -1,5 +1,4 @@
 /** The bus alone with its log on disk; plain node:http, not the SDK, which batches by itself. */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import http from 'node:http';
@@ -22,9 +21,6 @@ export interface BusResult extends PublishFigures {
   /** CPU seconds during the publishes: the bus, and this process (the publishers). */
   cpuSeconds: { bus: number; publishers: number };
 }
-
-/** The filesystem `dir` is on (ext4, tmpfs, overlay …), as findmnt names it. */
-export const fsType = (dir: string) => spawnSync('findmnt', ['-n', '-o', 'FSTYPE', '-T', dir], { encoding: 'utf8' }).stdout?.trim() || 'unknown';
 
 /** The raw flush rate: one small append and one fdatasync at a time, for `ms`. */
 export function rawFsyncRate(dir: string, ms: number): number {

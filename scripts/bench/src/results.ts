@@ -1,4 +1,7 @@
 /** What one bench run records: the machine, the sizes, each measurement, and the figures judged from them. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import type { BusResult } from './bus';
 import type { CatchUpResult } from './catch-up';
 import type { E2EResult } from './e2e';
@@ -20,17 +23,22 @@ export async function attempt<T>(run: () => Promise<T>): Promise<Outcome<T>> {
   }
 }
 
-export interface Machine {
-  cpu: string;
-  cores: number;
-  memoryGB: number;
-  node: string;
-  os: string;
-  /** The filesystem the bench's data folders (and the bus's log) were on. */
-  fs: string;
-  /** 1-minute load average when the bench started: other work on the machine skews the figures. */
-  loadAverageAtStart: number;
+/** The machine a run measured; its data folders' filesystem, and the load average at start, as other work skews the figures. */
+export function machineOf(workDir: string) {
+  // The distribution's name where /etc/os-release gives it, beside the kernel's.
+  const pretty = existsSync('/etc/os-release') ? /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] : undefined;
+  const kernel = `${os.type()} ${os.release()}`;
+  return {
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    os: pretty ? `${pretty} (${kernel})` : kernel,
+    fs: spawnSync('findmnt', ['-n', '-o', 'FSTYPE', '-T', workDir], { encoding: 'utf8' }).stdout?.trim() || 'unknown',
+    loadAverageAtStart: Math.round(os.loadavg()[0] * 100) / 100,
+  };
 }
+export type Machine = ReturnType<typeof machineOf>;
 
 export interface BenchResults {
   startedAt: string;
