@@ -50,13 +50,8 @@ export function figuresOf(r: BenchResults): Figure[] {
   add(cg, 'query ready after start, s', c?.readySeconds, atMost(5), 2);
   add(cg, 'bus RSS, MB', c?.rssMB.bus, atMost(150), 1);
   add(cg, 'query RSS, MB', c?.rssMB.query, atMost(150), 1);
-  add(
-    cg,
-    'bus / query peak RSS, MB',
-    c && Math.max(c.peakRssMB.bus, c.peakRssMB.query),
-    reported,
-    () => `${fmt(c!.peakRssMB.bus, 1)} / ${fmt(c!.peakRssMB.query, 1)}`,
-  );
+  const peak = c?.peakRssMB;
+  add(cg, 'bus / query peak RSS, MB', peak && Math.max(peak.bus, peak.query), reported, () => `${fmt(peak!.bus, 1)} / ${fmt(peak!.query, 1)}`);
 
   // Beside the engine: a JetStream figure that could not run (no nats-server here) is not judged.
   const js = r.jetStream;

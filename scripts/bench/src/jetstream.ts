@@ -62,12 +62,7 @@ async function freshStream(nc: NatsConnection, replicas: number): Promise<void> 
 /** The bytes the SDK's JetStream transport stores for `event`. */
 const stored = (event: PublishedEvent) => JSON.stringify({ id: event.id, type: event.type, data: event.data, at: new Date().toISOString() });
 
-async function publishOn(
-  servers: NatsServers,
-  events: number,
-  publishers: number,
-  publish: (event: PublishedEvent) => Promise<unknown>,
-): Promise<JetStreamPublishResult> {
+async function publishOn(servers: NatsServers, events: number, publishers: number, publish: (event: PublishedEvent) => Promise<unknown>) {
   const serverCpu = () => servers.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const before = serverCpu();
   const self = process.cpuUsage();

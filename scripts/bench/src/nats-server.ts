@@ -8,12 +8,7 @@ export const NATS_USER = 'posts';
 export const NATS_PASSWORD = 'bench-password';
 
 /** The installed nats-server: its version, and whether it can fsync every write (`sync_interval`, 2.10 and later). */
-export interface NatsServerVersion {
-  version: string;
-  syncAlways: boolean;
-}
-
-export function installedNatsServer(): NatsServerVersion | undefined {
+export function installedNatsServer() {
   const version = installed();
   if (!version) return undefined;
   const [major, minor] = version;
@@ -39,15 +34,8 @@ export function natsConf(o: { index: number; clientPorts: number[]; routePorts: 
   return lines.join('\n') + '\n';
 }
 
-export interface NatsServers {
-  /** nats://user:pass@127.0.0.1:port, one per server, comma-separated. */
-  url: string;
-  pids: number[];
-  stop(): Promise<void>;
-}
-
 /** Starts `count` servers (3: a cluster) with their stores under `dir`, and waits until each says it is ready. */
-export async function startNatsServers(dir: string, count: number, syncAlways: boolean): Promise<NatsServers> {
+export async function startNatsServers(dir: string, count: number, syncAlways: boolean) {
   const clientPorts = await freePorts(count);
   const routePorts = count > 1 ? await freePorts(count) : [];
   const started = await Promise.allSettled(
@@ -69,5 +57,9 @@ export async function startNatsServers(dir: string, count: number, syncAlways: b
     await stop();
     throw failed.reason;
   }
-  return { url: clientPorts.map((port) => `nats://${NATS_USER}:${NATS_PASSWORD}@127.0.0.1:${port}`).join(','), pids: servers.map((s) => s.pid()!), stop };
+  // One URL per server, comma-separated.
+  const url = clientPorts.map((port) => `nats://${NATS_USER}:${NATS_PASSWORD}@127.0.0.1:${port}`).join(',');
+  return { url, pids: servers.map((s) => s.pid()!), stop };
 }
+export type NatsServerVersion = NonNullable<ReturnType<typeof installedNatsServer>>;
+export type NatsServers = Awaited<ReturnType<typeof startNatsServers>>;
