@@ -87,14 +87,8 @@ export async function runBusBench(o: { workDir: string; events: number; publishe
     const missingOnDisk = [...acknowledged].filter((id) => !onDisk.has(id)).length;
 
     const rawFsyncPerSecond = rawFsyncRate(dir, 2000);
-    return {
-      ...figures,
-      missingOnDisk,
-      outOfOrder,
-      rawFsyncPerSecond,
-      ratio: Math.round((figures.perSecond / Math.max(1, rawFsyncPerSecond)) * 10) / 10,
-      cpuSeconds: cpu,
-    };
+    const ratio = Math.round((figures.perSecond / Math.max(1, rawFsyncPerSecond)) * 10) / 10;
+    return { ...figures, missingOnDisk, outOfOrder, rawFsyncPerSecond, ratio, cpuSeconds: cpu };
   } finally {
     await kill(bus);
     rmSync(dir, { recursive: true, force: true });

@@ -94,16 +94,9 @@ export async function runCatchUpBench(o: { workDir: string; events: number }): P
     const busReadySeconds = Math.round((performance.now() - t) / 10) / 100;
     const { query, holder, ...timed } = await timeQuery(queryPort, `http://127.0.0.1:${busPort}`, bus.pid());
     const logMB = Math.round(bytes / 104857.6) / 10;
-    return {
-      events: o.events,
-      posts,
-      comments,
-      logMB,
-      busReadySeconds,
-      ...timed,
-      rssMB: { bus: holder.rss, query: query.rss },
-      peakRssMB: { bus: holder.peak, query: query.peak },
-    };
+    const rssMB = { bus: holder.rss, query: query.rss };
+    const peakRssMB = { bus: holder.peak, query: query.peak };
+    return { events: o.events, posts, comments, logMB, busReadySeconds, ...timed, rssMB, peakRssMB };
   } finally {
     await bus.stop();
     rmSync(dir, { recursive: true, force: true });

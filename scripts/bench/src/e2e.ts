@@ -61,7 +61,7 @@ export async function runE2E(o: {
   const t0 = performance.now();
   const env = Object.fromEntries(SERVICE_NAMES.map((s) => [s, { LOG_LEVEL: 'warn', ...o.env }]));
   const system = await startSystem({ quiet: true, dataDir, env, nats, onSignal: () => process.exit(130) });
-  const startSeconds = (performance.now() - t0) / 1000;
+  const startSeconds = Math.round((performance.now() - t0) / 10) / 100;
   const worker = fork(path.join(__dirname, 'load-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const load = (options: LoadOptions) =>
@@ -94,14 +94,7 @@ export async function runE2E(o: {
     );
     cpu['launcher+ingress'] = ownCpuSeconds(selfBefore);
     if (!answer.result) throw new Error(answer.error ?? 'no result');
-    return {
-      ...answer.result,
-      posts: o.posts,
-      comments: o.comments,
-      startSeconds: Math.round(startSeconds * 100) / 100,
-      cpuSeconds: cpu,
-      warmup: warm.result,
-    };
+    return { ...answer.result, posts: o.posts, comments: o.comments, startSeconds, cpuSeconds: cpu, warmup: warm.result };
   } finally {
     // Let go of the load process, which exits then (also when a run failed).
     if (worker.connected) worker.disconnect();

@@ -31,17 +31,13 @@ export function memoryMB(pid: number | undefined): { rss: number; peak: number }
 export async function startProcess(spec: ProcessSpec, ready: (output: string) => boolean | Promise<boolean>, timeoutMs: number): Promise<Supervisor> {
   let output = '';
   const supervisor = new Supervisor(spec, (line) => (output = (output + line + '\n').slice(-4000)));
+  const isReady = async () => {
+    if (!supervisor.running()) throw new Error(`${spec.name} exited`);
+    return supervisor.pid() !== undefined && (await ready(output));
+  };
   supervisor.start();
   try {
-    await until(
-      `${spec.name} to be ready`,
-      async () => {
-        if (!supervisor.running()) throw new Error(`${spec.name} exited`);
-        return supervisor.pid() !== undefined && (await ready(output));
-      },
-      timeoutMs,
-      10,
-    );
+    await until(`${spec.name} to be ready`, isReady, timeoutMs, 10);
     return supervisor;
   } catch (err) {
     await kill(supervisor);
