@@ -11,14 +11,12 @@ import { logEvents, timeQuery, type CatchUpResult } from './catch-up';
 import { runE2E, type E2EResult } from './e2e';
 import { installedNatsServer, NATS_PASSWORD, NATS_USER, startNatsServers, type NatsServers, type NatsServerVersion } from './nats-server';
 import { cpuSeconds, ownCpuSeconds } from './processes';
-import { runPublishers, type PublishedEvent, type PublishFigures } from './publishers';
+import { runPublishers, type PublishedEvent } from './publishers';
 import { attempt, errorText, type Outcome } from './results';
 import { WARMUP_PUBLISHES, type Sizes } from './sizes';
 
-export interface JetStreamPublishResult extends PublishFigures {
-  /** During the publishes: every nats-server together, and this process. */
-  cpuSeconds: { server: number; publishers: number };
-}
+/** A publish run, and the CPU seconds every nats-server together and this process spent in it. */
+export type JetStreamPublishResult = Awaited<ReturnType<typeof publishOn>>;
 
 export interface JetStreamCatchUpResult extends Pick<CatchUpResult, 'events' | 'posts' | 'comments' | 'readySeconds' | 'firstGetPostsMs'> {
   storeMB: number;

@@ -30,10 +30,8 @@ export function commentCreated(i: number, postId: string): PublishedEvent {
   return { id: CommentCreated.idOf(data), type: CommentCreated.type, data };
 }
 
-export type CallFigures = Omit<PublishFigures, 'events' | 'publishers'>;
-
 /** `count` calls from `callers` concurrent callers; `call` answers undefined when it went well, else why not. */
-export async function concurrently(count: number, callers: number, call: (caller: number, i: number) => Promise<string | undefined>): Promise<CallFigures> {
+export async function concurrently(count: number, callers: number, call: (caller: number, i: number) => Promise<string | undefined>) {
   const latencies: number[] = [];
   const errorsByStatus: Record<string, number> = {};
   let next = 0;

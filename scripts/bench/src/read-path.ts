@@ -15,14 +15,6 @@ import { errorText } from './results';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export interface PageReads {
-  bytes: number;
-  requests: number;
-  clients: number;
-  errors: number;
-  latencyMs: { p50: number; p99: number; max: number };
-}
-
 export interface ReadPathResult {
   comments: number;
   posts: number;
@@ -40,13 +32,14 @@ export interface ReadPathResult {
   firstPaintNotRun?: string;
 }
 
+export type PageReads = Awaited<ReturnType<typeof measurePage>>;
 export type ReadPathResults = Array<{ comments: number; result?: ReadPathResult; error?: string }>;
 
 /** One request through the ingress as posts.com; status 0 when there is no answer. */
 const call = (port: number, agent: http.Agent | false, method: string, p: string, body?: unknown) =>
   request(agent, new URL(`http://127.0.0.1:${port}`), method, p, body);
 
-async function measurePage(port: number, requests: number, clients: number): Promise<PageReads> {
+async function measurePage(port: number, requests: number, clients: number) {
   const first = await call(port, false, 'GET', '/posts/page');
   if (first.status !== 200) throw new Error(`GET /posts/page answered ${first.status}`);
   const bytes = Buffer.byteLength(first.body);
