@@ -73,6 +73,9 @@ export function figuresOf(r: BenchResults): Figure[] {
   return out;
 }
 
+/** "N of M goals met": the figures that met their goal, of those judged. */
+export const goalsMet = (figures: Figure[]) => `${figures.filter((f) => f.pass === true).length} of ${figures.filter((f) => f.pass !== null).length} goals met`;
+
 /** A mode's settled throughput and write p99, the median of its runs: one run that met a busy minute of the machine moves it least. */
 export function medianOf(runs: E2EResult[]): { settledPerSecond: number; p99: number } {
   const median = (values: number[]) => {

@@ -1,6 +1,7 @@
 /** docs/benchmarks.md: the page a run rewrites, keeping the hand-written profile section as it is. */
 import type { E2EResult } from './e2e';
 import { fmt } from './format';
+import { goalsMet } from './goals';
 import type { BenchResults } from './results';
 import { WARMUP_COMMENTS, WARMUP_PUBLISHES } from './sizes';
 import * as tables from './tables';
@@ -69,8 +70,6 @@ ${mdTable(tables.observabilityTable(r))}
 
 /** The whole page for a run; `existing` is the current page, whose profile section is kept. */
 export function benchmarksMd(r: BenchResults, existing: string | undefined): string {
-  const passed = r.figures.filter((f) => f.pass === true).length;
-  const judged = r.figures.filter((f) => f.pass !== null).length;
   const m = r.machine;
   const e50 = r.e2e.find((e) => e.clients === r.sizes.judgedClients)?.result;
   const cpuTable = (e: E2EResult | undefined, on: string) => {
@@ -82,7 +81,7 @@ export function benchmarksMd(r: BenchResults, existing: string | undefined): str
   return `# Benchmarks
 
 Figures of the last run of \`npm run bench\` (${r.startedAt.replace('T', ' ').slice(0, 16)} UTC, ${fmt(r.durationSeconds)} s after the build):
-**${passed} of ${judged} goals met.** This page and [the chart](benchmarks.svg) are rewritten by every run; the raw
+**${goalsMet(r.figures)}.** This page and [the chart](benchmarks.svg) are rewritten by every run; the raw
 results are in \`bench/results/<timestamp>.json\` (not committed).
 
 \`\`\`sh
