@@ -5,14 +5,8 @@ import * as tables from './tables';
 function textOf(t: tables.Table): string {
   const rows = [t.head, ...t.rows];
   const widths = t.head.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => (tables.isRight(t, i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  const line = (r: string[]) => r.map((c, i) => (tables.isRight(t, i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  return rows.map((r) => line(r).trimEnd()).join('\n');
 }
 
 export const figuresText = (figures: Figure[]) => textOf(tables.figuresTable(figures));
