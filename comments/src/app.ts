@@ -1,16 +1,16 @@
 import type { Bus, Subscriber } from '@posts/bus-client';
 import { createServiceApp, type Logger } from '@posts/kit';
 import { commentRoutes } from './routes';
-import type { Store } from './store';
+import type { Db } from './schema';
 
 export interface Deps {
   bus: Bus;
   subscriber: Subscriber;
-  store: Store;
+  db: Db;
   logger: Logger;
   corsOrigins?: string[];
 }
 
-export function createApp({ bus, subscriber, store, logger, corsOrigins }: Deps) {
-  return createServiceApp({ logger, isReady: () => subscriber.ready, internal: [subscriber], routes: [commentRoutes(bus, subscriber, store)], corsOrigins });
+export function createApp({ bus, subscriber, db, logger, corsOrigins }: Deps) {
+  return createServiceApp({ logger, isReady: () => subscriber.ready, internal: [subscriber], routes: [commentRoutes(bus, subscriber, db)], corsOrigins });
 }

@@ -1,19 +1,22 @@
 import { on, type Bus } from '@posts/bus-client';
 import { CommentCreated, CommentModerated, LONGEST_COMMENT } from '@posts/contracts';
 import type { Verdict } from './moderate';
-import type { Store } from './store';
+import type { Db } from './schema';
+import { awaitModeration, owedVerdicts, recordVerdicts } from './store';
 
 const tooLong = (content: string) => content.length > LONGEST_COMMENT && [...content].length > LONGEST_COMMENT;
 
-export const handlers = (store: Store) => [
-  on(CommentCreated, ({ id, postId, content }, { requestId, traceparent }) => store.awaitModeration({ id, postId, content, requestId, traceparent })),
-  on(CommentModerated, (c) => store.recordVerdict(c.id)),
+export const handlers = [
+  on(CommentCreated, ({ id, postId, content }, { seq, requestId, traceparent }, tx: Db) =>
+    awaitModeration(tx, { id, postId, content, requestId, traceparent }, seq),
+  ),
+  on(CommentModerated, (c, _event, tx: Db) => recordVerdicts(tx, [c.id])),
 ];
 
 /** Pays what we owe: a CommentModerated for every comment the log has no verdict on yet. */
-export function react(bus: Bus, store: Store, moderate: (content: string) => Verdict) {
+export function react(bus: Bus, db: Db, moderate: (content: string) => Verdict) {
   return async () => {
-    const owed = store.owedVerdicts();
+    const owed = await owedVerdicts(db);
     if (owed.length === 0) return;
     await bus.publishReactions(
       CommentModerated,
@@ -25,6 +28,9 @@ export function react(bus: Bus, store: Store, moderate: (content: string) => Ver
         traceparent,
       })),
     );
-    for (const { id } of owed) store.recordVerdict(id);
+    await recordVerdicts(
+      db,
+      owed.map(({ id }) => id),
+    );
   };
 }

@@ -2,7 +2,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { connectBus } from '@posts/bus-client';
 import '@posts/bus-http';
-import { REFUSED_IN_ONE_LINE } from '@posts/kit/testing';
+import { REFUSED_IN_ONE_LINE, until } from '@posts/kit/testing';
 import { startTestBus, type TestBus } from 'event-bus/testing';
 import { openProjection, type DatabaseSettings, type Projection } from '@posts/db';
 import { homes, type TestDatabase } from '@posts/db/testing';
@@ -144,5 +144,27 @@ describe.each(homes)('posts, %s', (_home, makeDatabase) => {
     expect(again.subscriber.lastSeq).toBe(3);
     expect(Object.fromEntries(again.subscriber.appliedByType)).toEqual({ PostCreated: 1 });
     expect(Object.keys((await request(again.app).get('/posts')).body)).toEqual(['p1', 'p2', 'p3']);
+  });
+
+  it('rebuilds on POST /rebuild from this machine: the state emptied and replayed from the log, not ready meanwhile', async () => {
+    const publisher = connectBus(bus.url);
+    await publisher.publish({ id: 'PostCreated:p1', type: 'PostCreated', data: { id: 'p1', title: 'One' } });
+    const { app, subscriber, db } = await posts(bus.url);
+    await subscriber.start();
+    await db.updateTable('posts').set({ title: 'tampered' }).execute(); // what a rebuild must undo
+
+    const forwarded = await request(app).post('/rebuild').set('x-forwarded-for', '203.0.113.9');
+    expect([forwarded.status, forwarded.body.error.code]).toEqual([403, 'forbidden']);
+    const asked = await request(app).post('/rebuild');
+    expect([asked.status, asked.body.rebuilding]).toEqual([202, true]);
+    await until('rebuilt', async () => (await request(app).get('/rebuild')).body.rebuilding === false);
+    expect((await request(app).get('/rebuild')).body).toEqual({ rebuilding: false, lastSeq: 1, logHead: 1 });
+    expect((await request(app).get('/readyz')).status).toBe(200);
+    expect((await request(app).get('/posts')).body).toEqual({ p1: { id: 'p1', title: 'One' } });
+
+    const again = subscriber.rebuild();
+    expect([subscriber.ready, subscriber.rebuilding]).toEqual([false, true]);
+    await again;
+    expect([subscriber.ready, subscriber.rebuilding]).toEqual([true, false]);
   });
 });

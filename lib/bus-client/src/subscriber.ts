@@ -7,6 +7,7 @@ import { memoryState, type StateStore } from './state';
 import { describeError, InvalidDeliveryError, LogReplacedError, SeqAheadOfLogError } from './errors';
 import { watchSubscriber } from './metrics';
 import { deliverySchema, type BusEvent } from './events';
+import { attachRebuild } from './rebuild-route';
 import { traceProcess } from './tracing';
 import type { BusTransport, DeliveryTarget, LogPosition } from './transport';
 
@@ -97,20 +98,27 @@ export class Subscriber<Tx = unknown> implements DeliveryTarget {
     return this.options.pageSize ?? 5000;
   }
 
-  /** Takes deliveries on the service's own server, where the transport pushes them. */
+  /** Takes deliveries on the service's own server, where the transport pushes them, and asks to rebuild. */
   attach(router: Router): void {
     this.transport.attach?.(router, this);
+    attachRebuild(router, this);
   }
 
   /** Resumes from the state's checkpoint and catches up with the log (retrying while the bus is away), then is ready. */
   async start(): Promise<void> {
+    await this.catchUpPatiently();
+    if (this.stopped) return;
+    this.transport.follow?.(this, () => this.lastSeq);
+    this.kickReact();
+  }
+
+  /** Catches up, trying again while the log or the state's database is away, then is ready. */
+  private async catchUpPatiently(): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         await this.catchUp();
         this.ready = true;
         this.logger?.info({ lastSeq: this.lastSeq }, 'caught up with the event log');
-        this.transport.follow?.(this, () => this.lastSeq);
-        this.kickReact();
         return;
       } catch (err) {
         if (err instanceof LogReplacedError) throw err;
@@ -120,25 +128,21 @@ export class Subscriber<Tx = unknown> implements DeliveryTarget {
     }
   }
 
-  /**
-   * Throws the state away and replays the whole log into it, not ready meanwhile; deliveries wait
-   * their turn behind it. Resolves once the state has caught up again.
-   */
-  rebuild(): Promise<void> {
-    return this.serially(async () => {
-      this.ready = false;
-      this.rebuilding = true;
-      try {
+  /** Throws the state away and replays the whole log into it, not ready meanwhile; resolves once it has caught up again. */
+  async rebuild(): Promise<void> {
+    if (this.rebuilding) return;
+    this.rebuilding = true;
+    this.ready = false;
+    try {
+      await this.serially(() => {
         this.logger?.warn({ lastSeq: this.lastSeq }, 'rebuilding the state from the log');
-        await this.resetState();
-        await this.pull(Infinity);
-        this.logger?.info({ lastSeq: this.lastSeq }, 'rebuilt the state from the log');
-      } finally {
-        this.rebuilding = false;
-        this.ready = true;
-      }
-      this.kickReact();
-    });
+        return this.resetState();
+      });
+      await this.catchUpPatiently();
+    } finally {
+      this.rebuilding = false;
+    }
+    this.kickReact();
   }
 
   /** Pulls and applies everything the log holds past `lastSeq`, then pays what that brought in. */

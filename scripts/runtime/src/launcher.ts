@@ -72,6 +72,9 @@ interface Replica extends k8s.LocalPod {
   supervisor: Supervisor;
 }
 
+/** Each pod's embedded database, in a folder of the data folder named after the pod. */
+export const DATABASE_FILE = 'state.db';
+
 export async function startSystem(options: StartOptions = {}): Promise<System> {
   const root = options.root ?? ROOT;
   const dev = options.dev ?? false;
@@ -157,8 +160,9 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
       const local = pod.ports[Number(value)];
       if ((key === 'PORT' || key.endsWith('_PORT')) && local !== undefined) env[key] = String(local);
     }
-    // The manifest's path is the pod's volume; locally the log lives in the data folder.
+    // The manifest's paths are the pod's volume; locally the log and each pod's database live in the data folder.
     if (manifestEnv.EVENT_LOG_PATH !== undefined) env.EVENT_LOG_PATH = path.join(dataDir, 'events.ndjson');
+    if (manifestEnv.DATABASE_PATH !== undefined) env.DATABASE_PATH = path.join(dataDir, pod.name, DATABASE_FILE);
     if (manifestEnv.SUBSCRIBERS !== undefined && options.extraSubscribers?.length) {
       env.SUBSCRIBERS = [manifestEnv.SUBSCRIBERS, ...options.extraSubscribers].join(',');
     }

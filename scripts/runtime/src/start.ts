@@ -1,7 +1,7 @@
 // `npm start` (--dev, --nats) and `npm run clean:data`: the whole blog on one port (PORT, default 8080).
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { startSystem } from './launcher';
+import { DATABASE_FILE, startSystem } from './launcher';
 import { ROOT } from './root';
 
 const args = process.argv.slice(2);
@@ -9,10 +9,11 @@ const dataDir = path.resolve(process.env.DATA_DIR ?? path.join(ROOT, '.data'));
 
 async function main(): Promise<void> {
   if (args.includes('--clean-data')) {
-    // Only what the launcher put there (the bus's log, the NATS nodes' stores): DATA_DIR may point at a folder that holds other things.
-    const logs = [path.join(dataDir, 'events.ndjson'), path.join(dataDir, 'nats')];
-    logs.forEach((log) => rmSync(log, { recursive: true, force: true }));
-    console.log(`removed ${logs.join(' and ')}: the next start begins with an empty blog`);
+    // Only what the launcher put there (the bus's log, the NATS nodes' stores, each pod's database): DATA_DIR may hold other things.
+    const databases = existsSync(dataDir) ? readdirSync(dataDir).filter((pod) => existsSync(path.join(dataDir, pod, DATABASE_FILE))) : [];
+    const made = [path.join(dataDir, 'events.ndjson'), path.join(dataDir, 'nats'), ...databases.map((pod) => path.join(dataDir, pod))];
+    made.forEach((thing) => rmSync(thing, { recursive: true, force: true }));
+    console.log(`removed ${made.join(', ')}: the next start begins with an empty blog`);
     return;
   }
   const unknown = args.filter((a) => a !== '--dev' && a !== '--nats');
