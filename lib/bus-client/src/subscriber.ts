@@ -231,9 +231,10 @@ export class Subscriber<Tx = unknown> implements DeliveryTarget {
   private async resume(): Promise<void> {
     const { seq, logId } = await this.state.checkpoint();
     if (seq > 0) {
-      const { logId: now } = await this.transport.read(0, 1);
-      if (logId && now && logId !== now) {
-        this.logger?.warn({ was: logId, now, lastSeq: seq }, 'the state was built from another log: rebuilding it');
+      const { logId: now, head } = await this.transport.read(0, 1);
+      // Another log: its first event is another, or it ends before the state's checkpoint.
+      if ((logId && now && logId !== now) || (head !== undefined && head < seq)) {
+        this.logger?.warn({ was: logId, now, lastSeq: seq, head }, 'the state was built from another log: rebuilding it');
         await this.resetState();
       } else {
         this.lastSeq = seq;

@@ -1,5 +1,5 @@
 // The whole system on one machine as infra/k8s (or infra/k8s-nats) deploys it: a supervised process per pod on loopback, behind the local ingress.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createIngress, Endpoints, routesOf } from './ingress';
@@ -74,6 +74,8 @@ interface Replica extends k8s.LocalPod {
 
 /** Each pod's embedded database, in a folder of the data folder named after the pod. */
 export const DATABASE_FILE = 'state.db';
+/** In the data folder while the system runs: each pod's app and port. */
+export const PODS_FILE = 'pods.json';
 
 export async function startSystem(options: StartOptions = {}): Promise<System> {
   const root = options.root ?? ROOT;
@@ -232,6 +234,7 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
       await Promise.all(replicasOf(logHolder).map((r) => r.supervisor.stop()));
       signals.forEach((s) => process.removeListener(s, onSignal));
       process.removeListener('exit', killAll);
+      rmSync(path.join(dataDir, PODS_FILE), { force: true });
       say('stopped');
     })();
     return stopped;
@@ -269,6 +272,8 @@ export async function startSystem(options: StartOptions = {}): Promise<System> {
 
   const listed = names.map((n) => [n, ...pods.get(n)!.map((p) => `:${mainPort(p)}`)].join(' '));
   say(`ready: ingress :${ports.ingress}, ${listed.join(', ')}; data in ${dataDir}`);
+  // Where each pod listens, while the system runs: what `npm run rebuild` asks.
+  writeFileSync(path.join(dataDir, PODS_FILE), JSON.stringify(Object.fromEntries(all.map((r) => [r.name, { app: r.app, port: mainPort(r) }]))));
   return {
     url: `http://localhost:${ports.ingress}`,
     ports,
