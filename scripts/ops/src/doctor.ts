@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import pg from 'pg';
 import { NATS_INSTALL, SERVICE_NAMES } from '@posts/runtime';
 import { imageName } from './image-name';
 
@@ -224,6 +225,33 @@ function natsServerCheck(c: Config): Result {
   return ok(version[0]);
 }
 
+/** The PostgreSQL database DATABASE_URL names, which a service given it keeps its projection in. */
+async function postgresCheck(c: Config): Promise<Result> {
+  const url = c.env.DATABASE_URL;
+  if (!url) return { status: 'skip', detail: 'DATABASE_URL is not set: each service keeps an embedded database in the data folder' };
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ who: string; db: string; version: string }>(
+      'select current_user as who, current_database() as db, version() as version',
+    );
+    return ok(`${rows[0].version.split(' on ')[0]}, as ${rows[0].who} on ${rows[0].db}`);
+  } catch (err) {
+    const { code, message } = err as { code?: string; message: string };
+    const fixes: Record<string, string> = {
+      ECONNREFUSED: 'Start it: `pg_ctlcluster 15 main start` (Debian, as root) or `brew services start postgresql`.',
+      '28P01': "The role or its password is wrong: `create role <service> login password '…'` as a superuser, and the same in DATABASE_URL.",
+      '3D000': 'The database does not exist: `create database <service> owner <service>` as a superuser.',
+    };
+    return fail(
+      `cannot use ${new URL(url).host}${new URL(url).pathname}: ${firstLine(message)}`,
+      fixes[code ?? ''] ?? 'Check DATABASE_URL (postgres://user:password@host:5432/database) and that the server takes connections there.',
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Every check in the order printed; one that `needs` another is skipped while that one is not ok. */
 const CHECKS: Array<{ name: string; needs?: string; run: (c: Config, context: string) => Result | Promise<Result> }> = [
   { name: 'kubectl', run: kubectlCheck },
@@ -235,6 +263,7 @@ const CHECKS: Array<{ name: string; needs?: string; run: (c: Config, context: st
   { name: 'hosts file', run: hostsCheck },
   { name: 'posts.com answers', run: urlCheck },
   { name: 'nats-server', run: natsServerCheck },
+  { name: 'PostgreSQL', run: postgresCheck },
 ];
 
 export async function doctor(c: Config): Promise<Check[]> {

@@ -145,6 +145,7 @@ test('a healthy setup passes every check and exits 0', async () => {
     'hosts file': 'ok',
     'posts.com answers': 'ok',
     'nats-server': 'ok',
+    PostgreSQL: 'skip',
   });
   expect(report(checks)).toMatch(/All set/);
 });
@@ -321,4 +322,32 @@ test("Debian's nats-server 2.9: a warning that it predates sync_interval", async
   const check = byName(await doctor(await setUp({ natsServer: 'nats-server: v2.9.10' })), 'nats-server');
   expect(check).toMatchObject({ status: 'warn' });
   expect(check.detail).toMatch(/v2\.9\.10 predates sync_interval/);
+});
+
+const postgresWith = async (base: Config, url: string) => byName(await doctor(configFrom({ ...base.env, DATABASE_URL: url })), 'PostgreSQL');
+
+test('no DATABASE_URL: PostgreSQL is not checked, each service keeping an embedded database', async () => {
+  expect(byName(await doctor(await setUp({})), 'PostgreSQL')).toMatchObject({ status: 'skip', detail: expect.stringMatching(/embedded database/) });
+});
+
+test('PostgreSQL down (nothing on its port): says how to start it', async () => {
+  const closed = http.createServer();
+  await new Promise<void>((ready) => closed.listen(0, '127.0.0.1', ready));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((done) => closed.close(done));
+  const check = await postgresWith(await setUp({}), `postgres://query:secret@127.0.0.1:${port}/query`);
+  expect(check).toMatchObject({ status: 'fail', detail: expect.stringMatching(new RegExp(`127.0.0.1:${port}/query`)) });
+  expect(check.fix).toMatch(/pg_ctlcluster/);
+});
+
+const postgresServer = process.env.TEST_DATABASE_URL;
+(postgresServer ? test : test.skip)('PostgreSQL reachable: names its version, the role and the database; a missing database says how to make it', async () => {
+  const base = await setUp({});
+  expect(await postgresWith(base, postgresServer!)).toMatchObject({
+    status: 'ok',
+    detail: expect.stringMatching(/^PostgreSQL \d+\.\d+.*, as \w+ on postgres$/),
+  });
+  const missing = new URL(postgresServer!);
+  missing.pathname = '/no_such_database';
+  expect((await postgresWith(base, missing.toString())).fix).toMatch(/create database/);
 });
