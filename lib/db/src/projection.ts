@@ -3,6 +3,7 @@ import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { DatabaseSettings } from './config';
 import { openDatabase, type Database } from './database';
+import { watchDatabase } from './metrics';
 import { emptyProjection, migrate, type Migrations, type SchemaDb } from './migrate';
 
 /** A service's projection: its database, and the state its subscriber applies the log to. */
@@ -19,6 +20,7 @@ export interface Projection<S> extends Database<S> {
  */
 export function openProjection<S>(settings: DatabaseSettings, options: { migrations: Migrations; logger?: Logger }): Projection<S> {
   const database = openDatabase<S>(settings, options.logger);
+  const unwatch = watchDatabase(database);
   const db = database.db as unknown as SchemaDb;
   let migrated: Promise<void> | undefined;
   const current = () =>
@@ -45,5 +47,9 @@ export function openProjection<S>(settings: DatabaseSettings, options: { migrati
     },
     reset: () => db.transaction().execute(emptyProjection),
   };
-  return { ...database, state, migrate: current };
+  const close = () => {
+    unwatch();
+    return database.close();
+  };
+  return { ...database, state, migrate: current, close };
 }
