@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import type { Bus, Subscriber } from '@posts/bus-client';
 import { CommentCreated, LONGEST_COMMENT } from '@posts/contracts';
+import { recordedAfterPublish } from '@posts/db';
 import { HttpError, newResourceId, publicJson, text, z } from '@posts/kit';
 import type { Comment } from '@posts/contracts';
 import type { Db } from './schema';
@@ -32,7 +33,7 @@ export function commentRoutes(bus: Bus, subscriber: Subscriber, db: Db): Router 
     const requestId = req.id;
     const comment: Comment = { id: newResourceId(req, `comment\n${id}`), postId: id, content, status: 'pending' };
     const { seq } = await bus.publish(CommentCreated, comment, { requestId });
-    await addComment(db, comment, seq, requestId);
+    await addComment(db, comment, seq, requestId).catch(recordedAfterPublish);
     // A retry with the same Idempotency-Key answers the comment as it is now.
     res.status(201).json((await commentById(db, comment.id)) ?? comment);
   });

@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import type { Bus } from '@posts/bus-client';
 import { LONGEST_TITLE, PostCreated } from '@posts/contracts';
+import { recordedAfterPublish } from '@posts/db';
 import { newResourceId, publicJson, text, z } from '@posts/kit';
 import type { Db } from './schema';
 import { addPost, allPosts, postById } from './store';
@@ -15,7 +16,7 @@ export function postRoutes(bus: Bus, db: Db): Router {
     const { title } = newPost.parse(req.body);
     const post = { id: newResourceId(req, 'post'), title };
     const { seq } = await bus.publish(PostCreated, post, { requestId: req.id });
-    await addPost(db, post, seq);
+    await addPost(db, post, seq).catch(recordedAfterPublish);
     // A retry with the same Idempotency-Key answers the post as first stored.
     res.status(201).json(await postById(db, post.id));
   });

@@ -1,6 +1,7 @@
-import { PostgresDialect } from 'kysely';
+import { PostgresDialect, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { asUnavailable } from './errors';
 
 const INT8 = 20;
 
@@ -19,5 +20,20 @@ export function postgresDialect(url: string, logger?: Logger): PostgresDialect {
   });
   // An idle connection the server closed (a restart): the pool drops it and opens another when asked.
   pool.on('error', (err) => logger?.warn({ err: err.message }, 'database connection lost'));
-  return new PostgresDialect({ pool });
+  const fail = (err: unknown) => Promise.reject(asUnavailable(err));
+  // The pool as Kysely asks for it, with a server that is away said as DatabaseUnavailableError.
+  const guarded: PostgresPool = {
+    async connect() {
+      const client = await pool.connect().catch(fail);
+      return {
+        query: ((...args: unknown[]) => {
+          const answer: unknown = Reflect.apply(client.query, client, args);
+          return answer instanceof Promise ? answer.catch(fail) : answer; // a cursor, for streams, is not a promise
+        }) as typeof client.query,
+        release: () => client.release(),
+      };
+    },
+    end: () => pool.end(),
+  };
+  return new PostgresDialect({ pool: guarded });
 }

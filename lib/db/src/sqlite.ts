@@ -2,6 +2,16 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SqliteAdapter, SqliteDialect, type DialectAdapter, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import Database from 'libsql';
+import { asUnavailable } from './errors';
+
+/** Runs a statement, its failure to reach the file (disk full, unreadable) thrown as DatabaseUnavailableError. */
+function guarded<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    throw asUnavailable(err);
+  }
+}
 
 /** SQLite runs schema changes inside transactions; Kysely's adapter says it may not, to be safe for every driver. */
 class TransactionalSqliteAdapter extends SqliteAdapter {
@@ -31,7 +41,21 @@ export function sqliteDialect(file: string): SqliteDialect {
     close: () => db.close(),
     prepare(sql) {
       let statement = prepared.get(sql);
-      if (!statement) prepared.set(sql, (statement = db.prepare(sql) as unknown as SqliteStatement));
+      if (!statement) {
+        const made = guarded(() => db.prepare(sql));
+        // SQLite rolls a transaction back itself when the disk is full: the rollback that follows has nothing left to do.
+        const run =
+          sql === 'rollback'
+            ? () => (db.inTransaction ? made.run() : { changes: 0, lastInsertRowid: 0 })
+            : (parameters: readonly unknown[]) => made.run(...parameters);
+        statement = {
+          reader: made.reader,
+          all: (parameters) => guarded(() => made.all(...parameters)),
+          run: (parameters) => guarded(() => run(parameters)) as ReturnType<SqliteStatement['run']>,
+          iterate: (parameters) => guarded(() => made.iterate(...parameters)),
+        };
+        prepared.set(sql, statement);
+      }
       return statement;
     },
   };
