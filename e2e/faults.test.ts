@@ -1,10 +1,11 @@
 // Nothing accepted is lost (each 201 ends in the read model once, settled; a refusal stores nothing),
 // checked on the running system: every service as `npm start` runs it, writes streaming through the
-// ingress while each service in turn is killed and brought back by the launcher.
+// ingress while each service in turn is killed and brought back by the launcher; with every backend's
+// state in its embedded database, and again in a PostgreSQL database of its own.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request, SERVICE_NAMES, type ServiceName, type System } from '@posts/runtime';
-import { readBus, restart, sleep, startTestSystem, Writers, type ReadModel } from './support';
+import { databasesFor, homes, readBus, restart, sleep, startTestSystem, Writers, type ReadModel } from './support';
 
 /** A subscriber behind the bus that can be told to fail: records the seqs it acknowledged. */
 async function subscriberDouble() {
@@ -31,8 +32,9 @@ async function subscriberDouble() {
   return double;
 }
 
-describe('nothing is lost: faults on the running system', () => {
+describe.each(homes)('nothing is lost: faults on the running system, state %s', (_home, { postgres }) => {
   let sys: System;
+  let databases: Awaited<ReturnType<typeof databasesFor>> | undefined;
   let double: Awaited<ReturnType<typeof subscriberDouble>>;
   let base: URL;
   const agent = new http.Agent({ keepAlive: true });
@@ -43,7 +45,9 @@ describe('nothing is lost: faults on the running system', () => {
 
   beforeAll(async () => {
     double = await subscriberDouble();
+    databases = postgres ? await databasesFor('faults') : undefined;
     sys = await startTestSystem('faults', {
+      env: databases?.env,
       extraSubscribers: [double.url],
       backoff: { initialMs: 200, maxMs: 2000, resetAfterMs: 5000 },
     });
@@ -54,6 +58,7 @@ describe('nothing is lost: faults on the running system', () => {
     agent.destroy();
     await sys?.stop();
     await double?.close();
+    await databases?.drop();
   });
 
   /** Waits until the read model holds every accepted write once, settled, and checks it. */

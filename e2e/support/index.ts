@@ -2,6 +2,7 @@
 // talking to the bus with its secret, and what running on JetStream needs.
 export * from './bus';
 export * from './jetstream';
+export * from './postgres';
 export * from './prometheus';
 export * from './read-model';
 export * from './settled';

@@ -20,6 +20,8 @@ export class Writers {
   readonly refused: Array<{ kind: 'post' | 'comment'; text: string; status: number; code: string }> = [];
   readonly unclear: Array<{ status: number; code: string }> = [];
   readonly unexplained: Array<{ status: number; body: unknown }> = [];
+  /** The longest any one answer took, in ms. */
+  slowestMs = 0;
   private running = false;
   private loops: Promise<void>[] = [];
   private n = 0;
@@ -93,6 +95,13 @@ export class Writers {
   }
 
   private async send(urlPath: string, body: unknown, key: string): Promise<Answer> {
+    const started = Date.now();
+    const answer = await this.sendOnce(urlPath, body, key);
+    this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
+    return answer;
+  }
+
+  private sendOnce(urlPath: string, body: unknown, key: string): Promise<Answer> {
     const payload = JSON.stringify(body);
     return new Promise((resolve) => {
       const req = http.request(

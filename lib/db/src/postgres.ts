@@ -25,12 +25,23 @@ export function postgresDialect(url: string, logger?: Logger): PostgresDialect {
   const guarded: PostgresPool = {
     async connect() {
       const client = await pool.connect().catch(fail);
+      // The server may end a connection while Kysely holds it between two statements: said here, not thrown at
+      // the process, and the connection is thrown away when released.
+      let broken: Error | undefined;
+      const lost = (err: Error) => {
+        broken = err;
+        logger?.warn({ err: err.message }, 'database connection lost');
+      };
+      client.on('error', lost);
       return {
         query: ((...args: unknown[]) => {
           const answer: unknown = Reflect.apply(client.query, client, args);
           return answer instanceof Promise ? answer.catch(fail) : answer; // a cursor, for streams, is not a promise
         }) as typeof client.query,
-        release: () => client.release(),
+        release: () => {
+          client.off('error', lost);
+          client.release(broken);
+        },
       };
     },
     end: () => pool.end(),
