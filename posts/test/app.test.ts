@@ -14,7 +14,7 @@ import { allPosts } from '../src/store';
 
 const logger = pino({ level: 'silent' });
 
-describe.each(homes)('posts, %s', (_home, makeDatabase) => {
+describe.each(homes)('posts, %s', (home, makeDatabase) => {
   let bus: TestBus;
   let database: TestDatabase;
   const opened: Projection<Schema>[] = [];
@@ -144,6 +144,23 @@ describe.each(homes)('posts, %s', (_home, makeDatabase) => {
     expect(again.subscriber.lastSeq).toBe(3);
     expect(Object.fromEntries(again.subscriber.appliedByType)).toEqual({ PostCreated: 1 });
     expect(Object.keys((await request(again.app).get('/posts')).body)).toEqual(['p1', 'p2', 'p3']);
+  });
+
+  it('answers GET /state to anyone: its checkpoint, the log head, whether it rebuilds, and its database and its size', async () => {
+    const publisher = connectBus(bus.url);
+    await publisher.publish({ id: 'PostCreated:p1', type: 'PostCreated', data: { id: 'p1', title: 'One' } });
+    const { app, subscriber } = await posts(bus.url);
+    await subscriber.start();
+    // From another machine, through the ingress: still answered, unlike POST /rebuild.
+    const res = await request(app).get('/state').set('x-forwarded-for', '203.0.113.9').expect(200);
+    expect(res.body).toEqual({
+      checkpoint: 1,
+      logHead: 1,
+      rebuilding: false,
+      database: { kind: home, bytes: expect.any(Number) },
+    });
+    expect(res.body.database.bytes).toBeGreaterThan(0);
+    await publisher.close();
   });
 
   it('rebuilds on POST /rebuild from this machine: the state emptied and replayed from the log, not ready meanwhile', async () => {

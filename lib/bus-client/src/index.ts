@@ -9,6 +9,7 @@ export type { EventType } from './event-type';
 export { MemoryTransport } from './memory-transport';
 export { runSubscribedService, serviceConfig, type SubscribedServiceOptions } from './service';
 export { memoryState, type Checkpoint, type StateStore } from './state';
+export type { StateView } from './state-route';
 export { on, Subscriber, type Handler, type SubscriberOptions } from './subscriber';
 export { subscriptionMetrics } from './subscription-metrics';
 export type { BusTransport, DeliveryTarget, LogPage, LogPosition, SubscriptionState } from './transport';

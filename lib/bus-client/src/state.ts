@@ -15,6 +15,8 @@ export interface StateStore<Tx = unknown> {
   transaction(to: Checkpoint, work: (tx: Tx) => Promise<void>): Promise<void>;
   /** Empties the state, back to seq 0: it is rebuilt from the log. */
   reset(): Promise<void>;
+  /** What it is kept in and the bytes that takes, for the console; a state kept in memory has nothing to say. */
+  describe?(): Promise<{ kind: string; bytes: number }>;
 }
 
 /** A checkpoint kept only as long as the process: for state that lives in memory and is rebuilt at every start. */

@@ -8,6 +8,7 @@ import { describeError, InvalidDeliveryError, LogReplacedError, SeqAheadOfLogErr
 import { watchSubscriber } from './metrics';
 import { deliverySchema, type BusEvent } from './events';
 import { attachRebuild } from './rebuild-route';
+import { attachState } from './state-route';
 import { traceProcess } from './tracing';
 import type { BusTransport, DeliveryTarget, LogPosition } from './transport';
 
@@ -70,7 +71,8 @@ export class Subscriber<Tx = unknown> implements DeliveryTarget {
   /** The id of the log the state was built from (its first event's id). */
   private logId: string | undefined;
   private readonly handlers = new Map<string, Handler<unknown, Tx>>();
-  private readonly state: StateStore<Tx>;
+  /** Where the state is kept: the state route asks it to describe itself. */
+  readonly state: StateStore<Tx>;
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
   /** The state's checkpoint has been read: `lastSeq` is where the state stands. */
@@ -98,9 +100,10 @@ export class Subscriber<Tx = unknown> implements DeliveryTarget {
     return this.options.pageSize ?? 5000;
   }
 
-  /** Takes deliveries on the service's own server, where the transport pushes them, and asks to rebuild. */
+  /** Takes deliveries on the service's own server, where the transport pushes them, says where its state stands, and asks to rebuild. */
   attach(router: Router): void {
     this.transport.attach?.(router, this);
+    attachState(router, this);
     attachRebuild(router, this);
   }
 

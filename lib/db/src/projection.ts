@@ -46,6 +46,7 @@ export function openProjection<S>(settings: DatabaseSettings, options: { migrati
       });
     },
     reset: () => db.transaction().execute(emptyProjection),
+    describe: async () => ({ kind: database.kind, bytes: await database.size() }),
   };
   const close = () => {
     unwatch();
