@@ -31,6 +31,8 @@ let view: ConsoleView;
 let transport: HttpTransport;
 let queryUrl: string;
 let subscriberUrl: string;
+/** What the second subscriber's `GET /state` answers; undefined: a 404, as a service without one. */
+let stubState: unknown;
 const servers: http.Server[] = [];
 const closers: Array<() => Promise<unknown>> = [];
 
@@ -66,11 +68,13 @@ beforeAll(async () => {
   servers.push(queryServer);
   await new Promise<void>((resolve) => queryServer.listen(0, '127.0.0.1', resolve));
   queryUrl = `http://127.0.0.1:${(queryServer.address() as AddressInfo).port}`;
-  // A subscriber that takes every delivery; and one at an address where nothing answers.
-  const delivered = express().post('/events', express.json({ limit: '16mb' }), (req, res) => {
-    const events = Array.isArray(req.body) ? req.body : [req.body];
-    res.json({ ack: events.at(-1).seq });
-  });
+  // A subscriber that takes every delivery and says where its state stands as told; and one at an address where nothing answers.
+  const delivered = express()
+    .post('/events', express.json({ limit: '16mb' }), (req, res) => {
+      const events = Array.isArray(req.body) ? req.body : [req.body];
+      res.json({ ack: events.at(-1).seq });
+    })
+    .get('/state', (_req, res) => (stubState === undefined ? res.status(404).json({ error: { code: 'not_found' } }) : res.json(stubState)));
   subscriberUrl = await listen(delivered);
   const nowhere = await closedPort();
 
@@ -147,7 +151,8 @@ describe('GET /console/api/subscribers', () => {
     await until('the third subscriber failing', () => view.subscribers?.[2]?.state === 'failing', 10_000);
     const res = await request(app()).get('/console/api/subscribers').expect(200);
     expect(res.body.subscribers).toEqual([
-      { name: 'query', cursor: 120, lag: 0, retries: 0, state: 'caught up' },
+      // query's own state (in memory here: no database); comments' stub has no GET /state.
+      { name: 'query', cursor: 120, lag: 0, retries: 0, state: 'caught up', checkpoint: 120, logHead: 120 },
       { name: 'comments', cursor: 120, lag: 0, retries: 0, state: 'caught up' },
       {
         name: 'subscriber 3',
@@ -161,6 +166,44 @@ describe('GET /console/api/subscribers', () => {
     expect(res.body.subscribers[2].lag).toBeGreaterThan(0);
     expect(res.body.subscribers[2].lastError.message).toMatch(/ECONNREFUSED/);
     expect(res.text).not.toMatch(/127\.0\.0\.1|http:|:\d{4,5}\b/);
+  });
+});
+
+describe("each service's own state", () => {
+  afterEach(() => (stubState = undefined));
+  const comments = () => view.subscribers?.find((s) => s.name === 'comments');
+
+  it('shows its checkpoint and database beside the cursor, and a rebuild with its progress', async () => {
+    stubState = { checkpoint: 48, logHead: 120, rebuilding: true, database: { kind: 'postgres', bytes: 5_242_880 }, where: '/data/state.db' };
+    await until('comments rebuilding', () => comments()?.state === 'rebuilding', 10_000);
+    const res = await request(app()).get('/console/api/subscribers').expect(200);
+    expect(res.body.subscribers[1]).toEqual({
+      name: 'comments',
+      cursor: expect.any(Number),
+      lag: 0,
+      retries: 0,
+      state: 'rebuilding',
+      checkpoint: 48,
+      logHead: 120,
+      database: { kind: 'postgres', bytes: 5_242_880 },
+    });
+    // Only what the console shows: nothing else the service says is passed on.
+    expect(res.text).not.toContain('/data/state.db');
+
+    stubState = { checkpoint: 120, logHead: 120, rebuilding: false, database: { kind: 'embedded', bytes: 8192 } };
+    await until('comments rebuilt', () => comments()?.state === 'caught up', 10_000);
+    expect(comments()).toMatchObject({ checkpoint: 120, database: { kind: 'embedded', bytes: 8192 } });
+  });
+
+  it.each([
+    ['nothing (a 404)', undefined],
+    ['it in the wrong shape', { checkpoint: 'many', rebuilding: 'yes' }],
+  ])('leaves out the state of a service that says %s', async (_name, answer) => {
+    stubState = { checkpoint: 120, logHead: 120, rebuilding: false, database: { kind: 'embedded', bytes: 8192 } };
+    await until('comments described', () => comments()?.database !== undefined, 10_000);
+    stubState = answer;
+    await until('comments without a state', () => comments()?.checkpoint === undefined, 10_000);
+    expect(comments()).toEqual({ name: 'comments', cursor: expect.any(Number), lag: 0, retries: 0, state: 'caught up' });
   });
 });
 

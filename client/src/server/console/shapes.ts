@@ -14,14 +14,23 @@ export interface LoggedEvent {
   status?: string;
 }
 
-/** A subscriber as the console shows it: by its service's name, never its address. */
+/**
+ * A subscriber as the console shows it: by its service's name, never its address. The cursor and lag are the log's
+ * view; the checkpoint, log head and database are the service's own (its `GET /state`), absent while it does not answer.
+ */
 export interface SubscriberView {
   name: string;
   cursor: number;
   lag: number;
   retries: number;
-  state: 'caught up' | 'catching up' | 'failing';
+  state: 'caught up' | 'catching up' | 'failing' | 'rebuilding';
   lastError?: { message: string; at: string };
+  /** The last seq its state holds. */
+  checkpoint?: number;
+  /** The log's last seq as the service last heard it: a rebuild's progress is checkpoint / logHead. */
+  logHead?: number;
+  /** What its state is kept in, and the bytes that takes. */
+  database?: { kind: string; bytes: number };
 }
 
 /** One step of a path: an event of the log (its type), or the read model showing the result (`visible`). */

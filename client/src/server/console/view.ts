@@ -1,9 +1,9 @@
 // The console's live view of the system, read only. It follows the log a small page after the last event it has
-// (never the whole log), asks the log where each subscriber stands, and watches the read model's live stream to
+// (never the whole log), asks the log where each subscriber stands and each service where its state stands, and watches the read model's live stream to
 // see when a change became visible; the pages that watch get all of it as server-sent events.
 import type { ServerResponse } from 'node:http';
 import type { BusTransport, SubscriptionState } from '@posts/bus-client';
-import { sseEvents, sseFrame, sseStreams, type Logger, type SseReader, type SseStreams } from '@posts/kit';
+import { sseEvents, sseFrame, sseStreams, z, type Logger, type SseReader, type SseStreams } from '@posts/kit';
 import { RecentEvents, summaryOf, type Sighting } from './recent';
 import type { LoggedEvent, Path, SubscriberView } from './shapes';
 
@@ -11,7 +11,7 @@ export interface ViewOptions {
   transport: BusTransport;
   /** query's address: its `GET /posts/live` shows each change as the read model applies it. */
   queryUrl: string;
-  /** Each service's address by its name, to name subscribers. */
+  /** Each service's address by its name, to name subscribers and to ask where each one's state stands. */
   serviceUrls: Record<string, string>;
   logger: Logger;
   /** Events kept (and indexed for paths); older ones are read from the log a page at a time. */
@@ -30,6 +30,17 @@ const PAGE = 500;
 const SNAPSHOT = 50;
 /** Longest a request waits for the console to catch up after it was idle. */
 const WARM_UP_MS = 5_000;
+/** Longest the console waits for a service's `GET /state`: one that does not answer in time shows none. */
+const STATE_TIMEOUT_MS = 2_000;
+
+/** A service's `GET /state` (the bus client's StateView), as far as the console shows it. */
+const serviceState = z.object({
+  checkpoint: z.number().int().min(0),
+  logHead: z.number().int().min(0),
+  rebuilding: z.boolean(),
+  database: z.object({ kind: z.string().max(20), bytes: z.number().min(0) }).optional(),
+});
+type ServiceState = z.infer<typeof serviceState>;
 
 /** Where a page is. */
 interface Watcher {
@@ -236,7 +247,7 @@ export class ConsoleView {
     }
   }
 
-  /** Asks the log where each subscriber stands, and streams the answer when it changed. */
+  /** Asks the log where each subscriber stands and each service where its state stands, and streams the answer when it changed. */
   private async followSubscribers(): Promise<void> {
     const subscriptions = this.transport.subscriptions?.bind(this.transport);
     if (!subscriptions) return;
@@ -244,7 +255,8 @@ export class ConsoleView {
     while (!this.closed) {
       if (await this.idleWhileUnwatched()) continue;
       try {
-        const views = (await subscriptions()).map((state, i) => this.viewOf(state, i));
+        const [subscribed, states] = await Promise.all([subscriptions(), this.serviceStates()]);
+        const views = subscribed.map((state, i) => this.viewOf(state, i, states));
         if (JSON.stringify(views) !== JSON.stringify(this.subscriberViews)) {
           this.subscriberViews = views;
           this.subscribersVersion++;
@@ -298,15 +310,46 @@ export class ConsoleView {
     for (const watcher of this.watchers.readers) if (!watcher.blocked && watcher.state.cursor !== undefined) watcher.write(text);
   }
 
-  private viewOf(state: SubscriptionState, index: number): SubscriberView {
+  /**
+   * Each service's `GET /state` by its name, asked at once; one that does not answer (or not in time) is left out.
+   * Several pods behind one address answer in turn: what is shown is the last one's.
+   */
+  private async serviceStates(): Promise<Map<string, ServiceState>> {
+    const signal = AbortSignal.any([this.stopped.signal, AbortSignal.timeout(STATE_TIMEOUT_MS)]);
+    const answers = await Promise.all(
+      Object.entries(this.options.serviceUrls).map(async ([name, url]): Promise<Array<[string, ServiceState]>> => {
+        try {
+          const res = await fetch(new URL('/state', url), { signal, headers: { accept: 'application/json' } });
+          if (!res.ok) {
+            await res.body?.cancel();
+            return [];
+          }
+          const state = serviceState.safeParse(await res.json());
+          return state.success ? [[name, state.data]] : [];
+        } catch {
+          return [];
+        }
+      }),
+    );
+    return new Map(answers.flat());
+  }
+
+  private viewOf(state: SubscriptionState, index: number, states: Map<string, ServiceState>): SubscriberView {
+    const name = this.nameOf(state.name, index);
+    const own = states.get(name);
     const view: SubscriberView = {
-      name: this.nameOf(state.name, index),
+      name,
       cursor: state.cursor,
       lag: state.backlog,
       retries: state.retries,
-      state: state.lastError ? 'failing' : state.backlog > 0 ? 'catching up' : 'caught up',
+      state: own?.rebuilding ? 'rebuilding' : state.lastError ? 'failing' : state.backlog > 0 ? 'catching up' : 'caught up',
     };
     if (state.lastError) view.lastError = { message: this.withoutAddresses(state.lastError.message), at: state.lastError.at };
+    if (own) {
+      view.checkpoint = own.checkpoint;
+      view.logHead = own.logHead;
+      if (own.database) view.database = own.database;
+    }
     return view;
   }
 
