@@ -44,3 +44,16 @@ export function deltaOf(ms: number | null): string {
   const sign = ms < 0 ? '−' : '+';
   return Math.abs(ms) < 1000 ? `${sign}${Math.abs(ms)} ms` : `${sign}${(Math.abs(ms) / 1000).toFixed(1)} s`;
 }
+
+/** A size in bytes as people read it: `512 B`, `8 KB`, `5.2 MB`, `1.3 GB` (of 1024). */
+export function sizeOf(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${Math.round(bytes / 1024)} KB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
+}
+
+/** How far a rebuild has come, in whole percent: its checkpoint of the log's head. */
+export function progressOf(checkpoint: number, logHead: number): number {
+  return logHead > 0 ? Math.min(100, Math.floor((checkpoint / logHead) * 100)) : 100;
+}
