@@ -257,7 +257,7 @@ describe('the Services and NetworkPolicies', () => {
     ]);
   });
 
-  test('nothing pushes to a backend: posts and comments accept the ingress controller, query the console too, moderation Prometheus alone', () => {
+  test('nothing pushes to a backend: posts, comments and query accept the ingress controller and the console, moderation the console alone', () => {
     const INGRESS_NS = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } };
     const CONSOLE = { podSelector: { matchLabels: { app: 'client' } } };
     const SCRAPE_RULE = {
@@ -265,10 +265,10 @@ describe('the Services and NetworkPolicies', () => {
       ports: [{ protocol: 'TCP', port: 9464 }],
     };
     for (const [svc, sources] of [
-      ['posts', [INGRESS_NS]],
-      ['comments', [INGRESS_NS]],
+      ['posts', [INGRESS_NS, CONSOLE]],
+      ['comments', [INGRESS_NS, CONSOLE]],
       ['query', [INGRESS_NS, CONSOLE]],
-      ['moderation', []],
+      ['moderation', [CONSOLE]],
     ] as const) {
       const { ingress } = policyFor(deploymentOf(svc)).spec;
       expect({ svc, sources: ingress.slice(0, -1).flatMap((r: any) => r.from), scrape: ingress.at(-1) }).toEqual({ svc, sources, scrape: SCRAPE_RULE });
