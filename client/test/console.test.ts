@@ -31,7 +31,7 @@ let view: ConsoleView;
 let transport: HttpTransport;
 let queryUrl: string;
 let subscriberUrl: string;
-/** What the second subscriber's `GET /state` answers; undefined: a 404, as a service without one. */
+/** What the second subscriber's `GET /state` answers; undefined: a 404, as a service without one; 'hang': nothing. */
 let stubState: unknown;
 const servers: http.Server[] = [];
 const closers: Array<() => Promise<unknown>> = [];
@@ -74,7 +74,11 @@ beforeAll(async () => {
       const events = Array.isArray(req.body) ? req.body : [req.body];
       res.json({ ack: events.at(-1).seq });
     })
-    .get('/state', (_req, res) => (stubState === undefined ? res.status(404).json({ error: { code: 'not_found' } }) : res.json(stubState)));
+    .get('/state', (_req, res) => {
+      if (stubState === 'hang') return; // a service paused, or too slow
+      if (stubState === undefined) res.status(404).json({ error: { code: 'not_found' } });
+      else res.json(stubState);
+    });
   subscriberUrl = await listen(delivered);
   const nowhere = await closedPort();
 
@@ -193,6 +197,18 @@ describe("each service's own state", () => {
     stubState = { checkpoint: 120, logHead: 120, rebuilding: false, database: { kind: 'embedded', bytes: 8192 } };
     await until('comments rebuilt', () => comments()?.state === 'caught up', 10_000);
     expect(comments()).toMatchObject({ checkpoint: 120, database: { kind: 'embedded', bytes: 8192 } });
+  });
+
+  it('keeps the cursors moving while a service does not answer, and leaves its state out once it has not in time', async () => {
+    stubState = { checkpoint: 120, logHead: 120, rebuilding: false, database: { kind: 'embedded', bytes: 8192 } };
+    await until('comments described', () => comments()?.database !== undefined, 10_000);
+    stubState = 'hang';
+    await sleep(100); // the console's next ask hangs
+    const head = (await view.page(1)).events[0].seq;
+    await publisher.publish({ id: 'Hang:1', type: 'SomethingElse', data: {}, requestId: 'req-hang' });
+    // Well within the 2 s the console waits for a GET /state.
+    await until('query at the new head', () => view.subscribers?.find((s) => s.name === 'query')?.cursor === head + 1, 1_000);
+    await until('comments without a state', () => comments()?.checkpoint === undefined, 10_000);
   });
 
   it.each([

@@ -61,6 +61,10 @@ export class ConsoleView {
   private readonly names: Map<string, string>;
   /** Null where the log does not say where its subscribers are. */
   private subscriberViews: SubscriberView[] | null = null;
+  /** The log's last answer on where its subscribers stand; null until it gave one. */
+  private subscribed: SubscriptionState[] | null = null;
+  /** Each service's last `GET /state`, by its name: only those that answered it. */
+  private serviceStates = new Map<string, ServiceState>();
   private subscribersVersion = 0;
   private logId?: string;
   private closed = false;
@@ -85,7 +89,7 @@ export class ConsoleView {
 
   /** Starts following the log, the subscribers and the read model; close() stops. */
   start(): void {
-    this.running = Promise.all([this.followLog(), this.followSubscribers(), this.followReadModel()]);
+    this.running = Promise.all([this.followLog(), this.followSubscribers(), this.followServiceStates(), this.followReadModel()]);
   }
 
   /**
@@ -247,7 +251,7 @@ export class ConsoleView {
     }
   }
 
-  /** Asks the log where each subscriber stands and each service where its state stands, and streams the answer when it changed. */
+  /** Asks the log where each subscriber stands, and streams the answer when it changed. */
   private async followSubscribers(): Promise<void> {
     const subscriptions = this.transport.subscriptions?.bind(this.transport);
     if (!subscriptions) return;
@@ -255,13 +259,8 @@ export class ConsoleView {
     while (!this.closed) {
       if (await this.idleWhileUnwatched()) continue;
       try {
-        const [subscribed, states] = await Promise.all([subscriptions(), this.serviceStates()]);
-        const views = subscribed.map((state, i) => this.viewOf(state, i, states));
-        if (JSON.stringify(views) !== JSON.stringify(this.subscriberViews)) {
-          this.subscriberViews = views;
-          this.subscribersVersion++;
-          this.watchers.pumpAll();
-        }
+        this.subscribed = await subscriptions();
+        this.showSubscribers();
         failing = false;
       } catch (err) {
         if (!failing) this.logger.warn({ err: (err as Error).message }, 'the console cannot ask the log for its subscribers; trying again');
@@ -311,10 +310,34 @@ export class ConsoleView {
   }
 
   /**
+   * Asks each service where its state stands, apart from the log: a service that is slow to answer (or paused) holds
+   * back only its own checkpoint and database, never the cursors.
+   */
+  private async followServiceStates(): Promise<void> {
+    if (!this.transport.subscriptions) return;
+    while (!this.closed) {
+      if (await this.idleWhileUnwatched()) continue;
+      this.serviceStates = await this.askServiceStates();
+      this.showSubscribers();
+      await this.pause(this.pollMs);
+    }
+  }
+
+  /** The subscribers as the log and their services last said, streamed when that changed. */
+  private showSubscribers(): void {
+    if (!this.subscribed) return;
+    const views = this.subscribed.map((state, i) => this.viewOf(state, i));
+    if (JSON.stringify(views) === JSON.stringify(this.subscriberViews)) return;
+    this.subscriberViews = views;
+    this.subscribersVersion++;
+    this.watchers.pumpAll();
+  }
+
+  /**
    * Each service's `GET /state` by its name, asked at once; one that does not answer (or not in time) is left out.
    * Several pods behind one address answer in turn: what is shown is the last one's.
    */
-  private async serviceStates(): Promise<Map<string, ServiceState>> {
+  private async askServiceStates(): Promise<Map<string, ServiceState>> {
     const signal = AbortSignal.any([this.stopped.signal, AbortSignal.timeout(STATE_TIMEOUT_MS)]);
     const answers = await Promise.all(
       Object.entries(this.options.serviceUrls).map(async ([name, url]): Promise<Array<[string, ServiceState]>> => {
@@ -334,9 +357,9 @@ export class ConsoleView {
     return new Map(answers.flat());
   }
 
-  private viewOf(state: SubscriptionState, index: number, states: Map<string, ServiceState>): SubscriberView {
+  private viewOf(state: SubscriptionState, index: number): SubscriberView {
     const name = this.nameOf(state.name, index);
-    const own = states.get(name);
+    const own = this.serviceStates.get(name);
     const view: SubscriberView = {
       name,
       cursor: state.cursor,
