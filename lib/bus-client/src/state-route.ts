@@ -19,7 +19,7 @@ export interface StateView {
 export function attachState(router: Router, subscriber: Subscriber): void {
   router.get('/state', async (_req, res) => {
     const view: StateView = { checkpoint: subscriber.lastSeq, logHead: subscriber.logHead, rebuilding: subscriber.rebuilding };
-    const database = await subscriber.state.describe?.();
+    const database = await subscriber.describeState();
     if (database) view.database = { kind: database.kind, bytes: database.bytes };
     res.json(view);
   });

@@ -71,8 +71,7 @@ export class Subscriber<Tx = unknown> implements DeliveryTarget {
   /** The id of the log the state was built from (its first event's id). */
   private logId: string | undefined;
   private readonly handlers = new Map<string, Handler<unknown, Tx>>();
-  /** Where the state is kept: the state route asks it to describe itself. */
-  readonly state: StateStore<Tx>;
+  private readonly state: StateStore<Tx>;
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
   /** The state's checkpoint has been read: `lastSeq` is where the state stands. */
@@ -100,11 +99,16 @@ export class Subscriber<Tx = unknown> implements DeliveryTarget {
     return this.options.pageSize ?? 5000;
   }
 
-  /** Takes deliveries on the service's own server, where the transport pushes them, says where its state stands, and asks to rebuild. */
+  /** Takes deliveries on the service's own server, where the transport pushes them; says where its state stands; asks to rebuild. */
   attach(router: Router): void {
     this.transport.attach?.(router, this);
     attachState(router, this);
     attachRebuild(router, this);
+  }
+
+  /** What the state is kept in and the bytes that takes; undefined for a state that does not say (one in memory). */
+  async describeState(): Promise<{ kind: string; bytes: number } | undefined> {
+    return this.state.describe?.();
   }
 
   /** Resumes from the state's checkpoint and catches up with the log (retrying while the bus is away), then is ready. */

@@ -1,6 +1,7 @@
 // The console's live view of the system, read only. It follows the log a small page after the last event it has
-// (never the whole log), asks the log where each subscriber stands and each service where its state stands, and watches the read model's live stream to
-// see when a change became visible; the pages that watch get all of it as server-sent events.
+// (never the whole log), asks the log where each subscriber stands and each service where its state stands, and
+// watches the read model's live stream to see when a change became visible; the pages that watch get all of it as
+// server-sent events.
 import type { ServerResponse } from 'node:http';
 import type { BusTransport, SubscriptionState } from '@posts/bus-client';
 import { sseEvents, sseFrame, sseStreams, z, type Logger, type SseReader, type SseStreams } from '@posts/kit';
@@ -87,7 +88,7 @@ export class ConsoleView {
     this.names = new Map(Object.entries(options.serviceUrls).flatMap(([name, url]) => (URL.canParse(url) ? [[new URL(url).origin, name]] : [])));
   }
 
-  /** Starts following the log, the subscribers and the read model; close() stops. */
+  /** Starts following the log, the subscribers, the services' states and the read model; close() stops. */
   start(): void {
     this.running = Promise.all([this.followLog(), this.followSubscribers(), this.followServiceStates(), this.followReadModel()]);
   }
