@@ -79,6 +79,16 @@ describe.each(transportsFor('the metrics test'))('/metrics of every service, on 
     }
   });
 
+  it("shows each backend's database beside its checkpoint: its size and kind, and whether it is rebuilding", async () => {
+    for (const name of ['posts', 'comments', 'query', 'moderation'] as const) {
+      for (const scraped of await scrape(name)) {
+        expect([name, valueOf(scraped, 'db_size_bytes', { kind: 'embedded' }) > 0]).toEqual([name, true]);
+        expect([name, valueOf(scraped, 'sdk_rebuilding')]).toEqual([name, 0]);
+        expect([name, scraped.types.get('sdk_last_applied_seq')]).toEqual([name, 'gauge']);
+      }
+    }
+  });
+
   it('moves as a comment goes through the system', async () => {
     const before = {
       appended: nats ? 0 : await total('event-bus', 'bus_events_appended_total'),
