@@ -72,8 +72,9 @@ export function createLive({ capacity = 10_000, heartbeatMs = 15_000 }: LiveOpti
   const streams = sseStreams<Client>({ pump, heartbeatMs });
 
   return {
-    /** Called by the read model for each change it applied, in seq order. */
+    /** Called by the read model for each change it committed, in seq order; one it sent already (a rebuild replays them) is not sent again. */
     publish(change: Change): void {
+      if (change.seq <= head) return;
       if (size === capacity) {
         evictedUpTo = ring[first].change.seq;
         ring[first] = { change };
@@ -81,6 +82,13 @@ export function createLive({ capacity = 10_000, heartbeatMs = 15_000 }: LiveOpti
       } else ring[(first + size++) % capacity] = { change };
       head = change.seq;
       streams.pumpAll();
+    },
+
+    /** Where the model stood when this process took it up: a client behind it may have missed a change made before, and must reload. */
+    resumeAt(seq: number): void {
+      if (seq <= head) return;
+      head = seq;
+      evictedUpTo = seq;
     },
 
     /**

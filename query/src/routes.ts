@@ -6,7 +6,8 @@ import express, { type Router } from 'express';
 import { decodeCursor, type CursorKind } from './cursor';
 import { COMMENTS_LIMIT, FirstPage, nextCursor, POSTS_LIMIT, postsPageJson } from './pages';
 import type { Live } from './live';
-import type { Store } from './store';
+import type { ReadModel } from './model';
+import { allPostsJson, commentsPage } from './store';
 
 const limit = ({ byDefault, max }: typeof POSTS_LIMIT) =>
   z
@@ -34,20 +35,21 @@ const seq = z
 const liveQuery = z.object({ since: seq.optional() });
 
 /** Query's reads: the whole model, pages of posts and of comments, and the live stream. */
-export function queryRoutes(store: Store, live: Live): Router {
+export function queryRoutes(model: Pick<ReadModel, 'db' | 'seq'>, live: Live): Router {
   const router = express.Router();
-  const firstPage = new FirstPage(store);
+  const firstPage = new FirstPage(model);
 
   // The course's read: the whole model, streamed a piece at a time (never the whole body in memory), gzipped when asked.
   router.get('/posts', (req, res, next) => {
-    const etag = store.etag();
+    const { seq } = model; // the version it sends: a change's seq, the same on every replica
+    const etag = `W/"${seq}"`;
     res.setHeader('etag', etag);
     res.setHeader('cache-control', 'no-cache'); // keep asking, but a 304 is enough when nothing changed
     res.setHeader('vary', 'accept-encoding');
     if (req.headers['if-none-match'] === etag) return void res.status(304).end();
     res.type('application/json');
     if (req.method === 'HEAD') return void res.end();
-    const body = Readable.from(store.jsonChunks()); // taken now, with the etag: the body is this version or newer
+    const body = Readable.from(allPostsJson(model.db, seq)); // the posts and comments up to the etag's seq
     const gzip = req.acceptsEncodings('gzip', 'identity') === 'gzip';
     if (gzip) res.setHeader('content-encoding', 'gzip');
     const sent = gzip ? pipeline(body, createGzip(), res) : pipeline(body, res);
@@ -57,18 +59,18 @@ export function queryRoutes(store: Store, live: Live): Router {
   });
 
   // Posts newest first, a page at a time (see postsPageJson); the first page as kept.
-  router.get('/posts/page', (req, res) => {
+  router.get('/posts/page', async (req, res) => {
     const query = postsPageQuery.parse(req.query);
-    const body = query.cursor === undefined ? firstPage.json(query.limit) : postsPageJson(store, query.limit, query.cursor);
+    const body = await (query.cursor === undefined ? firstPage.json(query.limit) : postsPageJson(model.db, query.limit, query.cursor));
     res.set('content-type', 'application/json; charset=utf-8').send(body);
   });
 
   // A post's comments older than a cursor (its newest without one), in log order: `{comments, next, seq}`, `seq` as on a page of posts.
-  router.get('/posts/comments/page', (req, res) => {
+  router.get('/posts/comments/page', async (req, res) => {
     const query = commentsPageQuery.parse(req.query);
-    const page = store.commentsPage(query.post, query.limit, query.cursor);
+    const page = await commentsPage(model.db, query.post, query.limit, query.cursor);
     if (!page) throw new HttpError(404, 'not_found', `No post ${query.post}.`);
-    res.json({ comments: page.items, next: nextCursor('comment', page), seq: store.seq });
+    res.json({ comments: page.items, next: nextCursor('comment', page), seq: page.seq });
   });
 
   // Changes as server-sent events (post, comment, comment-status), each with its log seq as id. Resumes after

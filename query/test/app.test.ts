@@ -2,21 +2,18 @@ import pino from 'pino';
 import request from 'supertest';
 import { connectBus, type NewEvent } from '@posts/bus-client';
 import '@posts/bus-http';
+import { openProjection, type Projection } from '@posts/db';
+import { homes, type TestDatabase } from '@posts/db/testing';
 import { startTestBus, type TestBus } from 'event-bus/testing';
 import { createApp } from '../src/app';
 import { handlers } from '../src/events';
 import { createLive } from '../src/live';
-import { createStore } from '../src/store';
+import { migrations } from '../src/migrations';
+import { readModel } from '../src/model';
+import type { Schema } from '../src/schema';
 import { openStream, serving } from './support';
 
 const logger = pino({ level: 'silent' });
-
-function query(busUrl: string) {
-  const live = createLive();
-  const store = createStore(live.publish);
-  const subscriber = connectBus(busUrl, { logger }).subscribe({ handlers: handlers(store), logger });
-  return { subscriber, live, app: createApp({ subscriber, store, live, logger }) };
-}
 
 const post = (id: string, title = id): NewEvent => ({ id: `PostCreated:${id}`, type: 'PostCreated', data: { id, title } });
 const comment = (type: string, id: string, postId: string, status: string, content = id): NewEvent => ({
@@ -25,10 +22,30 @@ const comment = (type: string, id: string, postId: string, status: string, conte
   data: { id, postId, content, status },
 });
 
-describe('query', () => {
+describe.each(homes)('query, %s', (_home, makeDatabase) => {
   let bus: TestBus;
-  beforeEach(async () => (bus = await startTestBus()));
-  afterEach(() => bus.close());
+  let database: TestDatabase;
+  const opened: Projection<Schema>[] = [];
+  beforeEach(async () => {
+    bus = await startTestBus();
+    database = await makeDatabase();
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((p) => p.close()));
+    await database.drop();
+    await bus.close();
+  });
+
+  /** Query as its entry wires it, over this test's database. */
+  async function query(busUrl: string) {
+    const projection = openProjection<Schema>(database.settings, { migrations });
+    opened.push(projection);
+    await projection.migrate();
+    const live = createLive();
+    const model = readModel(projection, live);
+    const subscriber = connectBus(busUrl, { logger }).subscribe({ handlers: handlers(model), state: model.state, logger });
+    return { subscriber, live, app: createApp({ subscriber, model, live, logger }) };
+  }
 
   it('builds the read model from events only: posts oldest first, each with its comments', async () => {
     await connectBus(bus.url).publishAll([
@@ -40,7 +57,7 @@ describe('query', () => {
       comment('CommentUpdated', 'c2', 'p1', 'rejected', 'Orange!'),
       comment('CommentUpdated', 'c1', 'p1', 'approved', 'Great post!'),
     ]);
-    const { app, subscriber } = query(bus.url);
+    const { app, subscriber } = await query(bus.url);
     expect((await request(app).get('/readyz')).status).toBe(503);
     await subscriber.start();
     expect((await request(app).get('/readyz')).status).toBe(200);
@@ -60,7 +77,7 @@ describe('query', () => {
   it('pages what the events built by their log seqs: newest post first, its newest comments, and cursors to the rest', async () => {
     const comments = ['c1', 'c2', 'c3', 'c4'].map((id) => comment('CommentCreated', id, 'p1', 'pending'));
     await connectBus(bus.url).publishAll([post('p1'), post('p2'), ...comments, post('p3'), comment('CommentUpdated', 'c4', 'p1', 'approved')]);
-    const { app, subscriber } = query(bus.url);
+    const { app, subscriber } = await query(bus.url);
     await subscriber.start();
     const first = await request(app).get('/posts/page?limit=2');
     expect(first.body.posts.map((p: { id: string; commentCount: number }) => [p.id, p.commentCount])).toEqual([
@@ -81,7 +98,7 @@ describe('query', () => {
 
   it("streams the changes it applies with the log's seqs as ids: a verdict takes a seq and sends nothing", async () => {
     await connectBus(bus.url).publishAll([post('p1'), comment('CommentCreated', 'c1', 'p1', 'pending', 'Hi')]);
-    const { app, subscriber } = query(bus.url);
+    const { app, subscriber } = await query(bus.url);
     await subscriber.start();
     await serving(app, async (url) => {
       const stream = await openStream(`${url}/posts/live`, { 'last-event-id': '1' });
@@ -103,7 +120,7 @@ describe('query', () => {
 
   it('applies pushed events in seq order, once, pulling what a gap hides', async () => {
     await connectBus(bus.url).publishAll([post('p1'), comment('CommentCreated', 'c1', 'p1', 'pending'), comment('CommentUpdated', 'c1', 'p1', 'approved')]);
-    const { app } = query(bus.url);
+    const { app } = await query(bus.url);
     const [e1, e2, e3] = bus.events();
     expect((await request(app).post('/events').send(e3)).body).toEqual({ ack: 3 });
     expect((await request(app).post('/events').send([e2, e1, e3])).body).toEqual({ ack: 3 });
@@ -111,7 +128,7 @@ describe('query', () => {
   });
 
   it('ignores unknown event types and malformed event data, and answers bad requests as JSON', async () => {
-    const { app } = query(bus.url);
+    const { app } = await query(bus.url);
     const at = new Date().toISOString();
     await connectBus(bus.url).publishAll([{ type: 'PostLiked', data: {} }, { type: 'PostCreated', data: { title: 'no id' } }, post('p1')]);
     const events = bus.events();
@@ -124,7 +141,7 @@ describe('query', () => {
 
   it('answers 304 to a poller that already has the current read model, and 200 once it changes', async () => {
     await connectBus(bus.url).publish(post('p1'));
-    const { app, subscriber } = query(bus.url);
+    const { app, subscriber } = await query(bus.url);
     await subscriber.start();
     const first = await request(app).get('/posts');
     expect(first.headers.etag).toBeDefined();

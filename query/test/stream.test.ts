@@ -3,21 +3,22 @@ import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import request from 'supertest';
 import { gc } from '@posts/contracts/testing';
-import { fedQuery, rawGet, serving } from './support';
+import { homes, type TestDatabase } from '@posts/db/testing';
+import { allPostsJson } from '../src/store';
+import { eachDatabase, events, fedQuery, rawGet, serving, type FedQuery } from './support';
 
 /** A model with several posts, one without comments, an updated comment and text JSON must escape. */
-function severalPosts() {
-  const q = fedQuery();
-  q.post('p1', 'First "quoted" post');
-  q.post('p2', 'Ünïcödé ✓ and a \\ backslash');
-  q.post('p3', 'No comments yet');
-  q.comment('p1', 'c1', 'Great post!', 'pending');
-  q.comment('p2', 'c2', 'line one\nline two', 'approved');
-  q.comment('p1', 'c3', 'Orange!', 'pending');
-  q.other();
-  q.update('c3', 'Orange!', 'rejected');
-  q.comment('nope', 'c4'); // on a post it has not heard of: ignored, as before
-  q.comment('p1', 'c5', '😀 emoji </script>', 'approved');
+async function severalPosts(q: FedQuery) {
+  await q.post('p1', 'First "quoted" post');
+  await q.post('p2', 'Ünïcödé ✓ and a \\ backslash');
+  await q.post('p3', 'No comments yet');
+  await q.comment('p1', 'c1', 'Great post!', 'pending');
+  await q.comment('p2', 'c2', 'line one\nline two', 'approved');
+  await q.comment('p1', 'c3', 'Orange!', 'pending');
+  await q.other();
+  await q.update('c3', 'Orange!', 'rejected');
+  await q.comment('nope', 'c4'); // on a post it has not heard of: ignored, as before
+  await q.comment('p1', 'c5', '😀 emoji </script>', 'approved');
   const expected = {
     p1: {
       id: 'p1',
@@ -34,20 +35,28 @@ function severalPosts() {
   return { ...q, expected };
 }
 
-describe('GET /posts, streamed', () => {
+describe.each(homes)('GET /posts, streamed, %s', (_home, makeDatabase) => {
+  const db = eachDatabase(makeDatabase);
+
   it('sends what it always has: the whole model as one JSON object keyed by post id, byte for byte as JSON.stringify wrote it', async () => {
-    const q = severalPosts();
+    const q = await severalPosts(await db.fedQuery());
     const res = await serving(q.app, (url) => rawGet(`${url}/posts`));
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(res.headers['content-encoding']).toBeUndefined();
     expect(res.body.toString('utf8')).toBe(JSON.stringify(q.expected));
     expect((await request(q.app).get('/posts')).body).toEqual(q.expected);
-    expect((await request(fedQuery().app).get('/posts').set('accept-encoding', 'identity')).text).toBe('{}');
+    expect(
+      (
+        await request((await db.fedQuery()).app)
+          .get('/posts')
+          .set('accept-encoding', 'identity')
+      ).text,
+    ).toBe('{}');
   });
 
   it('is gzipped when the client accepts gzip, and not otherwise', async () => {
-    const q = severalPosts();
+    const q = await severalPosts(await db.fedQuery());
     const json = JSON.stringify(q.expected);
     await serving(q.app, async (url) => {
       for (const accept of ['gzip', 'gzip, deflate, br', 'br;q=1.0, gzip;q=0.8, *;q=0.1']) {
@@ -64,7 +73,7 @@ describe('GET /posts, streamed', () => {
   });
 
   it('still answers 304 for the version the client has, gzipped or not, and 200 once the model changes', async () => {
-    const q = severalPosts();
+    const q = await severalPosts(await db.fedQuery());
     const first = await request(q.app).get('/posts');
     const etag = first.headers.etag;
     expect(etag).toMatch(/^W\/"\d+"$/);
@@ -73,7 +82,7 @@ describe('GET /posts, streamed', () => {
       const again = await request(q.app).get('/posts').set('if-none-match', etag).set('accept-encoding', encoding);
       expect([again.status, again.text, again.headers.etag]).toEqual([304, '', etag]);
     }
-    q.update('c1', 'Great post!', 'approved');
+    await q.update('c1', 'Great post!', 'approved');
     const changed = await request(q.app).get('/posts').set('if-none-match', etag);
     expect(changed.status).toBe(200);
     expect(changed.headers.etag).not.toBe(etag);
@@ -82,24 +91,23 @@ describe('GET /posts, streamed', () => {
     expect([head.status, head.headers.etag, head.text]).toEqual([200, changed.headers.etag, undefined]);
   });
 
-  it('holds the posts and comments there were when it was asked for, whatever arrives while it is read', () => {
-    const q = severalPosts();
-    const chunks = q.store.jsonChunks()[Symbol.iterator]();
-    const firstChunk = chunks.next().value as string;
-    q.comment('p1', 'late-comment');
-    q.post('late-post');
-    q.comment('late-post', 'late-on-late');
-    const rest = [...{ [Symbol.iterator]: () => chunks }].join('');
-    expect(JSON.parse(firstChunk + rest)).toEqual(q.expected);
+  it('holds the posts and comments there were when it was asked for, whatever arrives while it is read', async () => {
+    const q = await severalPosts(await db.fedQuery());
+    const chunks = allPostsJson(q.model.db, q.model.seq);
+    let body = (await chunks.next()).value as string;
+    await q.comment('p1', 'late-comment');
+    await q.post('late-post');
+    await q.comment('late-post', 'late-on-late');
+    for await (const chunk of chunks) body += chunk;
+    expect(JSON.parse(body)).toEqual(q.expected);
   });
 
   it('lets a client leave mid-body without an error, and serves the next one', async () => {
     const errors: string[] = [];
-    const q = fedQuery(pino({ level: 'error' }, { write: (line: string) => void errors.push(line) }));
+    const q = await db.fedQuery({ logger: pino({ level: 'error' }, { write: (line: string) => void errors.push(line) }) });
     // A body larger than what the sockets buffer (a few MB on loopback), so the client leaves while it is still being made.
     for (let p = 0; p < 5; p++) {
-      q.post(`p${p}`);
-      for (let i = 0; i < 20000; i++) q.comment(`p${p}`, `c${p}-${i}`, 'x'.repeat(200));
+      await q.feed(events.post(`p${p}`), ...Array.from({ length: 20000 }, (_, i) => events.comment(`p${p}`, `c${p}-${i}`, 'x'.repeat(200))));
     }
     await serving(q.app, async (url) => {
       await new Promise<void>((resolve) => {
@@ -109,20 +117,26 @@ describe('GET /posts, streamed', () => {
       expect(JSON.parse(next.body.toString('utf8')).p4.comments).toHaveLength(20000);
     });
     expect(errors).toEqual([]);
-  });
+  }, 60_000);
 });
 
-describe('GET /posts with a large model (100,000 comments in 20 posts)', () => {
-  const q = fedQuery();
+describe.each(homes)('GET /posts with a large model (100,000 comments in 20 posts), %s', (_home, makeDatabase) => {
+  let database: TestDatabase;
+  let q: FedQuery;
   let bodyBytes = 0;
-  beforeAll(() => {
-    const content = 'A comment long enough to make the body large. '.repeat(10); // one string shared by every comment: the model stays small
+  beforeAll(async () => {
+    database = await makeDatabase();
+    q = await fedQuery(database.settings);
+    const content = 'A comment long enough to make the body large. '.repeat(10);
     for (let p = 0; p < 20; p++) {
-      q.post(`post-${p}`);
-      for (let i = 0; i < 5000; i++) q.comment(`post-${p}`, `comment-${p}-${i}`, content);
+      await q.feed(events.post(`post-${p}`), ...Array.from({ length: 5000 }, (_, i) => events.comment(`post-${p}`, `comment-${p}-${i}`, content)));
     }
     // The body as it would be built whole: measured once, then dropped.
-    for (const chunk of q.store.jsonChunks()) bodyBytes += Buffer.byteLength(chunk);
+    for await (const chunk of allPostsJson(q.model.db, q.model.seq)) bodyBytes += Buffer.byteLength(chunk);
+  }, 120_000);
+  afterAll(async () => {
+    await q?.close();
+    await database?.drop();
   });
 
   it.each(['identity', 'gzip'])(

@@ -1,30 +1,95 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Bus, MemoryTransport, type NewEvent } from '@posts/bus-client';
 import type { CommentStatus } from '@posts/contracts';
+import { openProjection, type DatabaseSettings, type Projection } from '@posts/db';
+import type { TestDatabase } from '@posts/db/testing';
 import { createServiceApp } from '@posts/kit';
 import type { Express } from 'express';
 import pino from 'pino';
+import { handlers } from '../src/events';
 import { createLive, type LiveOptions } from '../src/live';
+import { migrations } from '../src/migrations';
+import { readModel } from '../src/model';
 import { queryRoutes } from '../src/routes';
-import { createStore } from '../src/store';
+import type { Schema } from '../src/schema';
 
 export const logger = pino({ level: 'silent' });
 
-/** The query app over a store fed directly, as the subscriber would: every event takes the log's next seq. */
-export function fedQuery(log = logger, liveOptions?: LiveOptions) {
-  const live = createLive(liveOptions);
-  const store = createStore(live.publish);
-  let seq = 0;
+/** The events query applies, as a service publishes them (without ids: the log takes each, even a repeated one). */
+export const events = {
+  post: (id: string, title = `Title of ${id}`): NewEvent => ({ type: 'PostCreated', data: { id, title } }),
+  comment: (postId: string, id: string, content = `Content of ${id}`, status: CommentStatus = 'approved'): NewEvent => ({
+    type: 'CommentCreated',
+    data: { postId, id, content, status },
+  }),
+  update: (id: string, content: string, status: CommentStatus, postId = 'any'): NewEvent => ({ type: 'CommentUpdated', data: { postId, id, content, status } }),
+  /** Another event in the log (a moderation verdict, an unknown type): it takes a seq too. */
+  other: (): NewEvent => ({ type: 'SomethingElse', data: {} }),
+};
+
+export interface FedQueryOptions {
+  logger?: pino.Logger;
+  live?: LiveOptions;
+  /** The log to apply: another query's, to start again where it stopped. */
+  log?: MemoryTransport;
+  /** Where the projection's state is kept: the database's own, or one a test makes fail. */
+  state?: (projection: Projection<Schema>) => Projection<Schema>['state'];
+}
+
+/**
+ * The query app over a database of its own, fed from a log in memory by the subscriber: each call appends its
+ * events (each takes the log's next seq) and resolves once they are applied and committed.
+ */
+export async function fedQuery(settings: DatabaseSettings, options: FedQueryOptions = {}) {
+  const projection = openProjection<Schema>(settings, { migrations });
+  await projection.migrate();
+  const live = createLive(options.live);
+  const model = readModel({ ...projection, state: options.state?.(projection) ?? projection.state }, live);
+  const log = options.log ?? new MemoryTransport();
+  const subscriber = new Bus(log, { logger }).subscribe({ handlers: handlers(model), state: model.state, logger });
+  const feed = async (...more: NewEvent[]) => {
+    await log.append(more);
+    await subscriber.catchUp();
+  };
   return {
-    store,
+    model,
     live,
-    app: createServiceApp({ logger: log, isReady: () => true, routes: [queryRoutes(store, live)] }),
-    post: (id: string, title = `Title of ${id}`) => store.addPost(id, title, ++seq),
-    comment: (postId: string, id: string, content = `Content of ${id}`, status: CommentStatus = 'approved') =>
-      store.addComment(postId, { id, content, status }, ++seq),
-    update: (id: string, content: string, status: CommentStatus) => store.updateComment(id, content, status, ++seq),
-    /** Another event in the log (a moderation verdict, an unknown type): it takes a seq too. */
-    other: () => ++seq,
+    log,
+    subscriber,
+    app: createServiceApp({ logger: options.logger ?? logger, isReady: () => true, routes: [queryRoutes(model, live)] }),
+    feed,
+    post: (id: string, title?: string) => feed(events.post(id, title)),
+    comment: (postId: string, id: string, content?: string, status?: CommentStatus) => feed(events.comment(postId, id, content, status)),
+    update: (id: string, content: string, status: CommentStatus) => feed(events.update(id, content, status)),
+    other: () => feed(events.other()),
+    close: () => projection.close(),
+  };
+}
+
+export type FedQuery = Awaited<ReturnType<typeof fedQuery>>;
+
+/**
+ * For a `describe.each(homes)`: a fresh database for each test, and `fedQuery` on it; what was opened is closed
+ * and the database dropped after the test.
+ */
+export function eachDatabase(makeDatabase: () => Promise<TestDatabase>) {
+  let database: TestDatabase | undefined;
+  const opened: FedQuery[] = [];
+  beforeEach(async () => (database = await makeDatabase()));
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((q) => q.close()));
+    await database?.drop();
+  });
+  return {
+    get settings(): DatabaseSettings {
+      return database!.settings;
+    },
+    async fedQuery(options?: FedQueryOptions): Promise<FedQuery> {
+      const q = await fedQuery(database!.settings, options);
+      opened.push(q);
+      return q;
+    },
   };
 }
 
