@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connectBus, type Bus, type BusTransport } from '@posts/bus-client';
 import { HttpTransport } from '@posts/bus-http';
+import { openProjection } from '@posts/db';
 import { sleep, until } from '@posts/kit/testing';
 import { startTestBus, type TestBus } from 'event-bus/testing';
 import express from 'express';
@@ -16,7 +17,9 @@ import request from 'supertest';
 import { createApp as createQueryApp } from '../../query/src/app';
 import { handlers } from '../../query/src/events';
 import { createLive } from '../../query/src/live';
-import { createStore } from '../../query/src/store';
+import { migrations } from '../../query/src/migrations';
+import { readModel } from '../../query/src/model';
+import type { Schema } from '../../query/src/schema';
 import { createApp } from '../src/server/app';
 import { ConsoleView } from '../src/server/console/view';
 
@@ -85,11 +88,17 @@ beforeAll(async () => {
   bus = await startTestBus([`${queryUrl}/events`, `${subscriberUrl}/events`, `${nowhere}/events`], undefined, 0, { secret: SECRET });
   publisher = connectBus({ EVENT_BUS_URL: bus.url, BUS_SECRET: SECRET });
   const live = createLive();
-  const store = createStore(live.publish);
-  const subscriber = connectBus({ EVENT_BUS_URL: bus.url, BUS_SECRET: SECRET }).subscribe({ handlers: handlers(store), logger: silent });
-  queryServer.on('request', createQueryApp({ subscriber, store, live, logger: silent }));
+  const projection = openProjection<Schema>({}, { migrations }); // in memory
+  await projection.migrate();
+  const model = readModel(projection, live);
+  const subscriber = connectBus({ EVENT_BUS_URL: bus.url, BUS_SECRET: SECRET }).subscribe({ handlers: handlers(model), state: model.state, logger: silent });
+  queryServer.on('request', createQueryApp({ subscriber, model, live, logger: silent }));
   await subscriber.start();
-  closers.push(async () => live.close());
+  closers.push(
+    async () => live.close(),
+    () => subscriber.stop(),
+    () => projection.close(),
+  );
 
   publisher.publish({ id: 'PostCreated:post-1', type: 'PostCreated', data: { id: 'post-1', title: 'A post' }, requestId: 'req-post' });
   // 120 events: more than the console keeps (100), so the oldest pages come from the log.
