@@ -74,7 +74,7 @@ function counter(name: string, help: string, counts: (w: Watched) => Array<[coun
 }
 
 function registerSubscriberMetrics(): void {
-  gauge('sdk_last_applied_seq', "The last seq applied to the state: its checkpoint.", ({ figures }) => figures.lastSeq);
+  gauge('sdk_last_applied_seq', 'The last seq applied to the state: its checkpoint.', ({ figures }) => figures.lastSeq);
   gauge('sdk_rebuilding', '1 while the state is thrown away and replayed from the log.', ({ figures }) => Number(figures.rebuilding));
   gauge('sdk_lag_events', 'Events in the log not applied yet.', async (w) => {
     // A follower is told no head with each message: its consumer knows what is pending.
