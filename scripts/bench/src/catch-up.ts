@@ -1,6 +1,6 @@
 /** Catch-up: query timed from spawn to ready on a log written straight to the bus's file, as after a restart of the whole system. */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { CommentCreated, CommentModerated, CommentUpdated, PostCreated, type Comment, type EventContract } from '@posts/contracts';
 import { freePorts } from '@posts/runtime';
@@ -28,26 +28,49 @@ const READY_TIMEOUT_MS = 60_000;
 export type Envelope = { id: string; seq: number; type: string; data: unknown; at: string; requestId: string };
 
 /** A blog's log: `posts` posts, then each comment's three events, moderation `lag` comments behind as under load; every fifth rejected. */
-export function blogLog(posts: number, comments: number, lag = 0): Envelope[] {
-  const envelopes: Envelope[] = [];
+export function* blogEvents(posts: number, comments: number, lag = 0): Generator<Envelope> {
+  let seq = 0;
   const at = new Date().toISOString();
   // The envelope the bus writes, with the id the event's contract gives it.
-  const push = <Data>(event: EventContract<string, Data>, data: Data) =>
-    envelopes.push({ id: event.idOf(data), seq: envelopes.length + 1, type: event.type, data, at, requestId: randomUUID() });
+  const envelope = <D>(event: EventContract<string, D>, data: D) => ({ id: event.idOf(data), seq: ++seq, type: event.type, data, at, requestId: randomUUID() });
   const postIds = Array.from({ length: posts }, () => randomUUID());
-  postIds.forEach((id, i) => push(PostCreated, { id, title: `Post number ${i + 1}` }));
+  for (const [i, id] of postIds.entries()) yield envelope(PostCreated, { id, title: `Post number ${i + 1}` });
   const made: Comment[] = [];
-  const follow = (c: Comment) => (push(CommentModerated, c), push(CommentUpdated, c));
+  const follow = (c: Comment) => [envelope(CommentModerated, c), envelope(CommentUpdated, c)];
   for (let i = 0; i < comments; i++) {
     const rejected = (i + 1) % 5 === 0;
     const content = `comment ${i}: ${rejected ? 'I like orange juice' : 'great post'}, ${'and more words '.repeat(i % 6)}`.trim();
     const c: Comment = { id: randomUUID(), postId: postIds[i % posts], content, status: rejected ? 'rejected' : 'approved' };
-    push(CommentCreated, { ...c, status: 'pending' });
+    yield envelope(CommentCreated, { ...c, status: 'pending' });
     made.push(c);
-    if (made.length > lag) follow(made.shift()!);
+    if (made.length > lag) yield* follow(made.shift()!);
   }
-  made.forEach(follow);
-  return envelopes;
+  for (const c of made) yield* follow(c);
+}
+
+export const blogLog = (posts: number, comments: number, lag = 0): Envelope[] => [...blogEvents(posts, comments, lag)];
+
+/** `envelopes` as the bus's file, written a megabyte at a time (a log of millions of events is never whole in memory); its events and bytes. */
+export function writeEnvelopes(file: string, envelopes: Iterable<Envelope>): { events: number; bytes: number } {
+  const fd = openSync(file, 'w');
+  let events = 0;
+  let bytes = 0;
+  let chunk = '';
+  const flush = () => {
+    bytes += writeSync(fd, chunk);
+    chunk = '';
+  };
+  try {
+    for (const e of envelopes) {
+      chunk += JSON.stringify(e) + '\n';
+      events++;
+      if (chunk.length > 1 << 20) flush();
+    }
+    flush();
+  } finally {
+    closeSync(fd);
+  }
+  return { events, bytes };
 }
 
 /** Exactly `events` events: a post per hundred, the comments in between, and a few more posts for what the rounding left. */
@@ -60,9 +83,7 @@ export function logEvents(events: number): { envelopes: Envelope[]; posts: numbe
 
 export function writeLog(file: string, events: number): { posts: number; comments: number; bytes: number } {
   const { envelopes, posts, comments } = logEvents(events);
-  const text = envelopes.map((e) => JSON.stringify(e)).join('\n') + '\n';
-  writeFileSync(file, text);
-  return { posts, comments, bytes: Buffer.byteLength(text) };
+  return { posts, comments, bytes: writeEnvelopes(file, envelopes).bytes };
 }
 
 /** query alone on the log at `busUrl`, timed to ready and to its first GET /posts; then its memory and the log holder's. */

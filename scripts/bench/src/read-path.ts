@@ -1,13 +1,13 @@
 /** The read path against the blog's size: the whole system started on a written log, measured through the ingress. */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Comment } from '@posts/contracts';
 import { chromium } from 'playwright-core';
 import { until } from '@posts/kit/testing';
 import { request, SERVICE_NAMES, startSystem } from '@posts/runtime';
-import { blogLog } from './catch-up';
+import { blogLog, writeEnvelopes } from './catch-up';
 import { latencySummary } from './format';
 import { memoryMB } from './processes';
 import { concurrently } from './publishers';
@@ -39,7 +39,7 @@ export type ReadPathResults = Array<{ comments: number; result?: ReadPathResult;
 const call = (port: number, agent: http.Agent | false, method: string, p: string, body?: unknown) =>
   request(agent, new URL(`http://127.0.0.1:${port}`), method, p, body);
 
-async function measurePage(port: number, requests: number, clients: number) {
+export async function measurePage(port: number, requests: number, clients: number) {
   const first = await call(port, false, 'GET', '/posts/page');
   if (first.status !== 200) throw new Error(`GET /posts/page answered ${first.status}`);
   const bytes = Buffer.byteLength(first.body);
@@ -138,12 +138,12 @@ async function measureFirstPaint(
 }
 
 // Ten clients keep ten reads in flight, so one stall delays ten at once: over 500 reads the p99 would be the worst stall.
-const READS = { page: 5000, warmup: 500, clients: 10, liveUpdates: 20, navigations: 3 };
+export const READS = { page: 5000, warmup: 500, clients: 10, liveUpdates: 20, navigations: 3 };
 
 export async function runReadPath(o: { workDir: string; comments: number; posts: number }): Promise<ReadPathResult> {
   const dataDir = mkdtempSync(path.join(o.workDir, `read-${o.comments}-`));
   const envelopes = blogLog(o.posts, o.comments);
-  writeFileSync(path.join(dataDir, 'events.ndjson'), envelopes.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  writeEnvelopes(path.join(dataDir, 'events.ndjson'), envelopes);
   const postId = (envelopes[envelopes.length - 1].data as Comment).postId;
   envelopes.length = 0;
   const t0 = performance.now();
