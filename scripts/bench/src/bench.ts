@@ -10,19 +10,24 @@ import { figuresOf, goalsMet } from './goals';
 import { runJetStreamBench } from './jetstream';
 import { runObservability } from './observability';
 import { runReadPath, type ReadPathResults } from './read-path';
+import { expressCeiling, HOMES, onPostgres, POSTGRES_NOT_RUN, postgresAdminUrl, runState, type StateResults } from './state';
 import { benchmarksMd } from './report-markdown';
 import { chartSvg, readPathSvg } from './report-svg';
-import { figuresText, observabilityText, readPathText, scalingText, transportsText } from './report-text';
+import { figuresText, observabilityText, readPathText, scalingText, stateText, transportsText } from './report-text';
 import { attempt, machineOf, type BenchResults, type Outcome } from './results';
 import { FULL, QUICK } from './sizes';
 
 const quick = process.argv.includes('--quick');
 const SIZES = quick ? QUICK : FULL;
+/** `--only state`: the state sections alone (and the judged end-to-end run they compare with), docs/ left alone. */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const skipped = (section: string) => only !== undefined && only !== section;
 
 const say = (line: string) => process.stdout.write(line + '\n');
 
 /** `run` announced as `what`; a failure is said at once, the figures in the tables at the end. */
-async function part<T>(what: string, run: () => Promise<T>): Promise<Outcome<T>> {
+async function part<T>(what: string, run: () => Promise<T>, section = 'all'): Promise<Outcome<T>> {
+  if (skipped(section)) return { error: `not run: --only ${only}` };
   say(`${what} …`);
   const outcome = await attempt(run);
   if (outcome.error !== undefined) say(`  failed: ${outcome.error}`);
@@ -46,9 +51,20 @@ async function main() {
 
   const e2e: BenchResults['e2e'] = [];
   for (const clients of SIZES.clients) {
-    const run = await part(`end to end: ${SIZES.posts} posts, ${SIZES.comments} comments from ${clients} clients`, () => runE2E({ ...sized, clients }));
+    const what = `end to end: ${SIZES.posts} posts, ${SIZES.comments} comments from ${clients} clients`;
+    const run = await part(what, () => runE2E({ ...sized, clients }), clients === SIZES.judgedClients ? 'state' : 'all');
     e2e.push({ clients, ...run });
   }
+  const adminUrl = postgresAdminUrl();
+  const judged = SIZES.judgedClients;
+  const e2ePostgres = adminUrl
+    ? await part(
+        `end to end again, ${judged} clients, each backend's state in PostgreSQL`,
+        () => onPostgres(adminUrl, (envOf) => runE2E({ ...sized, clients: judged, envOf })),
+        'state',
+      )
+    : { notRun: POSTGRES_NOT_RUN };
+  const ceiling = await part(`a bare Express process: POSTs/s from ${judged} clients (E)`, () => expressCeiling(judged), 'state');
 
   const runBus = (mode: string, secret: string | undefined) =>
     part(`bus, ${mode}: ${SIZES.busEvents} publishes from ${SIZES.busPublishers} publishers, log on disk`, () =>
@@ -58,16 +74,26 @@ async function main() {
   // A secret as `npm start` makes one: 32 random bytes, hex.
   const busSigned = await runBus('signed', randomBytes(32).toString('hex'));
 
+  const state: StateResults = { runs: [], postgresNotRun: adminUrl ? undefined : POSTGRES_NOT_RUN };
+  if (!adminUrl) say(`state in PostgreSQL not run: ${POSTGRES_NOT_RUN}`);
+  for (const home of adminUrl ? HOMES : HOMES.filter((h) => h === 'embedded')) {
+    for (const comments of SIZES.stateComments) {
+      const what = `state in a database, ${home}: a blog of ${comments} comments built, query rebuilt, SIGKILLed and resumed`;
+      state.runs.push({ home, comments, ...(await part(what, () => runState({ workDir, posts: SIZES.readPathPosts, comments, home, adminUrl }), 'state')) });
+    }
+  }
+
   const catchUp = await part(`catch-up: query against a log of ${SIZES.catchUpEvents} events`, () => runCatchUpBench({ workDir, events: SIZES.catchUpEvents }));
 
-  say(
-    `JetStream: the same publishers on one server and on three, the SDK, catch-up of ${SIZES.catchUpEvents} events, and end to end at ${SIZES.judgedClients} clients on R3 …`,
-  );
-  const jetStream = await runJetStreamBench(workDir, SIZES);
+  if (!skipped('all'))
+    say(
+      `JetStream: the same publishers on one server and on three, the SDK, catch-up of ${SIZES.catchUpEvents} events, and end to end at ${SIZES.judgedClients} clients on R3 …`,
+    );
+  const jetStream = skipped('all') ? { notRun: `--only ${only}`, r1: {}, r3: {}, sdk: {}, catchUp: {}, e2e: {} } : await runJetStreamBench(workDir, SIZES);
   if (jetStream.notRun) say(`  not run: ${jetStream.notRun}`);
 
   const readPath: ReadPathResults = [];
-  for (const comments of SIZES.readPathComments) {
+  for (const comments of skipped('all') ? [] : SIZES.readPathComments) {
     const run = await part(`read path: a blog of ${comments} comments over ${SIZES.readPathPosts} posts, through the ingress`, () =>
       runReadPath({ workDir, comments, posts: SIZES.readPathPosts }),
     );
@@ -80,14 +106,15 @@ async function main() {
   );
 
   const durationSeconds = Math.round((performance.now() - t0) / 100) / 10;
-  const command = `npm run bench${quick ? ' -- --quick' : ''}`;
-  const measured = { e2e, bus, busSigned, catchUp, jetStream, readPath, observability };
+  const flags = process.argv.slice(2).join(' ');
+  const command = `npm run bench${flags ? ` -- ${flags}` : ''}`;
+  const measured = { e2e, bus, busSigned, catchUp, jetStream, readPath, observability, expressCeiling: ceiling, e2ePostgres, state };
   const results: BenchResults = { startedAt: started.toISOString(), durationSeconds, command, quick, machine: m, sizes: SIZES, ...measured, figures: [] };
   results.figures = figuresOf(results);
 
   const file = path.join(resultsDir, `${results.startedAt.replace(/:/g, '-')}${quick ? '-quick' : ''}.json`);
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
-  if (!quick) {
+  if (!quick && !only) {
     const md = path.join(ROOT, 'docs', 'benchmarks.md');
     writeFileSync(path.join(ROOT, 'docs', 'benchmarks.svg'), chartSvg(results));
     writeFileSync(path.join(ROOT, 'docs', 'read-path.svg'), readPathSvg(results));
@@ -97,13 +124,14 @@ async function main() {
   say(
     [
       '',
-      figuresText(results.figures),
+      figuresText(only ? results.figures.filter((f) => f.group.startsWith('State')) : results.figures),
+      `\nState in a database, on both homes:\n${stateText(results)}`,
       `\nEnd to end against clients:\n${scalingText(e2e)}`,
       `\nThe bus beside JetStream:\n${transportsText(results)}`,
       `\nThe read path against the blog's size:\n${readPathText(results)}`,
       `\nWhat watching it costs:\n${observabilityText(results)}`,
       `\n${goalsMet(results.figures)} in ${results.durationSeconds} s (after the build). Raw results: ${path.relative(ROOT, file)}`,
-      ...(quick ? [] : ['Charts and page: docs/benchmarks.svg, docs/read-path.svg, docs/benchmarks.md']),
+      ...(quick || only ? [] : ['Charts and page: docs/benchmarks.svg, docs/read-path.svg, docs/benchmarks.md']),
     ].join('\n'),
   );
 }

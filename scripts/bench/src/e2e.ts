@@ -2,7 +2,7 @@
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { SERVICE_NAMES, startSystem, type System, type WorkloadName } from '@posts/runtime';
+import { SERVICE_NAMES, startSystem, type ServiceName, type System, type WorkloadName } from '@posts/runtime';
 import type { LoadOptions, LoadResult } from '@posts/runtime/load';
 import { cpuSeconds, ownCpuSeconds } from './processes';
 import type { Outcome } from './results';
@@ -53,13 +53,15 @@ export async function runE2E(o: {
   nats?: boolean;
   /** Environment for every service beside its manifest's (an undefined value unsets a variable). */
   env?: NodeJS.ProcessEnv;
+  /** Environment for one service, after `env` (each backend's DATABASE_URL). */
+  envOf?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   /** Runs beside the judged load (a metrics scraper); the function it answers stops it. */
   alongside?: (system: System) => () => Promise<void>;
 }): Promise<E2EResult> {
   const nats = o.nats ?? false;
   const dataDir = mkdtempSync(path.join(o.workDir, `e2e-${nats ? 'nats-' : ''}${o.clients}-`));
   const t0 = performance.now();
-  const env = Object.fromEntries(SERVICE_NAMES.map((s) => [s, { LOG_LEVEL: 'warn', ...o.env }]));
+  const env = Object.fromEntries(SERVICE_NAMES.map((s) => [s, { LOG_LEVEL: 'warn', ...o.env, ...o.envOf?.[s] }]));
   const system = await startSystem({ quiet: true, dataDir, env, nats, onSignal: () => process.exit(130) });
   const startSeconds = Math.round((performance.now() - t0) / 10) / 100;
   const worker = fork(path.join(__dirname, 'load-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

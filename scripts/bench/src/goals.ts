@@ -3,6 +3,7 @@ import { fmt } from './format';
 import type { BenchResults, Figure } from './results';
 import type { E2EResult } from './e2e';
 import { WARMUP_COMMENTS } from './sizes';
+import { BACKENDS, HOMES, type StateResults } from './state';
 
 /** A goal as the page shows it, and its test; `pass: null` for a figure only reported. */
 type Goal = { goal: string; pass: ((v: number) => boolean) | null };
@@ -70,6 +71,7 @@ export function figuresOf(r: BenchResults): Figure[] {
 
   if (r.readPath) readPathFigures(r.readPath, add);
   if (r.observability) observabilityFigures(r.observability, r.sizes.judgedClients, add);
+  if (r.state) stateFigures(r, r.state, add);
   return out;
 }
 
@@ -131,5 +133,52 @@ function readPathFigures(readPath: NonNullable<BenchResults['readPath']>, add: A
     const span = `${fmt(large.comments)} / ${fmt(small.comments)} comments`;
     add(g, `flat: first page size, ${span}`, ratio(large.result?.page.bytes, small.result?.page.bytes), atMost(2, '2×'), times);
     add(g, `flat: first page latency p99, ${span}`, ratio(large.result?.page.latencyMs.p99, small.result?.page.latencyMs.p99), atMost(2, '2×'), times);
+  }
+}
+
+/** A blog of `comments` comments in the state section, by its events too. */
+export const stateSize = (r: Pick<BenchResults, 'sizes'>, comments: number) =>
+  `${fmt(comments)} comments (${fmt(r.sizes.readPathPosts + 3 * comments)} events)`;
+
+/** Each home: query back after a SIGKILL, memory, the first page and a rebuild at the largest blog, each against its base; end to end against E/8. */
+function stateFigures(r: BenchResults, state: StateResults, add: Add) {
+  const [rssBase, resumeBase] = r.sizes.stateComments;
+  const judged = r.sizes.stateComments[r.sizes.stateComments.length - 1];
+  const ceiling = r.expressCeiling?.result && r.expressCeiling.result.perCpuSecond / 8;
+  const at = (home: string, comments: number) => state.runs.find((x) => x.home === home && x.comments === comments)?.result;
+  for (const home of HOMES) {
+    const g = `State in a database, ${home}`;
+    const notRun = home === 'PostgreSQL' ? state.postgresNotRun : undefined;
+    const [x, base, resumed] = [at(home, judged), at(home, rssBase), at(home, resumeBase)];
+    const size = stateSize(r, judged);
+    add(g, `query SIGKILLed: its new process's spawn → ready, s, ${size}`, x?.resumeSeconds, atMost(1), 3, notRun);
+    add(g, `the same, ${size} / ${stateSize(r, resumeBase)}`, ratio(x?.resumeSeconds, resumed?.resumeSeconds), atMost(1.5, '1.5×'), times, notRun);
+    const says = { goal: 'yes', pass: (v: number) => v === 1 };
+    add(g, `query's log after the SIGKILL says "resumed at seq", ${size}`, x && Number(x.resumedLogged), says, (v) => (v ? 'yes' : 'no'), notRun);
+    for (const b of BACKENDS) {
+      add(g, `${b} RSS after resuming, MB, ${size}`, x?.rssMB[b], atMost(120), 1, notRun);
+      add(g, `${b} RSS, ${fmt(judged)} / ${fmt(rssBase)} comments`, ratio(x?.rssMB[b], base?.rssMB[b]), atMost(1.3, '1.3×'), times, notRun);
+    }
+    add(g, `first page (GET /posts/page) p99, ms, ${size}`, x && x.page.errors === 0 ? x.page.latencyMs.p99 : undefined, atMost(20), 1, notRun);
+    const rebuild = home === 'embedded' ? atLeast(20_000) : reported;
+    add(g, `query rebuilt alone (POST /rebuild), events/s, ${size}`, x?.rebuildEventsPerSecond, rebuild, 0, notRun);
+    add(
+      g,
+      `slowest backend's first build from the log (all four at once), events/s, ${size}`,
+      x && Math.min(...Object.values(x.buildEventsPerSecond)),
+      reported,
+      0,
+      notRun,
+    );
+    const e2e = home === 'embedded' ? r.e2e.find((e) => e.clients === r.sizes.judgedClients) : r.e2ePostgres;
+    const settled = ratio(e2e?.result?.settledPerSecond, ceiling);
+    add(
+      g,
+      `end to end, settled comments/s at ${r.sizes.judgedClients} clients / (E/8), E = a bare Express process's POSTs per CPU second`,
+      settled,
+      atLeast(0.8, '0.8×'),
+      times,
+      notRun,
+    );
   }
 }

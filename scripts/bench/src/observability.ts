@@ -9,7 +9,7 @@ export const OBSERVABILITY_MODES = ['off', 'metrics', 'metrics and traces'] as c
 export type ObservabilityMode = (typeof OBSERVABILITY_MODES)[number];
 
 /** The container port every pod serves /metrics on (the manifests' `metrics` port). */
-const METRICS_CONTAINER_PORT = 9464;
+export const METRICS_CONTAINER_PORT = 9464;
 const SCRAPE_EVERY_MS = 5_000;
 
 export interface ObservabilityResult {

@@ -68,6 +68,30 @@ ${mdTable(tables.observabilityTable(r))}
 `;
 }
 
+function stateSection(r: BenchResults): string {
+  if (!r.state) return '\nNot measured in this run.\n';
+  return `
+Each backend (posts, comments, query, moderation) keeps its projection in a database of its own, embedded (SQLite, a
+file in its pod's folder) or PostgreSQL (a database per backend, made on the server \`BENCH_DATABASE_URL\` names and
+dropped after). For each home and each blog, its log (N comments over ${fmt(r.sizes.readPathPosts)} posts, three events each) is written
+straight to the bus's file as *Catch-up* does, then \`npm start\`'s launcher starts the whole system on it: every
+backend builds its state from the whole log at once (its events/s from its own log's "listening" to "caught up").
+Then query alone is rebuilt (\`POST /rebuild\`, \`GET /rebuild\` until done), SIGKILLed and restarted by the launcher
+(timed from its new process's spawn to its first \`/readyz\` 200; its log must say "resumed at seq"), the other three
+SIGKILLed and resumed too, the first page read through the ingress as *The read path* reads it, and then each backend's
+RSS taken. Database sizes are each backend's \`db_size_bytes\` on \`/metrics\` after the build. The backends log at
+their manifests' level (info) here, to be seen resuming.
+
+${mdTable(tables.stateTable(r))}
+
+The judged end-to-end run on each home (for PostgreSQL, the same run again with a database per backend), against E/8:
+E is the POSTs per CPU second of one bare Express process (\`express.json\` and a route answering 201) under the same
+${r.sizes.judgedClients} keep-alive clients, in the same run: what one core running nothing but Express would answer.
+
+${mdTable(tables.ceilingTable(r))}
+`;
+}
+
 /** The whole page for a run; `existing` is the current page, whose profile section is kept. */
 export function benchmarksMd(r: BenchResults, existing: string | undefined): string {
   const m = r.machine;
@@ -111,6 +135,8 @@ ${mdTable(tables.e2eTable(r))}
 ${readPathSection(r)}
 ## What watching it costs
 ${observabilitySection(r)}
+## State in a database
+${stateSection(r)}
 ## Load against clients
 
 ![Write latency p50/p90/p99 and settled throughput against concurrent clients](benchmarks.svg)

@@ -23,3 +23,5 @@ export function observabilityText(r: BenchResults): string {
   if (!r.observability.result) return `failed: ${r.observability.error ?? 'no result'}`;
   return textOf(tables.observabilityTable(r));
 }
+
+export const stateText = (r: BenchResults) => (r.state ? [tables.stateTable(r), tables.ceilingTable(r)].map(textOf).join('\n\n') : 'not run');

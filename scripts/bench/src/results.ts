@@ -9,6 +9,7 @@ import type { JetStreamResults } from './jetstream';
 import type { ObservabilityResult } from './observability';
 import type { ReadPathResults } from './read-path';
 import type { Sizes } from './sizes';
+import type { expressCeiling, StateResults } from './state';
 
 /** What a part of the bench measured, or why it has nothing. */
 export type Outcome<T> = { result?: T; error?: string };
@@ -58,6 +59,12 @@ export interface BenchResults {
   readPath?: ReadPathResults;
   /** The judged load with metrics off, on, and on with traces (absent in results recorded before it was measured). */
   observability?: Outcome<ObservabilityResult>;
+  /** A bare Express process under the judged clients: E, its POSTs per CPU second, whose E/8 bounds settled comments/s (absent in older results). */
+  expressCeiling?: Outcome<Awaited<ReturnType<typeof expressCeiling>>>;
+  /** The judged end-to-end run again, each backend's state in PostgreSQL. */
+  e2ePostgres?: Outcome<E2EResult> & { notRun?: string };
+  /** Each backend's state in its database, on both homes (absent in older results). */
+  state?: StateResults;
   figures: Figure[];
 }
 

@@ -11,6 +11,11 @@ export const FULL = {
   /** The read path: a blog of each of these many comments over `readPathPosts` posts, in the same run. */
   readPathComments: [1_000, 10_000, 100_000],
   readPathPosts: 20,
+  /**
+   * State in a database: a blog of each of these many comments over `readPathPosts` posts, on each home. The first is
+   * the memory goal's base, the second (10,001 events) the resume goal's, the last is judged.
+   */
+  stateComments: [1_000, 3_327, 1_000_000],
   /** Rounds of the judged load in each observability mode, taking turns. */
   observabilityRounds: 5,
 };
@@ -22,6 +27,7 @@ export const QUICK: Sizes = {
   busEvents: 2_000,
   catchUpEvents: 10_000,
   readPathComments: [1_000, 10_000],
+  stateComments: [1_000, 3_327, 20_000],
   observabilityRounds: 1,
 };
 

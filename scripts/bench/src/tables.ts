@@ -1,11 +1,12 @@
 /** Every table of a run, shared by the terminal and the page. */
 import { cpuByRole, type E2EResult } from './e2e';
 import { fmt } from './format';
-import { medianOf } from './goals';
+import { medianOf, stateSize } from './goals';
 import { OBSERVABILITY_MODES } from './observability';
 import type { PublishFigures } from './publishers';
 import type { ReadPathResult } from './read-path';
-import type { BenchResults, Figure } from './results';
+import type { BenchResults, Figure, Outcome } from './results';
+import { BACKENDS, HOMES, type StateResult } from './state';
 
 /** A head and rows of cells; the columns `right` names are right-aligned (default: every one but the first). */
 export interface Table {
@@ -197,4 +198,60 @@ export function observabilityTable(r: BenchResults): Table {
     return [mode, runs.map((e) => fmt(e.settledPerSecond)).join(', '), fmt(median.settledPerSecond), ofOff, fmt(median.p99, 1)];
   });
   return table;
+}
+
+/** Each home at each blog size side by side, a row per figure, the goal beside (judged at the largest blog, see the figures). */
+export function stateTable(r: BenchResults): Table {
+  const runs = r.sizes.stateComments.flatMap((comments) =>
+    HOMES.map((home) => ({ comments, home, run: r.state?.runs.find((x) => x.home === home && x.comments === comments) })),
+  );
+  const columns = runs.map(({ home, run }) => ({
+    value: run?.result,
+    missing: home === 'PostgreSQL' && r.state?.postgresNotRun ? `not run: ${r.state.postgresNotRun}` : why(run?.error ?? 'not run'),
+  }));
+  const mb = (v: number) => fmt(v, 1);
+  const [rssBase, resumeBase] = r.sizes.stateComments;
+  type Row = [string, (x: StateResult) => string, string];
+  const figures: Row[] = [
+    ['log on disk, MB', (x) => mb(x.logMB), ''],
+    ['system start, every backend building its state from the log, s', (x) => fmt(x.buildSeconds, 2), ''],
+    ...BACKENDS.map((b): Row => [`${b}: first build, events/s (four at once)`, (x) => fmt(x.buildEventsPerSecond[b]), '']),
+    ['query rebuilt alone (POST /rebuild), events/s', (x) => fmt(x.rebuildEventsPerSecond), '≥ 20,000 (embedded)'],
+    ["query SIGKILLed: its new process's spawn → ready, s", (x) => fmt(x.resumeSeconds, 3), `≤ 1; ≤ 1.5× at ${stateSize(r, resumeBase)}`],
+    ['its log says "resumed at seq"', (x) => (x.resumedLogged ? 'yes' : 'no'), 'yes'],
+    ...BACKENDS.map((b): Row => [`${b} RSS after resuming, MB`, (x) => mb(x.rssMB[b]), `≤ 120; ≤ 1.3× at ${fmt(rssBase)} comments`]),
+    ...BACKENDS.map((b): Row => [`${b} db_size_bytes, MB`, (x) => mb(x.dbMB[b]), '']),
+    ['first page p50, ms', (x) => fmt(x.page.latencyMs.p50, 1), ''],
+    ['first page p99, ms', (x) => fmt(x.page.latencyMs.p99, 1), '≤ 20'],
+    ['first page errors', (x) => `${fmt(x.page.errors)} of ${fmt(x.page.requests)}`, '0'],
+  ];
+  const rows = byColumn(
+    columns,
+    figures.map(([name, show]) => [name, show]),
+  );
+  return {
+    head: ['state in a database', ...runs.map(({ comments, home }) => `${fmt(comments)} comments, ${home}`), 'goal at the largest'],
+    rows: rows.map((row, i) => [...row, figures[i][2]]),
+    right: runs.map((_, i) => i + 1),
+  };
+}
+
+/** The judged end-to-end run on each home against E/8, E measured in the same run. */
+export function ceilingTable(r: BenchResults): Table {
+  const e = r.expressCeiling?.result?.perCpuSecond;
+  const runs: Array<[string, Outcome<E2EResult> & { notRun?: string }]> = [
+    ['embedded', r.e2e.find((x) => x.clients === r.sizes.judgedClients) ?? {}],
+    ['PostgreSQL', r.e2ePostgres ?? {}],
+  ];
+  const columns = runs.map(([, o]) => ({ value: o.result, missing: why(o.error, o.notRun) }));
+  return {
+    head: [`end to end, ${r.sizes.judgedClients} clients`, ...runs.map(([home]) => home), 'goal'],
+    rows: byColumn(columns, [
+      ['settled comments/s', (x) => fmt(x.settledPerSecond)],
+      ['write latency p99, ms', (x) => fmt(x.latencyMs.p99, 1)],
+      ['E: a bare Express process, POSTs per CPU second', () => (e ? fmt(e) : why(r.expressCeiling?.error))],
+      ['settled / (E/8)', (x) => (e ? `${fmt(x.settledPerSecond / (e / 8), 2)}×` : '–')],
+    ]).map((row, i) => [...row, i === 3 ? '≥ 0.8×' : '']),
+    right: [1, 2],
+  };
 }

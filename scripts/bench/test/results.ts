@@ -4,6 +4,7 @@ import type { JetStreamPublishResult } from '../src/jetstream';
 import type { ReadPathResult } from '../src/read-path';
 import type { BenchResults } from '../src/results';
 import { FULL, QUICK } from '../src/sizes';
+import { HOMES, type Home, type StateResult } from '../src/state';
 
 const load = { accepted: 500, errors: 0, errorsByStatus: {}, lost: 0, duplicated: 0, wrongStatus: 0, stillPending: 0, writeSeconds: 1.2, settleSeconds: 0.08 };
 
@@ -147,5 +148,40 @@ export function withReadPath(): BenchResults {
       { comments: 10_000, result: readPathRun(10_000) },
       { comments: 100_000, result: readPathRun(100_000, { queryMB: 180 }) },
     ],
+  };
+}
+
+/** One state run: memory and the first page grow a little with the blog, PostgreSQL a little slower. */
+export function stateRun(comments: number, home: Home, o: { resumeSeconds?: number; queryMB?: number } = {}): StateResult {
+  const grow = Math.log10(comments) - 3; // 0 at 1,000
+  const slower = home === 'PostgreSQL' ? 2 : 1;
+  const each = (v: number) => ({ posts: v, comments: v, query: v, moderation: v });
+  return {
+    comments,
+    events: 20 + 3 * comments,
+    logMB: comments / 3000,
+    buildSeconds: 2 + grow * slower,
+    buildEventsPerSecond: each(40_000 / slower),
+    rebuildEventsPerSecond: 60_000 / slower,
+    resumeSeconds: o.resumeSeconds ?? 0.3 * slower,
+    resumedLogged: true,
+    dbMB: each(comments / 2000),
+    rssMB: { ...each(90 + grow), query: o.queryMB ?? 90 + grow },
+    page: { bytes: 5600, requests: 5000, clients: 10, errors: 0, latencyMs: { p50: 3 * slower, p99: 9 * slower, max: 30 } },
+  };
+}
+
+/** A quick run with the state sections: every goal met on both homes but query's memory at 20,000 comments embedded (130 MB) and PostgreSQL's end to end (0.70× of E/8). */
+export function withState(): BenchResults {
+  const sizes = QUICK.stateComments;
+  return {
+    ...results(),
+    expressCeiling: { result: { perCpuSecond: 16_000, perSecond: 9_000, errors: 0 } },
+    e2ePostgres: { result: e2e(50, 70, 1400) },
+    state: {
+      runs: HOMES.flatMap((home) =>
+        sizes.map((comments) => ({ home, comments, result: stateRun(comments, home, comments === 20_000 && home === 'embedded' ? { queryMB: 130 } : {}) })),
+      ),
+    },
   };
 }
