@@ -77,7 +77,7 @@ async function main() {
   const state: StateResults = { runs: [], postgresNotRun: adminUrl ? undefined : POSTGRES_NOT_RUN };
   if (!adminUrl) say(`state in PostgreSQL not run: ${POSTGRES_NOT_RUN}`);
   for (const home of adminUrl ? HOMES : HOMES.filter((h) => h === 'embedded')) {
-    for (const comments of SIZES.stateComments) {
+    for (const comments of SIZES.stateComments[home]) {
       const what = `state in a database, ${home}: a blog of ${comments} comments built, query rebuilt, SIGKILLed and resumed`;
       state.runs.push({ home, comments, ...(await part(what, () => runState({ workDir, posts: SIZES.readPathPosts, comments, home, adminUrl }), 'state')) });
     }

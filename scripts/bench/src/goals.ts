@@ -142,12 +142,12 @@ export const stateSize = (r: Pick<BenchResults, 'sizes'>, comments: number) =>
 
 /** Each home: query back after a SIGKILL, memory, the first page and a rebuild at the largest blog, each against its base; end to end against E/8. */
 function stateFigures(r: BenchResults, state: StateResults, add: Add) {
-  const [rssBase, resumeBase] = r.sizes.stateComments;
-  const judged = r.sizes.stateComments[r.sizes.stateComments.length - 1];
   const ceiling = r.expressCeiling?.result && r.expressCeiling.result.perCpuSecond / 8;
   const at = (home: string, comments: number) => state.runs.find((x) => x.home === home && x.comments === comments)?.result;
   for (const home of HOMES) {
     const g = `State in a database, ${home}`;
+    const [rssBase, resumeBase] = r.sizes.stateComments[home];
+    const judged = r.sizes.stateComments[home][r.sizes.stateComments[home].length - 1];
     const notRun = home === 'PostgreSQL' ? state.postgresNotRun : undefined;
     const [x, base, resumed] = [at(home, judged), at(home, rssBase), at(home, resumeBase)];
     const size = stateSize(r, judged);

@@ -202,15 +202,15 @@ export function observabilityTable(r: BenchResults): Table {
 
 /** Each home at each blog size side by side, a row per figure, the goal beside (judged at the largest blog, see the figures). */
 export function stateTable(r: BenchResults): Table {
-  const runs = r.sizes.stateComments.flatMap((comments) =>
-    HOMES.map((home) => ({ comments, home, run: r.state?.runs.find((x) => x.home === home && x.comments === comments) })),
-  );
+  const runs = HOMES.flatMap((home) => r.sizes.stateComments[home].map((comments) => ({ comments, home })))
+    .sort((a, b) => a.comments - b.comments)
+    .map(({ comments, home }) => ({ comments, home, run: r.state?.runs.find((x) => x.home === home && x.comments === comments) }));
   const columns = runs.map(({ home, run }) => ({
     value: run?.result,
     missing: home === 'PostgreSQL' && r.state?.postgresNotRun ? `not run: ${r.state.postgresNotRun}` : why(run?.error ?? 'not run'),
   }));
   const mb = (v: number) => fmt(v, 1);
-  const [rssBase, resumeBase] = r.sizes.stateComments;
+  const [rssBase, resumeBase] = r.sizes.stateComments.embedded;
   type Row = [string, (x: StateResult) => string, string];
   const figures: Row[] = [
     ['log on disk, MB', (x) => mb(x.logMB), ''],
