@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { DatabaseSettings } from './config';
@@ -33,8 +34,11 @@ export function openDatabase<S>(settings: DatabaseSettings, logger?: Logger): Da
     db,
     kind: 'embedded',
     where: file,
+    // On disk, the file and its write-ahead log: what is committed but not yet copied back into the file counts too.
     size: async () =>
-      (await sql<{ bytes: number }>`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`.execute(db)).rows[0].bytes,
+      file === ':memory:'
+        ? (await sql<{ bytes: number }>`select page_count * page_size as bytes from pragma_page_count(), pragma_page_size()`.execute(db)).rows[0].bytes
+        : [file, `${file}-wal`].reduce((bytes, part) => bytes + (existsSync(part) ? statSync(part).size : 0), 0),
     close: () => db.destroy(),
   };
 }

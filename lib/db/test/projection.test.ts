@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { homes, type TestDatabase } from '@posts/db/testing';
 import { openProjection, type Migrations } from '../src';
 
@@ -38,6 +39,12 @@ describe.each(homes)('a projection, %s', (_home, make) => {
         { id: 'n2', seq: 2 },
       ]);
       expect(await projection.size()).toBeGreaterThan(0);
+      if (database.settings.DATABASE_PATH) {
+        // What is committed counts before it is copied back from the write-ahead log into the file.
+        const onDisk = ['', '-wal'].map((end) => statSync(`${database.settings.DATABASE_PATH}${end}`).size);
+        expect(await projection.size()).toBe(onDisk[0] + onDisk[1]);
+        expect(onDisk[1]).toBeGreaterThan(0);
+      }
     } finally {
       await projection.close();
     }
